@@ -1,0 +1,78 @@
+// Errors are values: every fallible library function returns Result<T>.
+//
+// An Error carries a machine-readable code, a one-line human message that names the input and
+// what to do, and, when it came from the Kubernetes API server, the fields of the `Status` body
+// (HTTP code, reason, causes, Retry-After). Exceptions never cross a public kftenant API.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+#include <utility>
+#include <vector>
+
+namespace kftenant {
+
+enum class ErrorCode {
+  kInvalidArgument,       // the caller passed something malformed (flag, name, quantity...)
+  kConfig,                // kubeconfig / in-cluster config problem
+  kIo,                    // local file system
+  kParse,                 // a document (YAML, JSON, watch frame) does not parse
+  kTransport,             // connection refused/reset, TLS failure, timeout before an answer
+  kTimeout,               // an operation's deadline passed
+  kUnauthorized,          // 401
+  kForbidden,             // 403
+  kNotFound,              // 404
+  kMethodNotAllowed,      // 405
+  kNotAcceptable,         // 406
+  kAlreadyExists,         // 409 reason AlreadyExists
+  kConflict,              // 409 reason Conflict (stale resourceVersion, precondition)
+  kGone,                  // 410 (reason Expired or Gone)
+  kUnsupportedMediaType,  // 415
+  kInvalid,               // 422 reason Invalid
+  kBadRequest,            // 400
+  kTooManyRequests,       // 429
+  kServerError,           // 5xx
+  kRefused,               // refused because of existing state (CLI exit code 3)
+  kInternal,              // a bug in kftenant
+};
+
+std::string_view to_string(ErrorCode code);
+
+// One entry of a Kubernetes Status `details.causes`.
+struct StatusCause {
+  std::string reason;
+  std::string message;
+  std::string field;
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  int http_status = 0;   // 0 when the error did not come from an HTTP answer
+  std::string reason;    // Kubernetes Status.reason, e.g. "NotFound"
+  std::vector<StatusCause> causes;
+  std::optional<std::chrono::milliseconds> retry_after;
+
+  // Returns a copy whose message is prefixed with `context: `.
+  [[nodiscard]] Error with_context(std::string_view context) const;
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+// Result<void> success value: `return ok();`.
+inline Result<void> ok() { return {}; }
+
+[[nodiscard]] inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {
+  Error e;
+  e.code = code;
+  e.message = std::move(message);
+  return tl::unexpected<Error>(std::move(e));
+}
+
+[[nodiscard]] inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+
+}  // namespace kftenant

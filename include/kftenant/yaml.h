@@ -1,0 +1,28 @@
+// YAML <-> JSON, through libyaml. Used for kubeconfig files, YAML request bodies and
+// `Accept: application/yaml` answers. (Dex's config.yaml is never re-emitted through here: it is
+// edited in place so that every other byte is kept.)
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kftenant/error.h"
+
+namespace kftenant::yaml {
+
+// Parses exactly one YAML document (an empty input gives null). Plain scalars follow the YAML 1.2
+// core schema as sigs.k8s.io/yaml reads them (null/~, true/false, integers, floats); quoted or
+// block scalars are strings. Anchors and aliases are resolved. Errors name `source` and the line.
+[[nodiscard]] Result<nlohmann::json> parse(std::string_view text, std::string_view source = "<input>");
+
+// Parses a multi-document stream ("---" separated); empty documents are skipped.
+[[nodiscard]] Result<std::vector<nlohmann::json>> parse_all(std::string_view text,
+                                                            std::string_view source = "<input>");
+
+// Emits block-style YAML with keys in the json object's order; strings that would read back as
+// another type (e.g. "123", "true", "") are quoted.
+[[nodiscard]] std::string emit(const nlohmann::json& value);
+
+}  // namespace kftenant::yaml

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests, the fuzzers and the benchmarks need.
+# Idempotent; run as root (CI is root) or through sudo.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PKGS=(
+  build-essential cmake ninja-build pkg-config git
+  clang-14 libclang-rt-14-dev clang-format
+  libcurl4-openssl-dev libssl-dev openssl
+  libcpp-httplib-dev nlohmann-json3-dev libyaml-dev
+  libcli11-dev libfmt-dev libexpected-dev libcrypt-dev
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  python3 python3-bcrypt
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi
