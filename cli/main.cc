@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "doctor.h"
+#include "global_options.h"
 #include "kftenant/version.h"
 
 int main(int argc, char** argv) {
@@ -10,14 +12,20 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kftenant ") + kftenant::kVersion);
   app.require_subcommand(1);
 
+  kftenant::cli::GlobalOptions options;
+  kftenant::cli::add_global_options(app, options);
+  int exit_code = 0;
+
   auto* version = app.add_subcommand("version", "Print the kftenant version");
   version->callback([] { std::printf("kftenant %s\n", kftenant::kVersion); });
+
+  kftenant::cli::add_doctor_command(app, options, exit_code);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;  // usage errors exit 2
+    return rc == 0 ? 0 : kftenant::cli::kExitUsage;
   }
-  return 0;
+  return exit_code;
 }

@@ -48,7 +48,8 @@ class HttpTransport {
 
   // Sends one request and hands the body to `on_data` as it arrives (watch). `on_data` returns
   // false to stop reading. The returned response has status and headers, and an empty body
-  // when the status was 2xx (otherwise the body, for the Status error).
+  // when the status was 2xx (otherwise the body, for the Status error). While a 2xx stream is
+  // idle, `on_data` may be called with an empty chunk (every ~200 ms) so the caller can stop.
   [[nodiscard]] virtual Result<HttpResponse> stream(
       const HttpRequest& request, const std::function<bool(std::string_view chunk)>& on_data) = 0;
 

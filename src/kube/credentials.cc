@@ -1,0 +1,106 @@
+// Credentials for each request, with client-go's precedence and caching:
+// - k8s.io/client-go/transport/round_trippers.go HTTPWrappersForConfig: a bearer token (static or
+//   tokenFile) or basic auth; the two together are refused when the kubeconfig is resolved.
+// - NewBearerAuthWithRefreshRoundTripper: with a tokenFile, the file's last successfully read
+//   content is used and the static token is only the fallback when it cannot be read.
+// - transport/token_source.go NewCachedFileTokenSource: the file is re-read once its token is older
+//   than period (1 minute) minus leeway (10 seconds).
+// - plugin/pkg/client/auth/exec/exec.go: the exec plugin applies only when no Authorization header
+//   was set by the above (its round tripper skips requests that carry one); its answer is cached
+//   until expirationTimestamp, and a 401 makes it run again (here: invalidate()).
+#include "kftenant/kube/credentials.h"
+
+#include "kftenant/base64.h"
+#include "kftenant/kube/exec_plugin.h"
+#include "kube/kubeconfig_internal.h"
+
+namespace kftenant::kube {
+namespace {
+
+constexpr auto kTokenFilePeriod = std::chrono::minutes(1);
+constexpr auto kTokenFileLeeway = std::chrono::seconds(10);
+
+std::string trim(std::string s) {
+  const char* ws = " \t\r\n";
+  s.erase(0, s.find_first_not_of(ws));
+  s.erase(s.find_last_not_of(ws) + 1);
+  return s;
+}
+
+}  // namespace
+
+struct CredentialSource::State {
+  // tokenFile
+  std::string file_token;  // last successfully read content ("" = none yet)
+  std::chrono::steady_clock::time_point file_expiry{};
+  bool file_fresh = false;
+  // exec plugin
+  std::optional<ExecCredential> exec;
+};
+
+CredentialSource::CredentialSource(RestConfig config, std::shared_ptr<Clock> clock)
+    : config_(std::move(config)), clock_(std::move(clock)), state_(std::make_unique<State>()) {}
+
+CredentialSource::~CredentialSource() = default;
+
+bool CredentialSource::refreshable() const {
+  if (!config_.token_file.empty()) return true;
+  bool static_auth =
+      !config_.token.empty() || !config_.username.empty() || !config_.password.empty();
+  return config_.exec.has_value() && !static_auth;
+}
+
+void CredentialSource::invalidate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_->file_fresh = false;
+  state_->exec.reset();
+}
+
+Result<Credentials> CredentialSource::current() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Credentials creds;
+  State& st = *state_;
+
+  if (!config_.token_file.empty()) {
+    auto now = clock_->now();
+    if (!st.file_fresh || now >= st.file_expiry - kTokenFileLeeway) {
+      auto content = detail::read_local_file(config_.token_file);
+      std::string token = content ? trim(*content) : "";
+      if (!token.empty()) {
+        st.file_token = std::move(token);
+        st.file_expiry = now + kTokenFilePeriod;
+        st.file_fresh = true;
+      } else if (st.file_token.empty() && config_.token.empty()) {
+        std::string why = content ? "the file is empty" : content.error().message;
+        return make_error(ErrorCode::kConfig, "cannot read tokenFile " + config_.token_file +
+                                                  " (from " + config_.source + "): " + why);
+      }
+      // Otherwise keep using the last token (or the static one), as cachingTokenSource does.
+    }
+    creds.authorization = "Bearer " + (st.file_token.empty() ? config_.token : st.file_token);
+    return creds;
+  }
+  if (!config_.token.empty()) {
+    creds.authorization = "Bearer " + config_.token;
+    return creds;
+  }
+  if (!config_.username.empty() || !config_.password.empty()) {
+    creds.authorization = "Basic " + base64::encode(config_.username + ":" + config_.password);
+    return creds;
+  }
+  if (config_.exec) {
+    bool expired = st.exec && st.exec->expiration && clock_->wall_now() > *st.exec->expiration;
+    if (!st.exec || expired) {
+      st.exec.reset();
+      auto cred = run_exec_plugin(*config_.exec, config_);
+      if (!cred) return fail(cred.error());
+      st.exec = std::move(*cred);
+    }
+    if (!st.exec->token.empty()) creds.authorization = "Bearer " + st.exec->token;
+    creds.client_cert_pem = st.exec->client_cert_pem;
+    creds.client_key_pem = st.exec->client_key_pem;
+  }
+  return creds;
+}
+
+}  // namespace kftenant::kube

@@ -1,0 +1,208 @@
+// JSON -> block-style YAML with libyaml's emitter. We choose each string's style so that it reads
+// back as the same string: plain when that is unambiguous, a literal block for multi-line text,
+// otherwise double-quoted (libyaml escapes what needs escaping).
+#include <yaml.h>
+
+#include <string>
+
+#include "kftenant/yaml.h"
+#include "yaml/scalar.h"
+
+namespace kftenant::yaml {
+namespace {
+
+using nlohmann::json;
+
+int write_handler(void* data, unsigned char* buffer, size_t size) {
+  static_cast<std::string*>(data)->append(reinterpret_cast<const char*>(buffer), size);
+  return 1;
+}
+
+// Replaces invalid UTF-8 with U+FFFD: YAML text must be valid Unicode.
+std::string sanitize_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t j = 1; valid && j < len; ++j) {
+      unsigned char cc = static_cast<unsigned char>(s[i + j]);
+      if ((cc >> 6) != 0x2) valid = false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (valid) {
+      // Overlong forms, surrogates and out-of-range code points are invalid too.
+      valid = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff);
+    }
+    if (valid) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool yaml11_bool(std::string_view s) {
+  // YAML 1.1 booleans: we read them as strings, but other readers (go-yaml v2, PyYAML) do not.
+  static constexpr std::string_view kWords[] = {"y",  "Y",   "yes", "Yes", "YES", "n",
+                                                "N",  "no",  "No",  "NO",  "on",  "On",
+                                                "ON", "off", "Off", "OFF"};
+  for (auto w : kWords) {
+    if (s == w) return true;
+  }
+  return false;
+}
+
+// U+0085, U+2028, U+2029 are line breaks to a YAML 1.1 reader and U+FEFF a byte order mark: only an
+// escape in double quotes keeps them.
+bool has_unicode_specials(std::string_view s) {
+  return s.find("\xc2\x85") != std::string_view::npos ||
+         s.find("\xe2\x80\xa8") != std::string_view::npos ||
+         s.find("\xe2\x80\xa9") != std::string_view::npos ||
+         s.find("\xef\xbb\xbf") != std::string_view::npos;
+}
+
+// Whether `s` can be written as a plain scalar in block context and read back as this string.
+bool plain_safe(std::string_view s) {
+  if (s.empty() || s == "<<" || yaml11_bool(s) || has_unicode_specials(s)) return false;
+  if (!detail::resolve_plain(s).is_string()) return false;
+  char first = s.front(), last = s.back();
+  if (first == ' ' || first == '\t' || last == ' ' || last == '\t' || last == ':') return false;
+  if (std::string_view("#,[]{}&*!|>'\"%@`").find(first) != std::string_view::npos) return false;
+  if (first == '-' || first == '?' || first == ':') {
+    if (s.size() == 1 || s[1] == ' ' || s.substr(0, 3) == "---") return false;
+  }
+  if (s.substr(0, 3) == "...") return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;  // control characters (incl. line breaks)
+    if (c == ':' && i + 1 < s.size() && (s[i + 1] == ' ' || s[i + 1] == '\t')) return false;
+    if (c == '#' && i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) return false;
+  }
+  return true;
+}
+
+class Emitter {
+ public:
+  Emitter() {
+    yaml_emitter_initialize(&e_);
+    yaml_emitter_set_output(&e_, write_handler, &out_);
+    yaml_emitter_set_unicode(&e_, 1);
+    yaml_emitter_set_width(&e_, -1);  // never fold long lines
+    yaml_emitter_set_indent(&e_, 2);
+  }
+  ~Emitter() { yaml_emitter_delete(&e_); }
+  Emitter(const Emitter&) = delete;
+  Emitter& operator=(const Emitter&) = delete;
+
+  std::string run(const json& value) {
+    yaml_event_t ev;
+    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+    emit(ev);
+    yaml_document_start_event_initialize(&ev, nullptr, nullptr, nullptr, 1);
+    emit(ev);
+    node(value);
+    yaml_document_end_event_initialize(&ev, 1);
+    emit(ev);
+    yaml_stream_end_event_initialize(&ev);
+    emit(ev);
+    yaml_emitter_flush(&e_);
+    return failed_ ? std::string() : std::move(out_);
+  }
+
+ private:
+  void emit(yaml_event_t& ev) {
+    if (failed_) {
+      yaml_event_delete(&ev);
+      return;
+    }
+    if (!yaml_emitter_emit(&e_, &ev)) failed_ = true;  // libyaml frees the event either way
+  }
+
+  void scalar(std::string_view text, yaml_scalar_style_t style, bool plain_implicit) {
+    yaml_event_t ev;
+    yaml_scalar_event_initialize(
+        &ev, nullptr, nullptr, reinterpret_cast<yaml_char_t*>(const_cast<char*>(text.data())),
+        static_cast<int>(text.size()), plain_implicit, !plain_implicit, style);
+    emit(ev);
+  }
+
+  void string(const std::string& raw) {
+    std::string s = sanitize_utf8(raw);
+    if (plain_safe(s)) {
+      scalar(s, YAML_PLAIN_SCALAR_STYLE, true);
+    } else if (s.find('\n') != std::string::npos && !has_unicode_specials(s)) {
+      // libyaml falls back to double quotes when a literal block cannot hold the text exactly.
+      scalar(s, YAML_LITERAL_SCALAR_STYLE, false);
+    } else {
+      scalar(s, YAML_DOUBLE_QUOTED_SCALAR_STYLE, false);
+    }
+  }
+
+  void node(const json& v) {
+    switch (v.type()) {
+      case json::value_t::object: {
+        yaml_event_t ev;
+        yaml_mapping_start_event_initialize(&ev, nullptr, nullptr, 1, YAML_BLOCK_MAPPING_STYLE);
+        emit(ev);
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          string(it.key());
+          node(it.value());
+        }
+        yaml_mapping_end_event_initialize(&ev);
+        emit(ev);
+        break;
+      }
+      case json::value_t::array: {
+        yaml_event_t ev;
+        yaml_sequence_start_event_initialize(&ev, nullptr, nullptr, 1, YAML_BLOCK_SEQUENCE_STYLE);
+        emit(ev);
+        for (const auto& item : v) node(item);
+        yaml_sequence_end_event_initialize(&ev);
+        emit(ev);
+        break;
+      }
+      case json::value_t::string:
+        string(v.get_ref<const std::string&>());
+        break;
+      case json::value_t::boolean:
+        scalar(v.get<bool>() ? "true" : "false", YAML_PLAIN_SCALAR_STYLE, true);
+        break;
+      case json::value_t::number_integer:
+        scalar(std::to_string(v.get<int64_t>()), YAML_PLAIN_SCALAR_STYLE, true);
+        break;
+      case json::value_t::number_unsigned:
+        scalar(std::to_string(v.get<uint64_t>()), YAML_PLAIN_SCALAR_STYLE, true);
+        break;
+      case json::value_t::number_float:
+        scalar(detail::format_double(v.get<double>()), YAML_PLAIN_SCALAR_STYLE, true);
+        break;
+      default:  // null, discarded, binary
+        scalar("null", YAML_PLAIN_SCALAR_STYLE, true);
+        break;
+    }
+  }
+
+  yaml_emitter_t e_{};
+  std::string out_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+std::string emit(const nlohmann::json& value) {
+  return Emitter().run(value);
+}
+
+}  // namespace kftenant::yaml

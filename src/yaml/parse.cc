@@ -1,0 +1,271 @@
+// YAML -> JSON with libyaml's event API. Scalars resolve as sigs.k8s.io/yaml reads them (see
+// yaml/scalar.cc); anchors and aliases are expanded with a node budget so that a "billion laughs"
+// document fails instead of exhausting memory.
+#include <yaml.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "kftenant/yaml.h"
+#include "yaml/scalar.h"
+
+namespace kftenant::yaml {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxNodes = 1'000'000;  // after alias expansion
+constexpr int kMaxDepth = 512;           // nesting; bounds our recursion
+
+constexpr std::string_view kTagStr = "tag:yaml.org,2002:str";
+constexpr std::string_view kTagNull = "tag:yaml.org,2002:null";
+constexpr std::string_view kTagBool = "tag:yaml.org,2002:bool";
+constexpr std::string_view kTagInt = "tag:yaml.org,2002:int";
+constexpr std::string_view kTagFloat = "tag:yaml.org,2002:float";
+
+// Owns one libyaml event.
+struct Event {
+  yaml_event_t e{};
+  bool valid = false;
+  Event() = default;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  ~Event() {
+    if (valid) yaml_event_delete(&e);
+  }
+};
+
+size_t count_nodes(const json& j) {
+  size_t n = 1;
+  if (j.is_object() || j.is_array()) {
+    for (const auto& child : j) n += count_nodes(child);
+  }
+  return n;
+}
+
+std::string key_string(const json& k) {
+  if (k.is_string()) return k.get<std::string>();
+  if (k.is_null()) return "null";
+  if (k.is_number_float()) return detail::format_double(k.get<double>());
+  return k.dump();  // bool, integers
+}
+
+class Parser {
+ public:
+  Parser(std::string_view text, std::string_view source) : source_(source) {
+    yaml_parser_initialize(&p_);
+    yaml_parser_set_input_string(&p_, reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+  }
+  ~Parser() { yaml_parser_delete(&p_); }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  // Parses the whole stream; null documents are kept (callers decide).
+  Result<std::vector<json>> documents() {
+    std::vector<json> docs;
+    Event ev;
+    if (auto r = next(ev); !r) return fail(r.error());
+    if (ev.e.type != YAML_STREAM_START_EVENT)
+      return error_at(ev.e.start_mark, "expected stream start");
+    for (;;) {
+      Event doc;
+      if (auto r = next(doc); !r) return fail(r.error());
+      if (doc.e.type == YAML_STREAM_END_EVENT) break;
+      if (doc.e.type != YAML_DOCUMENT_START_EVENT)
+        return error_at(doc.e.start_mark, "expected document start");
+      anchors_.clear();  // anchors do not cross documents
+      Event first;
+      if (auto r = next(first); !r) return fail(r.error());
+      auto value = node(first, 0);
+      if (!value) return fail(value.error());
+      docs.push_back(std::move(*value));
+      Event end;
+      if (auto r = next(end); !r) return fail(r.error());
+      if (end.e.type != YAML_DOCUMENT_END_EVENT)
+        return error_at(end.e.start_mark, "expected document end");
+    }
+    return docs;
+  }
+
+  tl::unexpected<Error> error_at(const yaml_mark_t& mark, std::string_view problem) const {
+    return make_error(ErrorCode::kParse,
+                      std::string(source_) + ":" + std::to_string(mark.line + 1) + ":" +
+                          std::to_string(mark.column + 1) + ": " + std::string(problem));
+  }
+
+ private:
+  Result<void> next(Event& ev) {
+    if (!yaml_parser_parse(&p_, &ev.e)) {
+      std::string problem = p_.problem ? p_.problem : "invalid YAML";
+      if (p_.context) problem = std::string(p_.context) + ": " + problem;
+      return error_at(p_.problem_mark, problem);
+    }
+    ev.valid = true;
+    return ok();
+  }
+
+  Result<void> count(const yaml_mark_t& mark, size_t n) {
+    nodes_ += n;
+    if (nodes_ > kMaxNodes) {
+      return error_at(mark, "document too large: more than " + std::to_string(kMaxNodes) +
+                                " nodes after expanding aliases");
+    }
+    return ok();
+  }
+
+  void remember(const yaml_char_t* anchor, const json& value) {
+    if (anchor == nullptr) return;
+    anchors_[reinterpret_cast<const char*>(anchor)] = {value, count_nodes(value)};
+  }
+
+  Result<json> scalar(const yaml_event_t& e) {
+    const auto& s = e.data.scalar;
+    std::string_view text(reinterpret_cast<const char*>(s.value), s.length);
+    std::string_view tag = s.tag ? reinterpret_cast<const char*>(s.tag) : "";
+    json value;
+    if (tag.empty()) {
+      value = s.style == YAML_PLAIN_SCALAR_STYLE ? detail::resolve_plain(text)
+                                                 : json(std::string(text));
+    } else if (tag == kTagStr || tag == "!") {
+      value = std::string(text);
+    } else if (tag == kTagNull || tag == kTagBool || tag == kTagInt || tag == kTagFloat) {
+      value = detail::resolve_plain(text);
+      bool okay = (tag == kTagNull && value.is_null()) || (tag == kTagBool && value.is_boolean()) ||
+                  (tag == kTagInt && value.is_number_integer()) ||
+                  (tag == kTagFloat && value.is_number());
+      if (!okay) return error_at(e.start_mark, "scalar does not match its tag " + std::string(tag));
+      if (tag == kTagFloat) value = value.get<double>();
+    } else {
+      // Other tags (application specific, !!binary, !!timestamp): resolve as if untagged.
+      value = s.style == YAML_PLAIN_SCALAR_STYLE ? detail::resolve_plain(text)
+                                                 : json(std::string(text));
+    }
+    return value;
+  }
+
+  Result<json> node(const Event& ev, int depth) {
+    if (depth > kMaxDepth) return error_at(ev.e.start_mark, "document nested too deeply");
+    const yaml_event_t& e = ev.e;
+    switch (e.type) {
+      case YAML_ALIAS_EVENT: {
+        std::string name = reinterpret_cast<const char*>(e.data.alias.anchor);
+        auto it = anchors_.find(name);
+        if (it == anchors_.end()) return error_at(e.start_mark, "unknown anchor \"" + name + "\"");
+        if (auto r = count(e.start_mark, it->second.second); !r) return fail(r.error());
+        return it->second.first;
+      }
+      case YAML_SCALAR_EVENT: {
+        if (auto r = count(e.start_mark, 1); !r) return fail(r.error());
+        auto value = scalar(e);
+        if (value) remember(e.data.scalar.anchor, *value);
+        return value;
+      }
+      case YAML_SEQUENCE_START_EVENT: {
+        if (auto r = count(e.start_mark, 1); !r) return fail(r.error());
+        json arr = json::array();
+        for (;;) {
+          Event child;
+          if (auto r = next(child); !r) return fail(r.error());
+          if (child.e.type == YAML_SEQUENCE_END_EVENT) break;
+          auto value = node(child, depth + 1);
+          if (!value) return value;
+          arr.push_back(std::move(*value));
+        }
+        remember(e.data.sequence_start.anchor, arr);
+        return arr;
+      }
+      case YAML_MAPPING_START_EVENT:
+        return mapping(ev, depth);
+      default:
+        return error_at(e.start_mark, "unexpected YAML event");
+    }
+  }
+
+  Result<json> mapping(const Event& ev, int depth) {
+    if (auto r = count(ev.e.start_mark, 1); !r) return fail(r.error());
+    json obj = json::object();
+    std::vector<json> merges;  // values of "<<" keys, applied after the explicit keys
+    for (;;) {
+      Event key_ev;
+      if (auto r = next(key_ev); !r) return fail(r.error());
+      if (key_ev.e.type == YAML_MAPPING_END_EVENT) break;
+      const yaml_mark_t key_mark = key_ev.e.start_mark;
+      bool merge_key = key_ev.e.type == YAML_SCALAR_EVENT && key_ev.e.data.scalar.tag == nullptr &&
+                       key_ev.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                       std::string_view(reinterpret_cast<const char*>(key_ev.e.data.scalar.value),
+                                        key_ev.e.data.scalar.length) == "<<";
+      auto key = node(key_ev, depth + 1);
+      if (!key) return key;
+      if (key->is_object() || key->is_array())
+        return error_at(key_mark, "mapping keys must be scalars");
+      Event value_ev;
+      if (auto r = next(value_ev); !r) return fail(r.error());
+      auto value = node(value_ev, depth + 1);
+      if (!value) return value;
+      if (merge_key) {
+        // YAML merge key (https://yaml.org/type/merge.html), which go-yaml and so kubectl accept.
+        if (value->is_object()) {
+          merges.push_back(std::move(*value));
+        } else if (value->is_array() && std::all_of(value->begin(), value->end(),
+                                                    [](const json& m) { return m.is_object(); })) {
+          for (auto& m : *value) merges.push_back(std::move(m));
+        } else {
+          return error_at(
+              key_mark, "the value of a merge key \"<<\" must be a mapping or a list of mappings");
+        }
+        continue;
+      }
+      std::string k = key_string(*key);
+      if (obj.contains(k)) return error_at(key_mark, "duplicate key \"" + k + "\"");
+      obj[k] = std::move(*value);
+    }
+    // Explicit keys win over merged ones; among merged mappings the first listed wins.
+    for (auto& m : merges) {
+      for (auto& [k, v] : m.items()) {
+        if (!obj.contains(k)) obj[k] = v;
+      }
+    }
+    remember(ev.e.data.mapping_start.anchor, obj);
+    return obj;
+  }
+
+  yaml_parser_t p_{};
+  std::string_view source_;
+  std::map<std::string, std::pair<json, size_t>> anchors_;
+  size_t nodes_ = 0;
+};
+
+}  // namespace
+
+Result<nlohmann::json> parse(std::string_view text, std::string_view source) {
+  Parser parser(text, source);
+  auto docs = parser.documents();
+  if (!docs) return fail(docs.error());
+  std::vector<json> non_empty;
+  for (auto& d : *docs) {
+    if (!d.is_null()) non_empty.push_back(std::move(d));
+  }
+  if (non_empty.empty()) return json(nullptr);
+  if (non_empty.size() > 1) {
+    return make_error(ErrorCode::kParse, std::string(source) +
+                                             ": expected one YAML document, found " +
+                                             std::to_string(non_empty.size()));
+  }
+  return std::move(non_empty.front());
+}
+
+Result<std::vector<nlohmann::json>> parse_all(std::string_view text, std::string_view source) {
+  Parser parser(text, source);
+  auto docs = parser.documents();
+  if (!docs) return fail(docs.error());
+  std::vector<json> out;
+  for (auto& d : *docs) {
+    if (!d.is_null()) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace kftenant::yaml

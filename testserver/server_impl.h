@@ -1,0 +1,248 @@
+// Internals of ApiServer shared by its source files (not a public header).
+//
+// Threads: httplib's worker pool runs the handlers; one scheduler thread runs the simulated
+// controllers (namespace deletion, garbage collection, deployment rollout). All object state is
+// guarded by the store's mutex: handlers take it for their whole store work, watch streams take
+// it while collecting events and wait on its condition variable in between.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "testserver/apiserver.h"
+#include "testserver/resources.h"
+#include "testserver/selectors.h"
+#include "testserver/store.h"
+#include "testserver/validation.h"
+
+namespace kftenant::testserver {
+
+// An answer, before it is encoded as JSON or YAML.
+struct Reply {
+  int status = 200;
+  ojson body;
+  bool plain_text = false;  // body_text as text/plain (404 page not found)
+  std::string body_text;
+  std::vector<std::string> warnings;  // Warning header values without the `299 - ` prefix
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Reply status_body(ojson status) {
+    Reply r;
+    r.status = status.value("code", 500);
+    r.body = std::move(status);
+    return r;
+  }
+  static Reply object(int code, ojson obj) {
+    Reply r;
+    r.status = code;
+    r.body = std::move(obj);
+    return r;
+  }
+};
+
+struct User {
+  std::string name;
+  std::vector<std::string> groups;
+  [[nodiscard]] bool is_master() const;
+};
+
+// A parsed resource path: /api/v1/... or /apis/<group>/<version>/...
+struct Route {
+  std::string group, version;
+  std::string plural, ns, name, subresource;
+  std::shared_ptr<const ResourceType> info;
+  [[nodiscard]] GroupResource gr() const { return {group, plural}; }
+  [[nodiscard]] std::string api_version() const {
+    return group.empty() ? version : group + "/" + version;
+  }
+};
+
+// Runs tasks at a time, on one thread (the simulated controllers).
+class Scheduler {
+ public:
+  Scheduler();
+  ~Scheduler();
+  void after(std::chrono::milliseconds delay, std::function<void()> task);
+  void stop();
+
+ private:
+  struct Task {
+    std::chrono::steady_clock::time_point at;
+    uint64_t seq;
+    std::function<void()> fn;
+    bool operator>(const Task& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::priority_queue<Task, std::vector<Task>, std::greater<Task>> tasks_;
+  uint64_t seq_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// An open watch stream, for end_watch faults and open_watches().
+struct WatchHandle {
+  std::string path;
+  std::atomic<bool> end{false};
+};
+
+struct ListSelection {
+  LabelSelector labels;
+  FieldSelector fields;
+};
+
+// Query parameters of LIST/WATCH.
+struct ListQuery {
+  std::string label_selector, field_selector, resource_version, resource_version_match;
+  std::string continue_token;
+  int64_t limit = 0;
+  bool watch = false;
+  bool bookmarks = false;
+  std::optional<int64_t> timeout_seconds;
+};
+
+class ApiServer::Impl {
+ public:
+  explicit Impl(Options options);
+  ~Impl();
+
+  // ---- lifecycle (server.cc) ----
+  Result<void> init();
+  void stop();
+
+  // ---- HTTP entry (server.cc) ----
+  void handle(const httplib::Request& req, httplib::Response& res);
+  void write_reply(const httplib::Request& req, httplib::Response& res, const Reply& reply,
+                   bool custom_sorted);
+
+  // ---- auth (auth.cc) ----
+  // nullopt = bad credentials (401).
+  std::optional<User> authenticate(const httplib::Request& req) const;
+  std::optional<Reply> authorize(const User& user, const std::string& verb, const Route* route,
+                                 const std::string& path) const;
+  Reply self_subject_access_review(const User& user, const ojson& body) const;
+
+  // ---- faults & request log (faults.cc) ----
+  std::optional<FaultRule> take_fault(const std::string& method, const std::string& path);
+  Reply fault_reply(const FaultRule& rule, const Route* route);
+  void record(RequestRecord rec);
+  void end_watches(const std::string& path_regex, int* count);
+  bool consume_end_watch_rule(const std::string& path);
+
+  // ---- discovery (discovery_handlers.cc) ----
+  std::optional<Reply> discovery(const std::string& path, const httplib::Request& req);
+
+  // ---- resources (handlers_crud.cc): called with the store lock held ----
+  Reply do_get(const Route& r);
+  Reply do_list(const Route& r, const ListQuery& q);
+  Reply do_create(const Route& r, ojson body, const httplib::Request& req);
+  Reply do_update(const Route& r, ojson body, const httplib::Request& req);
+  Reply do_patch(const Route& r, const std::string& body, const httplib::Request& req);
+  Reply do_delete(const Route& r, const ojson& options, const httplib::Request& req);
+  Reply do_delete_collection(const Route& r, const ListQuery& q, const httplib::Request& req);
+  Reply do_apply(const Route& r, const std::string& body, const httplib::Request& req);
+  // The update pipeline shared by PUT, PATCH and apply: preconditions, server-owned fields,
+  // finalizer rules, status subresource, defaults, validation, commit.
+  Reply update_object(const Route& r, const ojson& old, ojson neu, bool from_put,
+                      const httplib::Request& req, std::vector<std::string> warnings);
+  Reply scale_write(const Route& r, const ojson& body, const httplib::Request& req);
+  // POST serviceaccounts/<name>/token (token_request.cc).
+  Reply do_token_request(const Route& r, const std::string& body);
+  Reply scale_view(const Route& r, const ojson& deploy);
+  Result<ListSelection> parse_selectors(const ListQuery& q) const;
+
+  // ---- object lifecycle (objects.cc): store lock held ----
+  // Stores a new object (metadata already validated). Returns the stored object.
+  ojson commit_create(const ResourceType& info, ojson obj);
+  // Stores `updated` over `old` (same key). No-op (returns old) when nothing changed.
+  ojson commit_update(const ResourceType& info, ojson old, ojson updated);
+  // Removes the object now (DELETED event) and schedules garbage collection of its dependents.
+  void commit_remove(const ResourceType& info, ojson obj);
+  // DELETE semantics: finalizers, propagation policy. Returns the object still present (with
+  // deletionTimestamp) or null when it is gone.
+  ojson begin_delete(const ResourceType& info, ojson obj, const std::string& propagation);
+  // Version-specific view of a stored object (custom resources: apiVersion of the request).
+  ojson present(const ResourceType& info, const std::string& version, const ojson& obj) const;
+  ojson list_item(const ResourceType& info, const std::string& version, const ojson& obj) const;
+
+  // ---- controllers (controllers.cc) ----
+  void on_created(const ResourceType& info, const ojson& obj);
+  void on_updated(const ResourceType& info, const ojson& old, const ojson& obj);
+  void on_removed(const ResourceType& info, const ojson& obj);
+  void schedule_rollout(const std::string& key);
+  // Reports the rollout of the deployment at `key` complete (store lock held).
+  void complete_rollout(const std::string& key);
+  void schedule_namespace_cleanup(const std::string& ns);
+  void schedule_gc();
+  void run_gc();
+  void run_namespace_cleanup(const std::string& ns);
+  void seed_kubeflow();
+
+  // ---- watch (watch.cc) ----
+  void serve_watch(const Route& r, const ListQuery& q, const httplib::Request& req,
+                   httplib::Response& res, bool drop_after_initial);
+
+  // ---- server.cc ----
+  Reply control(const httplib::Request& req);  // /testserver/ endpoints
+  void inject(FaultRule rule);
+  // Creates or replaces an object directly (seeding, put_object); store lock held.
+  ojson store_object(const ResourceType& info, ojson obj);
+
+  // ---- helpers ----
+  Result<Route> parse_route(const std::string& path, bool* not_api, Reply* not_found) const;
+  std::shared_ptr<const ResourceType> info_for(const std::string& api_version,
+                                               const std::string& plural) const;
+
+  Options opts;
+  Store store;
+  ResourceRegistry registry;  // guarded by the store lock
+  Scheduler scheduler;
+
+  std::unique_ptr<httplib::SSLServer> http;
+  std::thread serve_thread;
+  int bound_port = 0;
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> rollout_delay_ms{300};
+
+  // Certificates (certs.h) and credentials.
+  KeyPair ca;         // serving CA
+  KeyPair client_ca;  // signs client certificates
+  KeyPair serving;
+  KeyPair admin_cert;
+  std::string admin_token;
+  mutable std::mutex auth_mu;
+  std::map<std::string, User> tokens;
+
+  mutable std::mutex fault_mu;
+  std::vector<FaultRule> faults;
+  std::vector<RequestRecord> log;
+  std::vector<std::shared_ptr<WatchHandle>> open_watch_handles;
+
+  bool gc_scheduled = false;               // store lock
+  std::set<std::string> pending_rollouts;  // store lock; deployment keys
+};
+
+// Helpers shared by the source files.
+// Status as the main resource's strategy sets it on create (Namespace Active, Deployment {},
+// CRD established, custom resources without status).
+void reset_status_on_create(const ResourceType& info, ojson& obj);
+std::string now_rfc3339();
+std::string new_uid();
+std::string url_decode(const std::string& s);
+// Query parameter (first value) or "".
+std::string query_param(const httplib::Request& req, const std::string& name);
+
+}  // namespace kftenant::testserver
