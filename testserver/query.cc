@@ -42,8 +42,8 @@ QueryValues parse_query(std::string_view raw_query) {
     if (pair.empty() || pair.find(';') != std::string_view::npos) continue;
     size_t eq = pair.find('=');
     auto key = query_unescape(pair.substr(0, eq));
-    auto value = query_unescape(eq == std::string_view::npos ? std::string_view()
-                                                             : pair.substr(eq + 1));
+    auto value =
+        query_unescape(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     if (!key || !value) continue;
     values[*key].push_back(std::move(*value));
   }

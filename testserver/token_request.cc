@@ -90,9 +90,8 @@ Reply ApiServer::Impl::do_token_request(const Route& r, const std::string& body)
   out["kind"] = "TokenRequest";
   out["apiVersion"] = "authentication.k8s.io/v1";
   out["metadata"] = {{"name", r.name}, {"namespace", r.ns}, {"creationTimestamp", nullptr}};
-  out["spec"] = {{"audiences", audiences},
-                 {"expirationSeconds", seconds},
-                 {"boundObjectRef", nullptr}};
+  out["spec"] = {
+      {"audiences", audiences}, {"expirationSeconds", seconds}, {"boundObjectRef", nullptr}};
   out["status"] = {{"token", token},
                    {"expirationTimestamp", rfc3339_in(std::chrono::seconds(seconds))}};
   return Reply::object(201, out);

@@ -3,6 +3,7 @@
 // otherwise double-quoted (libyaml escapes what needs escaping).
 #include <yaml.h>
 
+#include <regex>
 #include <string>
 
 #include "kftenant/yaml.h"
@@ -73,9 +74,22 @@ bool has_unicode_specials(std::string_view s) {
          s.find("\xef\xbb\xbf") != std::string_view::npos;
 }
 
+// YAML 1.1 timestamps (https://yaml.org/type/timestamp.html): go-yaml quotes such strings (yaml.v2
+// resolve.go parseTimestamp), so `creationTimestamp: "2026-01-01T00:00:00Z"` as in the real
+// server's YAML; other readers would turn them into dates.
+bool yaml11_timestamp(std::string_view s) {
+  static const std::regex kTimestamp(
+      "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+      "(([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\\.[0-9]*)?"
+      "([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)?");
+  if (s.size() < 8 || s.size() > 64 || s[0] < '0' || s[0] > '9') return false;
+  return std::regex_match(s.begin(), s.end(), kTimestamp);
+}
+
 // Whether `s` can be written as a plain scalar in block context and read back as this string.
 bool plain_safe(std::string_view s) {
-  if (s.empty() || s == "<<" || yaml11_bool(s) || has_unicode_specials(s)) return false;
+  if (s.empty() || s == "<<" || yaml11_bool(s) || yaml11_timestamp(s) || has_unicode_specials(s))
+    return false;
   if (!detail::resolve_plain(s).is_string()) return false;
   char first = s.front(), last = s.back();
   if (first == ' ' || first == '\t' || last == ' ' || last == '\t' || last == ':') return false;

@@ -148,18 +148,16 @@ TEST(KubeflowSeed, CrdsAndRoles) {
     EXPECT_TRUE(r.namespaced) << r.name;
     EXPECT_EQ(r.version, "v1") << r.name;
   }
-  EXPECT_THAT(dex_plurals,
-              testing::UnorderedElementsAre("authcodes", "authrequests", "oauth2clients",
-                                            "signingkeies", "refreshtokens", "passwords",
-                                            "offlinesessionses", "connectors", "devicerequests",
-                                            "devicetokens"));
+  EXPECT_THAT(dex_plurals, testing::UnorderedElementsAre(
+                               "authcodes", "authrequests", "oauth2clients", "signingkeies",
+                               "refreshtokens", "passwords", "offlinesessionses", "connectors",
+                               "devicerequests", "devicetokens"));
   const json* signing = find(objs, "CustomResourceDefinition", "signingkeies.dex.coreos.com");
   ASSERT_NE(signing, nullptr);
-  EXPECT_EQ((*signing)["spec"]["names"],
-            json({{"kind", "SigningKey"},
-                  {"listKind", "SigningKeyList"},
-                  {"plural", "signingkeies"},
-                  {"singular", "signingkey"}}));
+  EXPECT_EQ((*signing)["spec"]["names"], json({{"kind", "SigningKey"},
+                                               {"listKind", "SigningKeyList"},
+                                               {"plural", "signingkeies"},
+                                               {"singular", "signingkey"}}));
   EXPECT_EQ((*signing)["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
             json({{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}));
   EXPECT_NE(find_resource("security.istio.io", "v1beta1", "authorizationpolicies", served),

@@ -41,6 +41,9 @@ HttpResponse HttpClient::send(const HttpRequest& request, std::chrono::seconds m
   client.set_read_timeout(static_cast<time_t>(max_duration.count()));
   client.set_keep_alive(false);
   client.set_decompress(false);
+  // Send path_and_query byte for byte as recorded: httplib would otherwise re-encode it (e.g.
+  // '+' → %2B, which turns client-go's form-encoded spaces into literal plus signs).
+  client.set_url_encode(false);
 
   HttpResponse out;
   httplib::Request req;

@@ -26,10 +26,7 @@ const std::string kDataDir = std::string(KFTENANT_SOURCE_DIR) + "/tests/data/api
 // Scenarios whose replay still differs from the recording (see DIFFERENCES.md). They are replayed
 // and their differences printed, then skipped so that the suite stays green. Enabling one is
 // removing its name here.
-const std::set<std::string> kKnownFailing = {
-    "07-list-paging",  // '+' in the query is not decoded as a space (labelSelector)
-    "14-discovery",    // namespaces/finalize, serviceaccounts/token, dex authcodes missing
-};
+const std::set<std::string> kKnownFailing = {};
 
 // Differences that do not matter to kftenant and cannot be removed without modelling the real
 // cluster's incidental state: {scenario, step, text the difference contains, why}. They are

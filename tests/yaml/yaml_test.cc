@@ -193,6 +193,20 @@ TEST(YamlEmit, QuotesYaml11BooleansAndIndicators) {
   }
 }
 
+TEST(YamlEmit, QuotesTimestampsLikeGoYaml) {
+  // go-yaml (behind sigs.k8s.io/yaml, 18-content-negotiation) quotes strings that a YAML 1.1
+  // reader would take for a timestamp (yaml.v2 resolve.go parseTimestamp).
+  for (std::string s :
+       {"2026-01-01T00:00:00Z", "2026-01-01", "2026-1-2t3:04:05.5+02:00", "2026-01-01 00:00:00"}) {
+    std::string y = yaml::emit(json{{"k", s}});
+    EXPECT_EQ(y, "k: \"" + s + "\"\n") << s;
+    EXPECT_EQ(must_parse(y), (json{{"k", s}})) << y;
+  }
+  for (std::string s : {"2026-01-01x", "202-01-01", "v2026-01-01", "2026-01"}) {
+    EXPECT_EQ(yaml::emit(json{{"k", s}}), "k: " + s + "\n") << s;
+  }
+}
+
 TEST(YamlEmit, InvalidUtf8IsReplaced) {
   std::string y = yaml::emit(json{{"k", std::string("a\xff"
                                                     "b")}});
