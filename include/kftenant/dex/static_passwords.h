@@ -1,0 +1,106 @@
+// Dex's `staticPasswords` list, edited in place inside config.yaml.
+//
+// Kubeflow administrators hand-maintain config.yaml (comments, quoting such as
+// `userID: "15841185641784"`, `hashFromEnv` entries, staticClients). DexConfig therefore never
+// re-emits the document: it locates the top-level `staticPasswords` value with libyaml marks and
+// splices only the bytes of the entry being added, replaced or removed. Every edit is verified by
+// re-parsing the result; a result that would not read back exactly as intended is an error, never
+// returned text. See ../shared/reference/dex-contract.md §1 (fields, case-insensitive lookup).
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kftenant/error.h"
+
+namespace kftenant::dex {
+
+// One `staticPasswords` entry (cmd/dex/config.go `password`). An empty string means the field is
+// absent. Fields other than the five below (name, preferredUsername, emailVerified, groups, ...)
+// live in `extra` (a JSON object) and are written back when the entry is emitted.
+struct StaticPassword {
+  std::string email;
+  std::string hash;
+  std::string hash_from_env;
+  std::string username;
+  std::string user_id;
+  nlohmann::json extra = nlohmann::json::object();
+
+  friend bool operator==(const StaticPassword&, const StaticPassword&) = default;
+};
+
+// A parsed view of config.yaml text that can be edited in place.
+class DexConfig {
+ public:
+  // Parses `text`. A document that is not YAML is kParse naming `source_name` and the line; a
+  // document that is not a mapping, or a `staticPasswords` that is not a list of mappings, is
+  // kInvalidArgument.
+  [[nodiscard]] static Result<DexConfig> parse(std::string text, std::string source_name);
+
+  // The entries in file order. A successful edit replaces the list: copy what must outlive it.
+  [[nodiscard]] const std::vector<StaticPassword>& static_passwords() const {
+    return layout_.passwords;
+  }
+
+  // `enablePasswordDB: true` (Dex refuses staticPasswords without it).
+  [[nodiscard]] bool password_db_enabled() const { return password_db_; }
+
+  // Index of the entry Dex would use for `email`: matched case-insensitively (ASCII), the last one
+  // when there are duplicates (storage/static.go: last entry wins).
+  [[nodiscard]] std::optional<size_t> find(std::string_view email) const;
+
+  // Adds `entry`, or replaces the entry find(entry.email) returns. Values are emitted
+  // double-quoted and escaped, so any valid UTF-8 string stays data; invalid UTF-8 or an empty
+  // email is kInvalidArgument. Untouched entries keep their exact bytes.
+  [[nodiscard]] Result<void> upsert_static_password(const StaticPassword& entry);
+
+  // Removes the entry find(email) returns; kNotFound when there is none.
+  [[nodiscard]] Result<void> remove_static_password(std::string_view email);
+
+  // The (edited) document.
+  [[nodiscard]] const std::string& text() const { return text_; }
+
+  // Internal layout, recomputed after every edit (exposed for the implementation only).
+  struct Span {
+    size_t begin = 0;  // byte offsets into text()
+    size_t end = 0;
+  };
+  struct Layout {
+    bool root_is_flow = false;
+    bool root_empty = false;                               // empty document (or only comments)
+    size_t root_insert = 0;                                // where a new top-level key is appended
+    std::vector<std::pair<std::string, Span>> top_values;  // other keys' value text
+    bool has_key = false;                                  // `staticPasswords` present
+    size_t after_colon = 0;                                // just after `staticPasswords:`'s colon
+    Span value;                                            // its value's content
+    bool value_is_sequence = false;
+    bool flow = false;
+    size_t dash_column = 0;  // block style: column of "-" and of the entries' keys
+    size_t key_column = 2;
+    std::vector<Span> entries;              // block: whole lines; flow: "{...}"
+    std::vector<StaticPassword> passwords;  // their values
+    bool password_db = false;               // `enablePasswordDB: true`
+    bool complex = false;                   // anchors, aliases or tags: verify with a full parse
+  };
+
+ private:
+  std::string text_;
+  std::string source_;
+  bool password_db_ = false;
+  Layout layout_;
+
+  // Verifies `new_text` (the entries must be the old ones with `index` removed, or replaced by /
+  // followed by `changed`) and adopts it.
+  Result<void> apply(std::string new_text, size_t index, const StaticPassword* changed,
+                     bool insert);
+};
+
+// Emits `s` as a YAML double-quoted scalar that reads back as exactly `s` (any valid UTF-8);
+// kInvalidArgument for invalid UTF-8.
+[[nodiscard]] Result<std::string> quote_yaml_string(std::string_view s);
+
+}  // namespace kftenant::dex

@@ -1,0 +1,326 @@
+// DexConfig: parse, splice one entry, verify by re-parsing. See kftenant/dex/static_passwords.h.
+#include "kftenant/dex/static_passwords.h"
+
+#include <utility>
+
+#include "dex/config_layout.h"
+#include "kftenant/yaml.h"
+
+namespace kftenant::dex {
+namespace {
+
+using detail::kStaticPasswordsKey;
+using nlohmann::json;
+
+constexpr const char* kKnown[] = {"email", "hash", "hashFromEnv", "username", "userID"};
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string field_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();  // numbers/bools written unquoted
+}
+
+StaticPassword from_json(const json& j) {
+  StaticPassword p;
+  for (const auto& [k, v] : j.items()) {
+    if (k == "email")
+      p.email = field_text(v);
+    else if (k == "hash")
+      p.hash = field_text(v);
+    else if (k == "hashFromEnv")
+      p.hash_from_env = field_text(v);
+    else if (k == "username")
+      p.username = field_text(v);
+    else if (k == "userID")
+      p.user_id = field_text(v);
+    else
+      p.extra[k] = v;
+  }
+  return p;
+}
+
+json to_json(const StaticPassword& p) {
+  json j = json::object();
+  j["email"] = p.email;
+  if (!p.hash.empty()) j["hash"] = p.hash;
+  if (!p.hash_from_env.empty()) j["hashFromEnv"] = p.hash_from_env;
+  if (!p.username.empty()) j["username"] = p.username;
+  if (!p.user_id.empty()) j["userID"] = p.user_id;
+  for (const auto& [k, v] : p.extra.items()) j[k] = v;
+  return j;
+}
+
+// A JSON value as YAML flow text (strings double-quoted through quote_yaml_string).
+Result<std::string> flow_value(const json& v) {
+  if (v.is_string()) return quote_yaml_string(v.get_ref<const std::string&>());
+  if (v.is_array() || v.is_object()) {
+    std::string out = v.is_array() ? "[" : "{";
+    bool first = true;
+    for (const auto& [k, item] : v.items()) {
+      if (!first) out += ", ";
+      first = false;
+      if (v.is_object()) {
+        auto key = quote_yaml_string(k);
+        if (!key) return fail(key.error());
+        out += *key + ": ";
+      }
+      auto val = flow_value(item);
+      if (!val) return fail(val.error());
+      out += *val;
+    }
+    return out + (v.is_array() ? "]" : "}");
+  }
+  return v.dump();  // null, bool, numbers
+}
+
+// The entry's "key: value" pairs in Dex's field order, then extras.
+Result<std::vector<std::string>> fields(const StaticPassword& p) {
+  if (p.email.empty())
+    return make_error(ErrorCode::kInvalidArgument, "staticPasswords entry needs an email");
+  if (!p.extra.is_object())
+    return make_error(ErrorCode::kInvalidArgument,
+                      "staticPasswords extra fields must be a mapping");
+  std::vector<std::string> out;
+  const std::pair<const char*, const std::string*> known[] = {{"email", &p.email},
+                                                              {"hash", &p.hash},
+                                                              {"hashFromEnv", &p.hash_from_env},
+                                                              {"username", &p.username},
+                                                              {"userID", &p.user_id}};
+  for (const auto& [k, v] : known) {
+    if (v->empty() && std::string_view(k) != "email") continue;
+    auto q = quote_yaml_string(*v);
+    if (!q) return fail(q.error().with_context(std::string("staticPasswords ") + k));
+    out.push_back(std::string(k) + ": " + *q);
+  }
+  for (const auto& [k, v] : p.extra.items()) {
+    for (const char* known_key : kKnown) {
+      if (k == known_key)
+        return make_error(ErrorCode::kInvalidArgument,
+                          "staticPasswords extra field '" + k + "' duplicates a named field");
+    }
+    auto key = quote_yaml_string(k);
+    if (!key) return fail(key.error().with_context("staticPasswords field name"));
+    auto val = flow_value(v);
+    if (!val) return fail(val.error().with_context("staticPasswords " + k));
+    out.push_back(*key + ": " + *val);
+  }
+  return out;
+}
+
+std::string newline_of(std::string_view text) {
+  const size_t nl = text.find('\n');
+  return nl != std::string_view::npos && nl > 0 && text[nl - 1] == '\r' ? "\r\n" : "\n";
+}
+
+// Block entry lines, each ending with `nl`.
+std::string block_entry(const std::vector<std::string>& f, const DexConfig::Layout& l,
+                        const std::string& nl) {
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (i == 0) {
+      out += std::string(l.dash_column, ' ') + "-" +
+             std::string(l.key_column - l.dash_column - 1, ' ');
+    } else {
+      out += std::string(l.key_column, ' ');
+    }
+    out += f[i] + nl;
+  }
+  return out;
+}
+
+std::string flow_entry(const std::vector<std::string>& f) {
+  std::string out = "{";
+  for (size_t i = 0; i < f.size(); ++i) out += (i ? ", " : "") + f[i];
+  return out + "}";
+}
+
+std::string splice(std::string_view text, size_t begin, size_t end, std::string_view with) {
+  std::string out;
+  out.reserve(text.size() + with.size());
+  out.append(text.substr(0, begin));
+  out.append(with);
+  out.append(text.substr(end));
+  return out;
+}
+
+bool needs_newline_before(std::string_view text, size_t pos) {
+  return pos > 0 && text[pos - 1] != '\n';
+}
+
+// With anchors/aliases/tags the event pass cannot resolve values: take them from yaml::parse.
+Result<json> resolve_entries(std::string_view text, std::string_view source,
+                             DexConfig::Layout& layout) {
+  auto doc = yaml::parse(text, source);
+  if (!doc) return fail(doc.error());
+  layout.passwords.clear();
+  if (doc->is_object()) {
+    if (auto it = doc->find(kStaticPasswordsKey); it != doc->end() && it->is_array()) {
+      for (const auto& e : *it) layout.passwords.push_back(from_json(e));
+    }
+  }
+  return doc;
+}
+
+}  // namespace
+
+Result<DexConfig> DexConfig::parse(std::string text, std::string source_name) {
+  // One libyaml pass gives both the layout and the entries. yaml::parse runs only for its
+  // better error message, or when anchors/aliases/tags need its full resolution.
+  auto layout = detail::scan_layout(text, source_name);
+  if (!layout && layout.error().code == ErrorCode::kParse) {
+    auto doc = yaml::parse(text, source_name);
+    if (!doc) return fail(doc.error());
+  }
+  if (!layout) return fail(layout.error());
+  if (layout->root_is_flow) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      source_name +
+                          ": a flow-style ({...}) top-level mapping cannot be edited in "
+                          "place; write config.yaml in block style");
+  }
+  if (layout->complex) {
+    if (auto r = resolve_entries(text, source_name, *layout); !r) return fail(r.error());
+  }
+  DexConfig c;
+  c.text_ = std::move(text);
+  c.source_ = std::move(source_name);
+  c.layout_ = std::move(*layout);
+  c.password_db_ = c.layout_.password_db;
+  return c;
+}
+
+std::optional<size_t> DexConfig::find(std::string_view email) const {
+  std::optional<size_t> found;
+  const auto& entries = layout_.passwords;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (iequals(entries[i].email, email)) found = i;
+  }
+  return found;
+}
+
+Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
+  auto f = fields(entry);
+  if (!f) return fail(f.error());
+  const std::string nl = newline_of(text_);
+  const Layout& l = layout_;
+  std::string out;
+  size_t index = l.passwords.size();
+  bool insert = true;
+  if (auto idx = find(entry.email)) {
+    index = *idx;
+    insert = false;
+    const Span s = l.entries[*idx];
+    out = splice(text_, s.begin, s.end, l.flow ? flow_entry(*f) : block_entry(*f, l, nl));
+  } else if (l.value_is_sequence && !l.entries.empty()) {
+    const size_t at = l.entries.back().end;
+    std::string add = l.flow ? ", " + flow_entry(*f)
+                             : (needs_newline_before(text_, at) ? nl : "") + block_entry(*f, l, nl);
+    out = splice(text_, at, at, add);
+  } else if (l.has_key) {
+    // `staticPasswords:`, `staticPasswords: ~` or `[]`: the value becomes a block list.
+    std::string add = block_entry(*f, l, nl);
+    add.resize(add.size() - nl.size());  // the rest of the original line follows
+    out = splice(text_, l.after_colon, l.value.end, nl + add);
+  } else {
+    Layout fresh = l;
+    fresh.key_column = fresh.dash_column + 2;
+    const size_t at = l.root_insert;
+    std::string add = (needs_newline_before(text_, at) ? nl : "") +
+                      std::string(kStaticPasswordsKey) + ":" + nl + block_entry(*f, fresh, nl);
+    out = splice(text_, at, at, add);
+  }
+  return apply(std::move(out), index, &entry, insert);
+}
+
+Result<void> DexConfig::remove_static_password(std::string_view email) {
+  auto idx = find(email);
+  if (!idx) {
+    return make_error(ErrorCode::kNotFound,
+                      source_ + ": no staticPasswords entry for " + std::string(email));
+  }
+  const Layout& l = layout_;
+  std::string out;
+  const size_t i = *idx;
+  if (!l.flow) {
+    out = splice(text_, l.entries[i].begin, l.entries[i].end, "");
+  } else if (l.entries.size() == 1) {
+    out = splice(text_, l.value.begin, l.value.end, "[]");
+  } else if (i > 0) {
+    out = splice(text_, l.entries[i - 1].end, l.entries[i].end, "");
+  } else {
+    out = splice(text_, l.entries[0].begin, l.entries[1].begin, "");
+  }
+  return apply(std::move(out), *idx, nullptr, false);
+}
+
+Result<void> DexConfig::apply(std::string new_text, size_t index, const StaticPassword* changed,
+                              bool insert) {
+  const auto broken = [&](std::string_view why) {
+    return make_error(ErrorCode::kInternal,
+                      source_ + ": editing staticPasswords would " + std::string(why) +
+                          "; nothing was changed (please report this config.yaml shape)");
+  };
+  auto layout = detail::scan_layout(new_text, source_);
+  if (!layout) return broken("produce YAML that does not parse (" + layout.error().message + ")");
+  // Every other top-level key keeps its exact value text, in the same order.
+  const auto& a = layout_.top_values;
+  const auto& b = layout->top_values;
+  if (a.size() != b.size()) return broken("change the set of top-level keys");
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string_view old_value =
+        std::string_view(text_).substr(a[i].second.begin, a[i].second.end - a[i].second.begin);
+    const std::string_view new_value =
+        std::string_view(new_text).substr(b[i].second.begin, b[i].second.end - b[i].second.begin);
+    if (a[i].first != b[i].first || old_value != new_value)
+      return broken("change the text of '" + a[i].first + "'");
+  }
+  if (layout->complex || layout_.complex) {
+    // Aliases may point into the edited block: compare fully resolved documents.
+    Layout old_layout = layout_;
+    auto old_doc = resolve_entries(text_, source_, old_layout);
+    auto doc = resolve_entries(new_text, source_, *layout);
+    if (!old_doc || !doc) return broken("produce YAML that does not parse");
+    if (!doc->is_object()) return broken("leave a document that is not a mapping");
+    json others = *doc;
+    json old_others = old_doc->is_object() ? *old_doc : json::object();
+    if (auto it = others.find(kStaticPasswordsKey); it != others.end()) {
+      if (!it->is_array() && !it->is_null())
+        return broken("leave staticPasswords that is not a list");
+    }
+    others.erase(std::string(kStaticPasswordsKey));
+    old_others.erase(std::string(kStaticPasswordsKey));
+    // Compared as text: NaN != NaN would refuse a document that has a .nan somewhere.
+    if (others.dump() != old_others.dump()) return broken("change another top-level key");
+  }
+  // The entries must be exactly the old ones with the one edit applied. The new entry is
+  // compared through its JSON form, as an absent field and an empty one are the same to Dex.
+  const auto& was = layout_.passwords;
+  const auto& now = layout->passwords;
+  const size_t expected_size = was.size() + (insert ? 1 : 0) - (changed ? 0 : 1);
+  if (now.size() != expected_size) return broken("not give the intended number of entries");
+  for (size_t i = 0; i < now.size(); ++i) {
+    bool same = false;
+    if (i < index) {
+      same = now[i] == was[i];
+    } else if (i == index && changed) {
+      same = to_json(now[i]) == to_json(*changed);
+    } else {
+      same = now[i] == was[changed ? i : i + 1];  // after a removal, shifted by one
+    }
+    if (!same) return broken("not give the intended staticPasswords list");
+  }
+  text_ = std::move(new_text);
+  layout_ = std::move(*layout);
+  return ok();
+}
+
+}  // namespace kftenant::dex
