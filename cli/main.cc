@@ -6,11 +6,14 @@
 #include "doctor.h"
 #include "global_options.h"
 #include "kftenant/version.h"
+#include "profile_commands.h"
+#include "user_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"kftenant: safe, fast and boring Kubeflow multi-user management"};
   app.set_version_flag("--version", std::string("kftenant ") + kftenant::kVersion);
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--kubeconfig, --manifests, ...) also after the subcommand
 
   kftenant::cli::GlobalOptions options;
   kftenant::cli::add_global_options(app, options);
@@ -20,6 +23,8 @@ int main(int argc, char** argv) {
   version->callback([] { std::printf("kftenant %s\n", kftenant::kVersion); });
 
   kftenant::cli::add_doctor_command(app, options, exit_code);
+  kftenant::cli::add_user_commands(app, options, exit_code);
+  kftenant::cli::add_profile_commands(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -17,6 +17,14 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# kubectl, for `kubectl kustomize DIR` in the tests. Debian's kubernetes-client (kubectl 1.20,
+# kustomize v2.0.3 inside) only when no kubectl is on PATH: a machine may already have a newer
+# one from another package (e.g. `kubectl`), which owns /usr/bin/kubectl too, so the two
+# cannot be installed together.
+if ! command -v kubectl >/dev/null 2>&1; then
+  dpkg-query -W -f='${Status}' kubernetes-client 2>/dev/null | grep -q "install ok installed" ||
+    missing+=(kubernetes-client)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

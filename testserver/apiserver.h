@@ -15,6 +15,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,6 +44,28 @@ struct Options {
   // Create kube-root-ca.crt ConfigMap and "default" ServiceAccount in each new namespace, as the
   // real cluster's controllers do.
   bool namespace_defaults = true;
+
+  // The simulated Kubeflow profile controller (kubeflow/kubeflow v1.10.0
+  // components/profile-controller, as pinned by kubeflow/manifests 26.03; see
+  // ../shared/reference/kubeflow-contract.md §2): `profile_controller_delay` after a change of a
+  // Profile or of an object it controls, it creates the Profile's Namespace, AuthorizationPolicy
+  // ns-owner-access-istio, ServiceAccounts and RoleBindings default-editor/default-viewer,
+  // RoleBinding namespaceAdmin and ResourceQuota kf-resource-quota, adds the finalizer
+  // profile-finalizer and removes it when the Profile is deleted (the garbage collector then
+  // removes the namespace and what the Profile owns). Off by default.
+  bool simulate_profile_controller = false;
+  std::chrono::milliseconds profile_controller_delay{100};
+  bool profile_controller_paused = false;  // start paused (see set_profile_controller_paused)
+  // The controller's -userid-header / -userid-prefix (manifests' params.env values).
+  std::string profile_userid_header = "kubeflow-userid";
+  std::string profile_userid_prefix;
+  // The namespace-labels.yaml file: kubeflow/manifests applications/profiles/upstream/base/
+  // namespace-labels.yaml. A key with value "" removes that label; existing labels are kept.
+  std::map<std::string, std::string> profile_namespace_labels = {
+      {"app.kubernetes.io/part-of", "kubeflow-profile"},
+      {"katib.kubeflow.org/metrics-collector-injection", "enabled"},
+      {"pipelines.kubeflow.org/enabled", "true"},
+      {"serving.kubeflow.org/inferenceservice", "enabled"}};
 };
 
 // A fault to inject. Matching requests (method + path regex) consume `count`.
@@ -50,6 +73,7 @@ struct FaultRule {
   std::string method;      // "" = any
   std::string path_regex;  // ECMAScript, matched (regex_search) against the path without query
   int count = 1;
+  int skip = 0;    // let this many matching requests through before the rule fires
   int status = 0;  // 0 = no status fault; else answer a Status with this code (nothing is done)
   std::optional<int> retry_after_seconds;  // Retry-After header (429 defaults to 1)
   std::string reason;                      // Status reason override ("" = the code's usual one)
@@ -127,6 +151,19 @@ class ApiServer {
   [[nodiscard]] int64_t current_resource_version() const;
 
   void set_deployment_rollout_delay(std::chrono::milliseconds delay);
+
+  // Pauses or resumes the simulated profile controller (Options::simulate_profile_controller).
+  // While paused it changes nothing (like a controller scaled to zero); on resume it reconciles
+  // every Profile, as a restarted controller does.
+  void set_profile_controller_paused(bool paused);
+  // How many reconciles of Profile `profile` ("" = of any Profile) the simulated profile
+  // controller has finished, whatever their outcome (including "namespace owned by someone
+  // else", "retry later" and "Profile gone"): wait for it to grow to know that the controller
+  // has looked at a change.
+  [[nodiscard]] int64_t profile_controller_reconciles(const std::string& profile = "") const;
+  // True when the simulated profile controller has no reconcile queued or running: every change
+  // made before the call has been reconciled (or dropped while paused). Retries count as queued.
+  [[nodiscard]] bool profile_controller_idle() const;
 
   class Impl;
 

@@ -1,7 +1,8 @@
 // The simulated controllers of a cluster, run on the scheduler thread: namespace deletion
 // (namespace controller), ownerReference garbage collection (garbage collector), deployment
 // rollout (deployment controller), per-namespace defaults (root CA publisher, service account
-// controller) and CRD establishment.
+// controller) and CRD establishment. The Kubeflow profile controller is in
+// profile_controller.cc; these hooks feed its work queue.
 #include <algorithm>
 
 #include "testserver/server_impl.h"
@@ -91,6 +92,7 @@ void ApiServer::Impl::on_created(const ResourceType& info, const ojson& obj) {
   } else if (info.kind == "Deployment") {
     schedule_rollout(ns_and_name(obj));
   }
+  profile_controller_notice(info, obj);
 }
 
 void ApiServer::Impl::on_updated(const ResourceType& info, const ojson& old, const ojson& obj) {
@@ -102,6 +104,11 @@ void ApiServer::Impl::on_updated(const ResourceType& info, const ojson& old, con
       schedule_rollout(ns_and_name(obj));
     }
   }
+  profile_controller_notice(info, obj);
+}
+
+void ApiServer::Impl::on_deletion_started(const ResourceType& info, const ojson& obj) {
+  profile_controller_notice(info, obj);
 }
 
 void ApiServer::Impl::on_removed(const ResourceType& info, const ojson& obj) {
@@ -116,6 +123,7 @@ void ApiServer::Impl::on_removed(const ResourceType& info, const ojson& obj) {
       registry.unregister(r->group_resource());
     }
   }
+  profile_controller_notice(info, obj);
   schedule_gc();
 }
 

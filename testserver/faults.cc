@@ -22,6 +22,10 @@ std::optional<FaultRule> ApiServer::Impl::take_fault(const std::string& method,
     if (it->end_watch || it->count <= 0) continue;
     if (!it->method.empty() && it->method != method) continue;
     if (!path_matches(it->path_regex, path)) continue;
+    if (it->skip > 0) {
+      --it->skip;
+      continue;
+    }
     FaultRule taken = *it;
     if (--it->count <= 0) faults.erase(it);
     return taken;

@@ -148,7 +148,8 @@ ojson ApiServer::Impl::begin_delete(const ResourceType& info, ojson obj,
     um["resourceVersion"] = std::to_string(rv);
     updated = canonical(info, updated);
     store.put(info.group_resource(), object_key(info, updated), updated, rv);
-    schedule_namespace_cleanup(m.value("name", ""));
+    schedule_namespace_cleanup(updated["metadata"].value("name", ""));
+    on_deletion_started(info, updated);
     return updated;
   }
   std::vector<std::string> finalizers;
@@ -176,6 +177,7 @@ ojson ApiServer::Impl::begin_delete(const ResourceType& info, ojson obj,
   updated = canonical(info, updated);
   store.put(info.group_resource(), object_key(info, updated), updated, rv);
   if (propagation == "Foreground" || propagation == "Orphan") schedule_gc();
+  on_deletion_started(info, updated);
   return updated;
 }
 

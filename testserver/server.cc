@@ -51,6 +51,7 @@ ojson fault_to_json(const FaultRule& f) {
   ojson j = {{"method", f.method},
              {"path_regex", f.path_regex},
              {"count", f.count},
+             {"skip", f.skip},
              {"status", f.status},
              {"reason", f.reason},
              {"latency_ms", f.latency.count()},
@@ -66,6 +67,7 @@ ojson fault_to_json(const FaultRule& f) {
 ApiServer::Impl::Impl(Options options)
     : opts(std::move(options)), store(opts.watch_history, kBaseResourceVersion) {
   rollout_delay_ms = opts.rollout_delay.count();
+  profile_controller_paused = opts.profile_controller_paused;
 }
 
 ApiServer::Impl::~Impl() {
@@ -203,6 +205,7 @@ Reply ApiServer::Impl::control(const httplib::Request& req) {
     f.method = j.value("method", "");
     f.path_regex = j.value("path_regex", "");
     f.count = j.value("count", 1);
+    f.skip = j.value("skip", 0);
     f.status = j.value("status", 0);
     if (j.contains("retry_after_seconds"))
       f.retry_after_seconds = j.value("retry_after_seconds", 1);
@@ -462,6 +465,23 @@ int64_t ApiServer::current_resource_version() const {
 
 void ApiServer::set_deployment_rollout_delay(std::chrono::milliseconds delay) {
   impl_->rollout_delay_ms = delay.count();
+}
+
+void ApiServer::set_profile_controller_paused(bool paused) {
+  auto lock = impl_->store.lock();
+  bool was = impl_->profile_controller_paused.exchange(paused);
+  if (was && !paused) impl_->enqueue_all_profiles();
+}
+
+bool ApiServer::profile_controller_idle() const {
+  auto lock = impl_->store.lock();  // a running reconcile holds it
+  return impl_->pending_profiles.empty();
+}
+
+int64_t ApiServer::profile_controller_reconciles(const std::string& profile) const {
+  auto lock = impl_->store.lock();
+  auto it = impl_->profile_reconciles.find(profile);
+  return it == impl_->profile_reconciles.end() ? 0 : it->second;
 }
 
 }  // namespace kftenant::testserver

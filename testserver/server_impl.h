@@ -190,6 +190,19 @@ class ApiServer::Impl {
   void run_gc();
   void run_namespace_cleanup(const std::string& ns);
   void seed_kubeflow();
+  // Deletion started (deletionTimestamp set) without a commit_update (begin_delete).
+  void on_deletion_started(const ResourceType& info, const ojson& obj);
+
+  // ---- profile controller (profile_controller.cc) ----
+  // Routes a change of `obj` to the profile controller's work queue (Profiles and the objects
+  // a Profile controls). Store lock held.
+  void profile_controller_notice(const ResourceType& info, const ojson& obj);
+  // Queues a reconcile of Profile `name` after `delay` unless one is due sooner. Store lock held.
+  void enqueue_profile(const std::string& name, std::chrono::milliseconds delay);
+  void enqueue_all_profiles();  // store lock held
+  enum class ReconcileOutcome { kDone, kRetry };
+  // One Reconcile of the upstream controller (store lock held).
+  ReconcileOutcome reconcile_profile(const std::string& name);
 
   // ---- watch (watch.cc) ----
   void serve_watch(const Route& r, const ListQuery& q, const httplib::Request& req,
@@ -233,6 +246,17 @@ class ApiServer::Impl {
 
   bool gc_scheduled = false;               // store lock
   std::set<std::string> pending_rollouts;  // store lock; deployment keys
+
+  // Profile controller work queue (store lock): name → the one live scheduled reconcile.
+  struct PendingReconcile {
+    uint64_t token = 0;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, PendingReconcile> pending_profiles;
+  std::map<std::string, int> profile_failures;  // consecutive retries, for the backoff
+  uint64_t next_profile_token = 0;
+  std::atomic<bool> profile_controller_paused{false};
+  std::map<std::string, int64_t> profile_reconciles;  // store lock; "" = all Profiles
 };
 
 // Helpers shared by the source files.

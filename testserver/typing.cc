@@ -608,6 +608,25 @@ void apply_defaults(const ResourceType& info, ojson& obj) {
     }
     obj.erase("stringData");
     if (!obj.contains("type")) obj["type"] = "Opaque";
+  } else if (info.kind == "RoleBinding" || info.kind == "ClusterRoleBinding") {
+    // k8s.io/kubernetes pkg/apis/rbac/v1/defaults.go: SetDefaults_(Cluster)RoleBinding,
+    // SetDefaults_Subject (User and Group subjects get the RBAC API group).
+    const char* rbac_group = "rbac.authorization.k8s.io";
+    auto empty_group = [](const ojson& o) {
+      return !o.contains("apiGroup") ||
+             (o["apiGroup"].is_string() && o["apiGroup"].get<std::string>().empty());
+    };
+    if (obj.contains("roleRef") && obj["roleRef"].is_object() && empty_group(obj["roleRef"])) {
+      obj["roleRef"]["apiGroup"] = rbac_group;
+    }
+    if (obj.contains("subjects") && obj["subjects"].is_array()) {
+      for (auto& subject : obj["subjects"]) {
+        if (!subject.is_object() || !empty_group(subject)) continue;
+        if (subject.value("kind", ojson()) == "User" || subject.value("kind", ojson()) == "Group") {
+          subject["apiGroup"] = rbac_group;
+        }
+      }
+    }
   } else if (info.kind == "CustomResourceDefinition") {
     auto& names = obj["spec"]["names"];
     if (names.is_object()) {

@@ -1,12 +1,11 @@
 // Locates the top-level keys of config.yaml and the entries of `staticPasswords` as byte ranges.
 // libyaml's mark.index counts characters, not bytes, so marks are converted with a cursor that
-// only moves forward in practice (linear for the whole pass).
+// only moves forward in practice (linear for the whole pass; yaml/libyaml_parser.h).
 #include "dex/config_layout.h"
-
-#include <yaml.h>
 
 #include <string>
 
+#include "yaml/libyaml_parser.h"
 #include "yaml/scalar.h"
 
 namespace kftenant::dex::detail {
@@ -14,52 +13,15 @@ namespace {
 
 using Span = DexConfig::Span;
 
-struct Event {
-  yaml_event_t e{};
-  bool valid = false;
-  Event() = default;
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  ~Event() {
-    if (valid) yaml_event_delete(&e);
-  }
-};
+using Event = yaml::detail::LibyamlEvent;
 
-// Character index (libyaml mark) -> byte offset.
-class Offsets {
- public:
-  explicit Offsets(std::string_view text) : text_(text) {
-    if (text.substr(0, 3) == "\xEF\xBB\xBF") base_ = bi_ = 3;  // libyaml skips a BOM uncounted
-    ascii_ = true;
-    for (char c : text) {
-      if (static_cast<unsigned char>(c) >= 0x80) {
-        ascii_ = false;
-        break;
-      }
-    }
-  }
-  size_t byte(size_t char_index) {
-    if (ascii_) return base_ + char_index;
-    while (ci_ < char_index && bi_ < text_.size()) {
-      ++bi_;
-      while (bi_ < text_.size() && (static_cast<unsigned char>(text_[bi_]) & 0xC0) == 0x80) ++bi_;
-      ++ci_;
-    }
-    while (ci_ > char_index && bi_ > base_) {
-      --bi_;
-      while (bi_ > base_ && (static_cast<unsigned char>(text_[bi_]) & 0xC0) == 0x80) --bi_;
-      --ci_;
-    }
-    return bi_;
-  }
-
- private:
-  std::string_view text_;
-  size_t base_ = 0;
-  bool ascii_ = true;
-  size_t ci_ = 0;
-  size_t bi_ = 0;
-};
+// An untagged scalar spelling one of the five named fields (any style: they all read as text).
+bool is_known_field(const yaml_event_t& e) {
+  const auto& sc = e.data.scalar;
+  if (sc.tag != nullptr) return false;
+  const std::string_view v(reinterpret_cast<const char*>(sc.value), sc.length);
+  return v == "email" || v == "hash" || v == "hashFromEnv" || v == "username" || v == "userID";
+}
 
 size_t line_start(std::string_view text, size_t pos) {
   while (pos > 0 && text[pos - 1] != '\n') --pos;
@@ -77,12 +39,7 @@ size_t line_end_after(std::string_view text, size_t pos) {
 class Scanner {
  public:
   Scanner(std::string_view text, std::string_view source)
-      : text_(text), source_(source), offsets_(text) {
-    yaml_parser_initialize(&p_);
-    yaml_parser_set_input_string(&p_, reinterpret_cast<const unsigned char*>(text.data()),
-                                 text.size());
-  }
-  ~Scanner() { yaml_parser_delete(&p_); }
+      : text_(text), source_(source), parser_(text, source), offsets_(text) {}
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
 
@@ -139,7 +96,10 @@ class Scanner {
         if (colon >= text_.size() || text_[colon] != ':')
           return invalid(key.e.start_mark, "expected ':' after staticPasswords");
         out.after_colon = colon + 1;
-        if (auto r = static_passwords(value, out, value_end); !r) return fail(r.error());
+        in_list_ = true;
+        auto listed = static_passwords(value, out, value_end);
+        in_list_ = false;
+        if (!listed) return fail(listed.error());
         out.value = {value_begin, value_end};
       } else {
         if (name == "enablePasswordDB" && value.e.type == YAML_SCALAR_EVENT &&
@@ -155,18 +115,17 @@ class Scanner {
     }
     out.root_insert = line_end_after(text_, root_end);
     out.complex = complex_;
+    out.block_scalars = block_scalars_;
     return out;
   }
 
  private:
   Result<void> next(Event& ev) {
-    if (!yaml_parser_parse(&p_, &ev.e)) {
-      std::string problem = p_.problem ? p_.problem : "invalid YAML";
-      return make_error(
-          ErrorCode::kParse,
-          std::string(source_) + ":" + std::to_string(p_.problem_mark.line + 1) + ": " + problem);
-    }
-    ev.valid = true;
+    if (auto r = parser_.next(ev); !r) return r;
+    if (in_list_ && ev.e.type == YAML_SCALAR_EVENT &&
+        (ev.e.data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+         ev.e.data.scalar.style == YAML_FOLDED_SCALAR_STYLE))
+      block_scalars_ = true;
     const yaml_event_t& e = ev.e;
     // Anchors, aliases and explicit tags can make a value depend on text elsewhere: the caller
     // then verifies with a full yaml::parse instead of comparing text spans.
@@ -239,9 +198,17 @@ class Scanner {
         if (at < text_.size() && text_[at] == '}') end = offsets_.byte(key.e.end_mark.index);
         return p;
       }
-      auto k = build(key, end, 2);
-      if (!k) return fail(k.error());
-      const std::string name = k->is_string() ? k->get<std::string>() : k->dump();
+      std::string name;
+      if (key.e.type == YAML_SCALAR_EVENT && is_known_field(key.e)) {
+        // The common case, without a JSON detour: such a key reads as its own text.
+        name.assign(reinterpret_cast<const char*>(key.e.data.scalar.value),
+                    key.e.data.scalar.length);
+        end = offsets_.byte(key.e.end_mark.index);
+      } else {
+        auto k = build(key, end, 2);
+        if (!k) return fail(k.error());
+        name = k->is_string() ? k->get<std::string>() : k->dump();
+      }
       Event value;
       if (auto r = next(value); !r) return fail(r.error());
       std::string* field = name == "email"         ? &p.email
@@ -307,8 +274,7 @@ class Scanner {
       if (depth == 0) return ok();
       Event n;
       if (auto r = next(n); !r) return fail(r.error());
-      std::swap(cur.e, n.e);
-      std::swap(cur.valid, n.valid);
+      cur.take(n);
       e = &cur.e;
     }
   }
@@ -380,9 +346,11 @@ class Scanner {
 
   std::string_view text_;
   std::string_view source_;
-  Offsets offsets_;
-  yaml_parser_t p_{};
+  yaml::detail::LibyamlParser parser_;
+  yaml::detail::MarkOffsets offsets_;
   bool complex_ = false;
+  bool in_list_ = false;  // inside the staticPasswords value
+  bool block_scalars_ = false;
 };
 
 }  // namespace

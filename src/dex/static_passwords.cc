@@ -212,33 +212,38 @@ Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
   if (!f) return fail(f.error());
   const std::string nl = newline_of(text_);
   const Layout& l = layout_;
-  std::string out;
-  size_t index = l.passwords.size();
-  bool insert = true;
+  Edit edit;
+  edit.index = l.passwords.size();
+  edit.changed = &entry;
+  edit.insert = true;
+  edit.field_lines = l.flow ? 0 : f->size();
   if (auto idx = find(entry.email)) {
-    index = *idx;
-    insert = false;
+    edit.index = *idx;
+    edit.insert = false;
     const Span s = l.entries[*idx];
-    out = splice(text_, s.begin, s.end, l.flow ? flow_entry(*f) : block_entry(*f, l, nl));
+    edit.begin = s.begin;
+    edit.end = s.end;
+    edit.with = l.flow ? flow_entry(*f) : block_entry(*f, l, nl);
   } else if (l.value_is_sequence && !l.entries.empty()) {
-    const size_t at = l.entries.back().end;
-    std::string add = l.flow ? ", " + flow_entry(*f)
-                             : (needs_newline_before(text_, at) ? nl : "") + block_entry(*f, l, nl);
-    out = splice(text_, at, at, add);
+    edit.begin = edit.end = l.entries.back().end;
+    edit.with = l.flow
+                    ? ", " + flow_entry(*f)
+                    : (needs_newline_before(text_, edit.begin) ? nl : "") + block_entry(*f, l, nl);
   } else if (l.has_key) {
     // `staticPasswords:`, `staticPasswords: ~` or `[]`: the value becomes a block list.
     std::string add = block_entry(*f, l, nl);
     add.resize(add.size() - nl.size());  // the rest of the original line follows
-    out = splice(text_, l.after_colon, l.value.end, nl + add);
+    edit.begin = l.after_colon;
+    edit.end = l.value.end;
+    edit.with = nl + add;
   } else {
     Layout fresh = l;
     fresh.key_column = fresh.dash_column + 2;
-    const size_t at = l.root_insert;
-    std::string add = (needs_newline_before(text_, at) ? nl : "") +
-                      std::string(kStaticPasswordsKey) + ":" + nl + block_entry(*f, fresh, nl);
-    out = splice(text_, at, at, add);
+    edit.begin = edit.end = l.root_insert;
+    edit.with = (needs_newline_before(text_, edit.begin) ? nl : "") +
+                std::string(kStaticPasswordsKey) + ":" + nl + block_entry(*f, fresh, nl);
   }
-  return apply(std::move(out), index, &entry, insert);
+  return apply(std::move(edit));
 }
 
 Result<void> DexConfig::remove_static_password(std::string_view email) {
@@ -248,22 +253,131 @@ Result<void> DexConfig::remove_static_password(std::string_view email) {
                       source_ + ": no staticPasswords entry for " + std::string(email));
   }
   const Layout& l = layout_;
-  std::string out;
+  Edit edit;
   const size_t i = *idx;
+  edit.index = i;
   if (!l.flow) {
-    out = splice(text_, l.entries[i].begin, l.entries[i].end, "");
+    edit.begin = l.entries[i].begin;
+    edit.end = l.entries[i].end;
   } else if (l.entries.size() == 1) {
-    out = splice(text_, l.value.begin, l.value.end, "[]");
+    edit.begin = l.value.begin;
+    edit.end = l.value.end;
+    edit.with = "[]";
   } else if (i > 0) {
-    out = splice(text_, l.entries[i - 1].end, l.entries[i].end, "");
+    edit.begin = l.entries[i - 1].end;
+    edit.end = l.entries[i].end;
   } else {
-    out = splice(text_, l.entries[0].begin, l.entries[1].begin, "");
+    edit.begin = l.entries[0].begin;
+    edit.end = l.entries[1].begin;
   }
-  return apply(std::move(out), *idx, nullptr, false);
+  return apply(std::move(edit));
 }
 
-Result<void> DexConfig::apply(std::string new_text, size_t index, const StaticPassword* changed,
-                              bool insert) {
+Result<void> DexConfig::apply(Edit edit) {
+  auto local = apply_local(edit);
+  if (!local) return fail(local.error());
+  if (*local) return ok();
+  return apply_full(splice(text_, edit.begin, edit.end, edit.with), edit);
+}
+
+// Why verifying only the edited entry is enough (the fast path).
+//
+// Preconditions (else the full re-scan below runs): the document has no anchors, aliases or
+// tags (so no value can refer to text elsewhere); staticPasswords is a block list with at least
+// one other entry left and no literal/folded scalar (`|`, `>`: they take in the blank and
+// indented comment lines after them, so removing or inserting an entry next to one could change
+// its value); the edit replaces, removes or appends one entry's whole lines, starting at a line
+// start.
+//
+// Then the new text is P + N + S where P and S are the old bytes before and after the edited
+// entry's lines. libyaml reads P exactly as before. At the end of P it stands at a line start
+// between two entries of a block list: every token of the previous entry (or of the key line)
+// is closed (quoted scalars and flow collections end at their closing character; a plain
+// scalar cannot continue through a comment line or past a line at the "-" column), and the next
+// token decides how far the indentation unrolls. The old text had the same state at the end of the
+// old entry (S followed it and read as the next entry or the next top-level key, at a column <= the
+// "-"). N is emitted by block_entry: one field per line, each value a double-quoted scalar or a
+// flow collection. Parsing "staticPasswords:\n" + N on its own proves that N is exactly one entry
+// with exactly the intended values, and that every field is closed on its own line (as many
+// lines as fields); so after N libyaml is again between two entries at a line start, and S reads
+// exactly as before: the following entries and every other top-level value are unchanged, byte
+// for byte (S is the old bytes). A removal (N empty) joins two such between-entries states.
+Result<bool> DexConfig::apply_local(const Edit& edit) {
+  const Layout& l = layout_;
+  if (l.complex || l.block_scalars || l.flow || !l.value_is_sequence || l.entries.empty())
+    return false;
+  const bool removal = edit.changed == nullptr;
+  if (removal && l.entries.size() < 2) return false;  // the list would become null
+  const bool at_line_start = edit.begin == 0 || text_[edit.begin - 1] == '\n';
+  if (!at_line_start) return false;
+  if (edit.insert) {
+    if (edit.index != l.entries.size() || edit.begin != l.entries.back().end) return false;
+  } else if (edit.index >= l.entries.size() || edit.begin != l.entries[edit.index].begin ||
+             edit.end != l.entries[edit.index].end) {
+    return false;
+  }
+  StaticPassword added;
+  if (!removal) {
+    // N alone, under a header at column 0 (the column only matters for multi-line scalars,
+    // which N cannot contain once each field is shown to fill exactly one line).
+    const std::string header = std::string(kStaticPasswordsKey) + ":" + newline_of(text_);
+    const std::string window = header + edit.with;
+    size_t lines = 0;
+    for (char c : edit.with) lines += c == '\n';
+    if (edit.with.empty() || edit.with.back() != '\n' || lines != edit.field_lines) return false;
+    auto w = detail::scan_layout(window, source_);
+    if (!w || w->complex || !w->top_values.empty() || w->entries.size() != 1 ||
+        w->entries[0].begin != header.size() || w->entries[0].end != window.size() ||
+        to_json(w->passwords[0]) != to_json(*edit.changed))
+      return false;  // let the full re-scan decide (and report)
+    added = std::move(w->passwords[0]);
+  }
+  // Adopt: splice the text, shift the offsets behind the edit, update the entry lists in place.
+  const std::ptrdiff_t delta = static_cast<std::ptrdiff_t>(edit.with.size()) -
+                               static_cast<std::ptrdiff_t>(edit.end - edit.begin);
+  const auto shift = [&](size_t& x) {
+    if (x >= edit.end) x = static_cast<size_t>(static_cast<std::ptrdiff_t>(x) + delta);
+  };
+  const bool last_edited = edit.end == l.entries.back().end;
+  text_.replace(edit.begin, edit.end - edit.begin, edit.with);
+  Layout& m = layout_;
+  for (auto& [name, span] : m.top_values) {
+    shift(span.begin);
+    shift(span.end);
+  }
+  for (size_t i = edit.insert ? edit.index : edit.index + 1; i < m.entries.size(); ++i) {
+    shift(m.entries[i].begin);
+    shift(m.entries[i].end);
+  }
+  const Span new_span{edit.begin, edit.begin + edit.with.size()};
+  if (removal) {
+    m.entries.erase(m.entries.begin() + static_cast<std::ptrdiff_t>(edit.index));
+    m.passwords.erase(m.passwords.begin() + static_cast<std::ptrdiff_t>(edit.index));
+  } else if (edit.insert) {
+    m.entries.push_back(new_span);
+    m.passwords.push_back(std::move(added));
+  } else {
+    m.entries[edit.index] = new_span;
+    m.passwords[edit.index] = std::move(added);
+  }
+  // The list's value ends with its last entry, and a new top-level key would go right after
+  // it when it was the last key: what a re-scan gives.
+  const size_t old_value_end = m.value.end;
+  const bool root_after_list = m.root_insert == old_value_end;
+  shift(m.value.end);
+  if (removal && last_edited) m.value.end = m.entries.back().end;
+  if (root_after_list) {
+    m.root_insert = m.value.end;
+  } else {
+    shift(m.root_insert);
+  }
+  return true;
+}
+
+Result<void> DexConfig::apply_full(std::string new_text, const Edit& edit) {
+  const size_t index = edit.index;
+  const StaticPassword* changed = edit.changed;
+  const bool insert = edit.insert;
   const auto broken = [&](std::string_view why) {
     return make_error(ErrorCode::kInternal,
                       source_ + ": editing staticPasswords would " + std::string(why) +

@@ -3,7 +3,6 @@
 // otherwise double-quoted (libyaml escapes what needs escaping).
 #include <yaml.h>
 
-#include <regex>
 #include <string>
 
 #include "kftenant/yaml.h"
@@ -54,59 +53,6 @@ std::string sanitize_utf8(std::string_view s) {
   return out;
 }
 
-bool yaml11_bool(std::string_view s) {
-  // YAML 1.1 booleans: we read them as strings, but other readers (go-yaml v2, PyYAML) do not.
-  static constexpr std::string_view kWords[] = {"y",  "Y",   "yes", "Yes", "YES", "n",
-                                                "N",  "no",  "No",  "NO",  "on",  "On",
-                                                "ON", "off", "Off", "OFF"};
-  for (auto w : kWords) {
-    if (s == w) return true;
-  }
-  return false;
-}
-
-// U+0085, U+2028, U+2029 are line breaks to a YAML 1.1 reader and U+FEFF a byte order mark: only an
-// escape in double quotes keeps them.
-bool has_unicode_specials(std::string_view s) {
-  return s.find("\xc2\x85") != std::string_view::npos ||
-         s.find("\xe2\x80\xa8") != std::string_view::npos ||
-         s.find("\xe2\x80\xa9") != std::string_view::npos ||
-         s.find("\xef\xbb\xbf") != std::string_view::npos;
-}
-
-// YAML 1.1 timestamps (https://yaml.org/type/timestamp.html): go-yaml quotes such strings (yaml.v2
-// resolve.go parseTimestamp), so `creationTimestamp: "2026-01-01T00:00:00Z"` as in the real
-// server's YAML; other readers would turn them into dates.
-bool yaml11_timestamp(std::string_view s) {
-  static const std::regex kTimestamp(
-      "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-      "(([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\\.[0-9]*)?"
-      "([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)?");
-  if (s.size() < 8 || s.size() > 64 || s[0] < '0' || s[0] > '9') return false;
-  return std::regex_match(s.begin(), s.end(), kTimestamp);
-}
-
-// Whether `s` can be written as a plain scalar in block context and read back as this string.
-bool plain_safe(std::string_view s) {
-  if (s.empty() || s == "<<" || yaml11_bool(s) || yaml11_timestamp(s) || has_unicode_specials(s))
-    return false;
-  if (!detail::resolve_plain(s).is_string()) return false;
-  char first = s.front(), last = s.back();
-  if (first == ' ' || first == '\t' || last == ' ' || last == '\t' || last == ':') return false;
-  if (std::string_view("#,[]{}&*!|>'\"%@`").find(first) != std::string_view::npos) return false;
-  if (first == '-' || first == '?' || first == ':') {
-    if (s.size() == 1 || s[1] == ' ' || s.substr(0, 3) == "---") return false;
-  }
-  if (s.substr(0, 3) == "...") return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return false;  // control characters (incl. line breaks)
-    if (c == ':' && i + 1 < s.size() && (s[i + 1] == ' ' || s[i + 1] == '\t')) return false;
-    if (c == '#' && i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) return false;
-  }
-  return true;
-}
-
 class Emitter {
  public:
   Emitter() {
@@ -154,9 +100,9 @@ class Emitter {
 
   void string(const std::string& raw) {
     std::string s = sanitize_utf8(raw);
-    if (plain_safe(s)) {
+    if (detail::plain_safe(s)) {
       scalar(s, YAML_PLAIN_SCALAR_STYLE, true);
-    } else if (s.find('\n') != std::string::npos && !has_unicode_specials(s)) {
+    } else if (s.find('\n') != std::string::npos && !detail::has_unicode_specials(s)) {
       // libyaml falls back to double quotes when a literal block cannot hold the text exactly.
       scalar(s, YAML_LITERAL_SCALAR_STYLE, false);
     } else {

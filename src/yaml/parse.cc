@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "kftenant/yaml.h"
+#include "yaml/libyaml_parser.h"
 #include "yaml/scalar.h"
 
 namespace kftenant::yaml {
@@ -25,17 +26,7 @@ constexpr std::string_view kTagBool = "tag:yaml.org,2002:bool";
 constexpr std::string_view kTagInt = "tag:yaml.org,2002:int";
 constexpr std::string_view kTagFloat = "tag:yaml.org,2002:float";
 
-// Owns one libyaml event.
-struct Event {
-  yaml_event_t e{};
-  bool valid = false;
-  Event() = default;
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  ~Event() {
-    if (valid) yaml_event_delete(&e);
-  }
-};
+using Event = detail::LibyamlEvent;
 
 size_t count_nodes(const json& j) {
   size_t n = 1;
@@ -45,21 +36,9 @@ size_t count_nodes(const json& j) {
   return n;
 }
 
-std::string key_string(const json& k) {
-  if (k.is_string()) return k.get<std::string>();
-  if (k.is_null()) return "null";
-  if (k.is_number_float()) return detail::format_double(k.get<double>());
-  return k.dump();  // bool, integers
-}
-
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view source) : source_(source) {
-    yaml_parser_initialize(&p_);
-    yaml_parser_set_input_string(&p_, reinterpret_cast<const unsigned char*>(text.data()),
-                                 text.size());
-  }
-  ~Parser() { yaml_parser_delete(&p_); }
+  Parser(std::string_view text, std::string_view source) : source_(source), parser_(text, source) {}
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 
@@ -97,15 +76,7 @@ class Parser {
   }
 
  private:
-  Result<void> next(Event& ev) {
-    if (!yaml_parser_parse(&p_, &ev.e)) {
-      std::string problem = p_.problem ? p_.problem : "invalid YAML";
-      if (p_.context) problem = std::string(p_.context) + ": " + problem;
-      return error_at(p_.problem_mark, problem);
-    }
-    ev.valid = true;
-    return ok();
-  }
+  Result<void> next(Event& ev) { return parser_.next(ev); }
 
   Result<void> count(const yaml_mark_t& mark, size_t n) {
     nodes_ += n;
@@ -218,7 +189,7 @@ class Parser {
         }
         continue;
       }
-      std::string k = key_string(*key);
+      std::string k = detail::key_string(*key);
       if (obj.contains(k)) return error_at(key_mark, "duplicate key \"" + k + "\"");
       obj[k] = std::move(*value);
     }
@@ -232,8 +203,8 @@ class Parser {
     return obj;
   }
 
-  yaml_parser_t p_{};
   std::string_view source_;
+  detail::LibyamlParser parser_;
   std::map<std::string, std::pair<json, size_t>> anchors_;
   size_t nodes_ = 0;
 };

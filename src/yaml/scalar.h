@@ -1,5 +1,5 @@
-// Plain-scalar resolution shared by the YAML parser and emitter, so that the emitter quotes exactly
-// the strings the parser would read as something else.
+// Plain-scalar resolution shared by the YAML parser, emitter and editor, so that the emitter and
+// the editor quote exactly the strings the parser would read as something else.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,5 +14,21 @@ nlohmann::json resolve_plain(std::string_view text);
 
 // Shortest text that reads back as the same double (and as a float, not an int).
 std::string format_double(double d);
+
+// YAML 1.1 booleans (y, yes, on, off, ...): strings to us, booleans to go-yaml v2 and PyYAML.
+bool yaml11_bool(std::string_view s);
+
+// YAML 1.1 timestamps (2026-01-01, 2026-01-01T00:00:00Z, ...).
+bool yaml11_timestamp(std::string_view s);
+
+// Whether `s` holds U+0085, U+2028, U+2029 or U+FEFF, which only a double-quoted escape keeps.
+bool has_unicode_specials(std::string_view s);
+
+// Whether `s` can be written as a plain scalar in block context and read back as this string by
+// us and by YAML 1.1 readers.
+bool plain_safe(std::string_view s);
+
+// The JSON object key a scalar mapping key becomes (as sigs.k8s.io/yaml does: `1: x` -> "1").
+std::string key_string(const nlohmann::json& k);
 
 }  // namespace kftenant::yaml::detail

@@ -25,11 +25,16 @@ struct ProcessResult {
   std::string err;
 };
 
-inline ProcessResult run_process(const std::vector<std::string>& argv, const std::string& stdin_text = "",
+inline ProcessResult run_process(const std::vector<std::string>& argv,
+                                 const std::string& stdin_text = "",
                                  const std::vector<std::pair<std::string, std::string>>& env = {}) {
   ProcessResult result;
   int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return result;
+  // O_CLOEXEC: children spawned concurrently from other threads must not inherit these ends
+  // (a stray copy of a stdin write end keeps another child from ever seeing EOF).
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      pipe2(err_pipe, O_CLOEXEC) != 0)
+    return result;
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -102,8 +107,10 @@ inline ProcessResult run_process(const std::vector<std::string>& argv, const std
       }
       ssize_t n = read(p.fd, buf.data(), buf.size());
       if (n <= 0) {
-        if (p.fd == out_pipe[0]) out_open = false;
-        else err_open = false;
+        if (p.fd == out_pipe[0])
+          out_open = false;
+        else
+          err_open = false;
         continue;
       }
       (p.fd == out_pipe[0] ? result.out : result.err).append(buf.data(), static_cast<size_t>(n));
@@ -113,8 +120,10 @@ inline ProcessResult run_process(const std::vector<std::string>& argv, const std
   close(err_pipe[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+  if (WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    result.exit_code = 128 + WTERMSIG(status);
   return result;
 }
 

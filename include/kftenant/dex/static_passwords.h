@@ -85,6 +85,9 @@ class DexConfig {
     std::vector<StaticPassword> passwords;  // their values
     bool password_db = false;               // `enablePasswordDB: true`
     bool complex = false;                   // anchors, aliases or tags: verify with a full parse
+    // A literal/folded (| >) scalar inside staticPasswords: such a scalar takes in the blank and
+    // indented comment lines that follow it, so an edit next to it is verified by a re-scan.
+    bool block_scalars = false;
   };
 
  private:
@@ -93,10 +96,23 @@ class DexConfig {
   bool password_db_ = false;
   Layout layout_;
 
-  // Verifies `new_text` (the entries must be the old ones with `index` removed, or replaced by /
-  // followed by `changed`) and adopts it.
-  Result<void> apply(std::string new_text, size_t index, const StaticPassword* changed,
-                     bool insert);
+  // One splice of text_: bytes [begin, end) become `with`. Entry `index` is removed
+  // (changed == nullptr), replaced by `changed`, or `changed` is inserted at `index` (insert).
+  struct Edit {
+    size_t begin = 0;
+    size_t end = 0;
+    std::string with;
+    size_t index = 0;
+    const StaticPassword* changed = nullptr;
+    bool insert = false;
+    size_t field_lines = 0;  // lines of `with` holding the new entry's fields (block entries)
+  };
+  // Verifies the edited text (locally when the edit allows it, see apply_local) and adopts it.
+  Result<void> apply(Edit edit);
+  // The fast path for one whole-line entry edit inside a block list: true when it verified and
+  // adopted the edit, false when the edit needs the full re-scan.
+  Result<bool> apply_local(const Edit& edit);
+  Result<void> apply_full(std::string new_text, const Edit& edit);
 };
 
 // Emits `s` as a YAML double-quoted scalar that reads back as exactly `s` (any valid UTF-8);

@@ -1,0 +1,197 @@
+// DexConfig figures on a large config.yaml (issue goal: adding one user to a config.yaml that
+// already holds 5,000 entries takes < 20 ms for the YAML edit).
+//
+//   build-rel/bench_dex_config
+//
+// The document is Kubeflow's config.yaml (testserver/seed_kubeflow.cc) with 5,000 more
+// staticPasswords entries in Kubeflow's style (email, quoted $2y$12$ hash, username, quoted
+// userID).
+// - BM_DexConfigParse: DexConfig::parse of the document.
+// - BM_DexConfigUpsertNew: upsert_static_password of a new entry on an already parsed config,
+//   including the verification of the result.
+// - BM_DexConfigParseUpsert: parse + upsert together: what `kftenant user add` pays for the edit.
+// - BM_DexConfigReplace / BM_DexConfigRemove: replacing / removing an entry in the middle.
+// - BM_YamlParseBaseline: the baseline: yaml::parse of the same document into JSON (what a naive
+//   "parse, edit the JSON, re-emit" implementation would pay just to read it, before losing every
+//   comment and quoting choice).
+// - BM_LibyamlEventsFloor: libyaml's event pass alone over the document, the floor under parse.
+// - BM_BcryptHash/<cost>: dex::bcrypt_hash per cost 10..14 (one iteration each at 13, 14). Each
+//   cost step doubles the work, so 15 and 16 take 2x and 4x cost 14's time.
+#include <benchmark/benchmark.h>
+#include <yaml.h>
+
+#include <cstdint>
+#include <string>
+
+#include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/static_passwords.h"
+#include "kftenant/yaml.h"
+#include "testserver/seed_kubeflow.h"
+
+namespace {
+
+using kftenant::dex::DexConfig;
+using kftenant::dex::StaticPassword;
+
+constexpr int kEntries = 5000;
+
+// A deterministic bcrypt-shaped hash: "$2y$12$" + 53 characters of bcrypt's alphabet.
+std::string fake_hash(uint64_t seed) {
+  static constexpr char kAlphabet[] =
+      "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out = "$2y$12$";
+  uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (int i = 0; i < 53; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out += kAlphabet[x % 64];
+  }
+  return out;
+}
+
+const std::string& big_config() {
+  static const std::string text = [] {
+    std::string base(kftenant::testserver::kubeflow_dex_config_yaml());
+    const std::string marker = "staticClients:";
+    std::string entries;
+    for (int i = 0; i < kEntries; ++i) {
+      const std::string n = std::to_string(i);
+      entries += "- email: user" + n + "@example.com\n  hash: \"" + fake_hash(i) +
+                 "\"\n  username: user" + n + "\n  userID: \"" + std::to_string(100000000 + i) +
+                 "\"\n";
+    }
+    base.insert(base.find(marker), entries);
+    return base;
+  }();
+  return text;
+}
+
+StaticPassword new_entry() {
+  StaticPassword p;
+  p.email = "newcomer@example.com";
+  p.hash = fake_hash(999999);
+  p.username = "newcomer";
+  p.user_id = "0123456789";
+  return p;
+}
+
+DexConfig parsed() {
+  return std::move(*DexConfig::parse(big_config(), "config.yaml"));
+}
+
+void BM_DexConfigParse(benchmark::State& state) {
+  for (auto _ : state) {
+    auto c = DexConfig::parse(big_config(), "config.yaml");
+    if (!c) state.SkipWithError(c.error().message.c_str());
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * big_config().size()));
+}
+BENCHMARK(BM_DexConfigParse)->Unit(benchmark::kMillisecond);
+
+void BM_DexConfigUpsertNew(benchmark::State& state) {
+  const DexConfig base = parsed();
+  const StaticPassword entry = new_entry();
+  for (auto _ : state) {
+    state.PauseTiming();
+    DexConfig c = base;
+    state.ResumeTiming();
+    auto r = c.upsert_static_password(entry);
+    if (!r) state.SkipWithError(r.error().message.c_str());
+    benchmark::DoNotOptimize(c);
+  }
+}
+BENCHMARK(BM_DexConfigUpsertNew)->Unit(benchmark::kMillisecond);
+
+void BM_DexConfigParseUpsert(benchmark::State& state) {
+  const StaticPassword entry = new_entry();
+  for (auto _ : state) {
+    auto c = DexConfig::parse(big_config(), "config.yaml");
+    if (!c) state.SkipWithError(c.error().message.c_str());
+    auto r = c->upsert_static_password(entry);
+    if (!r) state.SkipWithError(r.error().message.c_str());
+    benchmark::DoNotOptimize(c);
+  }
+}
+BENCHMARK(BM_DexConfigParseUpsert)->Unit(benchmark::kMillisecond);
+
+void BM_DexConfigReplace(benchmark::State& state) {
+  const DexConfig base = parsed();
+  StaticPassword entry = base.static_passwords()[kEntries / 2];
+  entry.hash = fake_hash(424242);
+  for (auto _ : state) {
+    state.PauseTiming();
+    DexConfig c = base;
+    state.ResumeTiming();
+    auto r = c.upsert_static_password(entry);
+    if (!r) state.SkipWithError(r.error().message.c_str());
+    benchmark::DoNotOptimize(c);
+  }
+}
+BENCHMARK(BM_DexConfigReplace)->Unit(benchmark::kMillisecond);
+
+void BM_DexConfigRemove(benchmark::State& state) {
+  const DexConfig base = parsed();
+  const std::string email = base.static_passwords()[kEntries / 2].email;
+  for (auto _ : state) {
+    state.PauseTiming();
+    DexConfig c = base;
+    state.ResumeTiming();
+    auto r = c.remove_static_password(email);
+    if (!r) state.SkipWithError(r.error().message.c_str());
+    benchmark::DoNotOptimize(c);
+  }
+}
+BENCHMARK(BM_DexConfigRemove)->Unit(benchmark::kMillisecond);
+
+void BM_YamlParseBaseline(benchmark::State& state) {
+  for (auto _ : state) {
+    auto doc = kftenant::yaml::parse(big_config(), "config.yaml");
+    if (!doc) state.SkipWithError(doc.error().message.c_str());
+    benchmark::DoNotOptimize(doc);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * big_config().size()));
+}
+BENCHMARK(BM_YamlParseBaseline)->Unit(benchmark::kMillisecond);
+
+// The floor under any libyaml-based reader: pulling every event of the document, doing nothing.
+void BM_LibyamlEventsFloor(benchmark::State& state) {
+  const std::string& text = big_config();
+  for (auto _ : state) {
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+    size_t events = 0;
+    for (bool done = false; !done;) {
+      yaml_event_t e;
+      if (!yaml_parser_parse(&p, &e)) {
+        state.SkipWithError("libyaml error");
+        break;
+      }
+      done = e.type == YAML_STREAM_END_EVENT;
+      yaml_event_delete(&e);
+      ++events;
+    }
+    yaml_parser_delete(&p);
+    benchmark::DoNotOptimize(events);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_LibyamlEventsFloor)->Unit(benchmark::kMillisecond);
+
+void BM_BcryptHash(benchmark::State& state) {
+  const int cost = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    auto h = kftenant::dex::bcrypt_hash("correct horse battery", cost);
+    if (!h) state.SkipWithError(h.error().message.c_str());
+    benchmark::DoNotOptimize(h);
+  }
+}
+BENCHMARK(BM_BcryptHash)->DenseRange(10, 12)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BcryptHash)->DenseRange(13, 14)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

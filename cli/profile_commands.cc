@@ -1,0 +1,160 @@
+#include "profile_commands.h"
+
+#include <fmt/core.h>
+
+#include "apply_command.h"
+#include "kftenant/kubeflow/naming.h"
+#include "kftenant/kubeflow/profile.h"
+#include "kftenant/tenancy/profiles.h"
+#include "kftenant/tenancy/validate.h"
+#include "output.h"
+
+namespace kftenant::cli {
+namespace {
+
+Result<Session> session_for_profile(const GlobalOptions& options, const std::string& profile) {
+  if (auto v = kubeflow::validate_profile_name(profile); !v)
+    return fail(v.error().with_context("profile " + profile));
+  return open_session(options);
+}
+
+struct QuotaFlags {
+  std::string profile, set;
+  bool clear = false, dry_run = false;
+};
+
+int run_quota(const GlobalOptions& options, const QuotaFlags& flags) {
+  tenancy::QuotaRequest request;
+  request.profile = flags.profile;
+  if (!flags.clear) {
+    auto hard = kubeflow::parse_quota(flags.set);
+    if (!hard) return report_error(hard.error().with_context("--set"));
+    request.hard = std::move(*hard);
+  }
+  auto session = session_for_profile(options, flags.profile);
+  if (!session) return report_error(session.error());
+  return run_planner(*session, tenancy::quota_planner(std::move(request)), flags.dry_run).exit_code;
+}
+
+struct ShareFlags {
+  std::string profile, with, role;
+  bool dry_run = false;
+  kubeflow::ContributorOptions contributor;
+  std::vector<std::string> principals;
+};
+
+int run_share(const GlobalOptions& options, const ShareFlags& flags) {
+  auto email = tenancy::validate_email(flags.with);
+  if (!email) return report_error(email.error().with_context("--with"));
+  auto role = kubeflow::parse_role(flags.role);
+  if (!role) return report_error(role.error().with_context("--role"));
+  auto session = session_for_profile(options, flags.profile);
+  if (!session) return report_error(session.error());
+  tenancy::ShareRequest request{flags.profile, *email, *role, flags.contributor};
+  if (!flags.principals.empty()) request.options.principals = flags.principals;
+  return run_planner(*session, tenancy::share_planner(std::move(request)), flags.dry_run).exit_code;
+}
+
+int run_unshare(const GlobalOptions& options, const std::string& profile, const std::string& with,
+                bool dry_run) {
+  auto email = tenancy::validate_email(with);
+  if (!email) return report_error(email.error().with_context("--with"));
+  auto session = session_for_profile(options, profile);
+  if (!session) return report_error(session.error());
+  return run_planner(*session, tenancy::unshare_planner(profile, *email), dry_run).exit_code;
+}
+
+int run_contributors(const GlobalOptions& options, const std::string& profile,
+                     const std::string& output) {
+  auto format = parse_output_format(output);
+  if (!format) return report_error(format.error());
+  auto session = session_for_profile(options, profile);
+  if (!session) return report_error(session.error());
+  auto contributors = tenancy::list_contributors(*session->store, profile);
+  if (!contributors) return report_error(contributors.error());
+  if (*format == OutputFormat::kTable) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : *contributors) {
+      std::string problems;
+      for (const auto& p : c.problems) problems += (problems.empty() ? "" : "; ") + p;
+      rows.push_back({c.email, c.is_owner ? "owner" : std::string(kubeflow::to_string(c.role)),
+                      c.binding_name, c.has_policy ? "yes" : "no", problems});
+    }
+    fmt::print("{}", render_table({"EMAIL", "ROLE", "BINDING", "POLICY", "PROBLEMS"}, rows));
+    return kExitOk;
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : *contributors)
+    items.push_back({{"email", c.email},
+                     {"role", c.is_owner ? "owner" : std::string(kubeflow::to_string(c.role))},
+                     {"binding", c.binding_name},
+                     {"hasRoleBinding", c.has_binding},
+                     {"hasAuthorizationPolicy", c.has_policy},
+                     {"problems", c.problems}});
+  fmt::print("{}",
+             render_value(nlohmann::json{{"profile", profile}, {"contributors", items}}, *format));
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_profile_commands(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* profile = app.add_subcommand("profile", "Manage Kubeflow profiles: quota and contributors");
+  profile->require_subcommand(1);
+
+  auto quota = std::make_shared<QuotaFlags>();
+  auto* q = profile->add_subcommand("quota", "Set or clear a profile's resource quota");
+  q->add_option("NAME", quota->profile, "Profile name")->required();
+  auto* set = q->add_option("--set", quota->set,
+                            "The new quota, replacing the old one: e.g. cpu=4,memory=16Gi,"
+                            "requests.nvidia.com/gpu=1");
+  auto* clear = q->add_flag("--clear", quota->clear, "Remove the quota");
+  set->excludes(clear);
+  q->add_flag("--dry-run", quota->dry_run, "Print the planned change, write nothing");
+  q->callback([&options, &exit_code, quota, set, clear] {
+    if (set->count() == 0 && clear->count() == 0) {
+      exit_code = report_error(usage_error("profile quota needs --set K=V,... or --clear"));
+      return;
+    }
+    exit_code = run_quota(options, *quota);
+  });
+
+  auto share = std::make_shared<ShareFlags>();
+  auto* s = profile->add_subcommand(
+      "share", "Give a user access to a profile, as the dashboard's Manage Contributors does");
+  s->add_option("NAME", share->profile, "Profile name")->required();
+  s->add_option("--with", share->with, "The contributor's email")->required();
+  s->add_option("--role", share->role, "admin, edit or view")->required();
+  s->add_option("--userid-header", share->contributor.userid_header,
+                "Header carrying the user's identity (profiles-config USERID_HEADER)")
+      ->capture_default_str();
+  s->add_option("--userid-prefix", share->contributor.userid_prefix,
+                "Prefix of that header's value (profiles-config USERID_PREFIX)");
+  s->add_option("--principal", share->principals,
+                "Istio principal allowed to forward the user's requests (repeatable; default: "
+                "the ingress gateway and ml-pipeline-ui service accounts)");
+  s->add_flag("--dry-run", share->dry_run, "Print the planned changes, write nothing");
+  s->callback([&options, &exit_code, share] { exit_code = run_share(options, *share); });
+
+  auto unshare_profile = std::make_shared<std::string>();
+  auto unshare_with = std::make_shared<std::string>();
+  auto unshare_dry = std::make_shared<bool>(false);
+  auto* u = profile->add_subcommand("unshare", "Remove a contributor's access to a profile");
+  u->add_option("NAME", *unshare_profile, "Profile name")->required();
+  u->add_option("--with", *unshare_with, "The contributor's email")->required();
+  u->add_flag("--dry-run", *unshare_dry, "Print the planned changes, write nothing");
+  u->callback([&options, &exit_code, unshare_profile, unshare_with, unshare_dry] {
+    exit_code = run_unshare(options, *unshare_profile, *unshare_with, *unshare_dry);
+  });
+
+  auto list_profile = std::make_shared<std::string>();
+  auto list_output = std::make_shared<std::string>("table");
+  auto* c = profile->add_subcommand("contributors", "List a profile's owner and contributors");
+  c->add_option("NAME", *list_profile, "Profile name")->required();
+  c->add_option("-o,--output", *list_output, "table, json or yaml")->capture_default_str();
+  c->callback([&options, &exit_code, list_profile, list_output] {
+    exit_code = run_contributors(options, *list_profile, *list_output);
+  });
+}
+
+}  // namespace kftenant::cli

@@ -1,0 +1,108 @@
+// Dex users behind one interface, whichever way Dex stores them.
+//
+//  - StaticPasswords: `staticPasswords` entries of config.yaml inside ConfigMap <ns>/<configmap>
+//    (what Kubeflow ships). Edited in place with DexConfig: every other byte of config.yaml is
+//    kept. Dex reads config.yaml only at start, so a change needs a rollout restart of the Dex
+//    Deployment (plan_restart).
+//  - PasswordObjects: `Password` objects (dex.coreos.com/v1) in Dex's namespace, named
+//    password_object_name(email), `email` lower-case, `hash` = base64 of the bcrypt string. Dex
+//    reads them on every login: no restart. See ../shared/reference/dex-contract.md §2.
+//
+// Directories never write: they return plan steps for tenancy::apply_plan, computed from the
+// store's current state (empty when the store already holds what is asked).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kftenant/error.h"
+#include "kftenant/store/object_store.h"
+#include "kftenant/tenancy/plan.h"
+
+namespace kftenant::dex {
+
+enum class Backend { kStatic, kPasswordObject };
+
+// "static" / "password-crd" (the CLI's --dex-backend values).
+[[nodiscard]] std::string_view to_string(Backend backend);
+[[nodiscard]] Result<Backend> parse_backend(std::string_view text);
+
+// Where Dex lives (CLI --dex-namespace/--dex-configmap/--dex-deployment).
+struct DexLocation {
+  std::string ns = "auth";
+  std::string configmap = "dex";
+  std::string config_key = "config.yaml";
+  std::string deployment = "dex";
+};
+
+struct DexUser {
+  std::string email;          // as stored (static entries keep their case)
+  std::string hash;           // bcrypt string ($2a$/$2b$/$2y$); empty for hashFromEnv users
+  std::string hash_from_env;  // static only: the env var holding the hash (from a Secret)
+  std::string username;
+  std::string user_id;
+  Backend backend = Backend::kStatic;
+  std::string location;  // "ConfigMap auth/dex" or "Password auth/<object name>"
+
+  friend bool operator==(const DexUser&, const DexUser&) = default;
+};
+
+// Pod-template annotation kftenant sets on the Dex Deployment when it restarts it: the SHA-256
+// (hex) of the config.yaml the restarted pods read. A mismatch with the ConfigMap means Dex runs
+// an older config. Together with kConfigHashAnnotation on the ConfigMap (set when kftenant
+// writes config.yaml) this lets a re-run after a crash between "write config" and "restart" see
+// that the restart is still owed.
+inline constexpr const char* kDeploymentConfigHashAnnotation = "kftenant.io/dex-config-sha256";
+inline constexpr const char* kConfigHashAnnotation = "kftenant.io/config-sha256";
+inline constexpr const char* kRestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
+
+class UserDirectory {
+ public:
+  virtual ~UserDirectory() = default;
+  [[nodiscard]] virtual Backend backend() const = 0;
+
+  // Users this backend holds, in storage order. Missing ConfigMap / config key / unparsable
+  // config.yaml / missing Password CRD are errors naming the object and how Kubeflow installs it.
+  [[nodiscard]] virtual Result<std::vector<DexUser>> list(store::ObjectStore& store) const = 0;
+
+  // The user Dex would use for `email` (case-insensitive), if any. A Password object under
+  // the email's name whose `email` is not the lower-cased address (Dex errors on every login of
+  // such a user) is kRefused, naming the object.
+  [[nodiscard]] virtual Result<std::optional<DexUser>> find(store::ObjectStore& store,
+                                                            std::string_view email) const = 0;
+
+  // Steps that make `user` (email, hash, username, user_id) stored exactly so: one replace of
+  // the ConfigMap (static) or one create/replace of a Password object. Empty when already so.
+  // Invalid values (bad UTF-8, empty email/hash, a hash that is not bcrypt: Dex would exit at
+  // startup) are kInvalidArgument. Static only: an empty hash with `hash_from_env` set stores
+  // `hashFromEnv`; config.yaml without `enablePasswordDB: true` is kRefused. Password objects: an
+  // email that is a static user is kRefused (Dex would never read the object).
+  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_upsert(
+      store::ObjectStore& store, const DexUser& user) const = 0;
+
+  // Steps that remove the user; empty when absent.
+  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_remove(
+      store::ObjectStore& store, std::string_view email) const = 0;
+
+  // Steps that make Dex serve the config the store will hold after `pending` (the steps planned
+  // so far in this command) are applied: for static, a rollout restart (+ wait on live stores)
+  // when config.yaml differs from what the Dex pods were started with, or when `pending` changes
+  // it; on a manifests folder only the config-hash annotation is set (so applying the manifests
+  // rolls Dex). Always empty for Password objects.
+  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_restart(
+      store::ObjectStore& store, const std::vector<tenancy::Step>& pending) const = 0;
+};
+
+[[nodiscard]] std::unique_ptr<UserDirectory> make_user_directory(Backend backend,
+                                                                 DexLocation location,
+                                                                 Clock* clock = nullptr);
+
+// Users of both backends merged for `user list`: static entries first, then Password objects
+// whose email is not static (Dex's own ListPasswords order, storage/static.go). A missing
+// Password CRD yields just the static users.
+[[nodiscard]] Result<std::vector<DexUser>> list_all_dex_users(store::ObjectStore& store,
+                                                              const DexLocation& location);
+
+}  // namespace kftenant::dex

@@ -1,0 +1,39 @@
+// ObjectStore over a live API server (kube::Client).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kftenant/kube/client.h"
+#include "kftenant/store/object_store.h"
+
+namespace kftenant::store {
+
+class ClusterStore : public ObjectStore {
+ public:
+  // `client` must outlive the store.
+  explicit ClusterStore(kube::Client& client) : client_(client) {}
+
+  [[nodiscard]] std::string description() const override;
+  [[nodiscard]] StoreCapabilities capabilities() const override { return {true}; }
+  [[nodiscard]] Result<nlohmann::json> get(const ObjectKey& key) override;
+  // Items get apiVersion/kind filled in (the API server omits them in lists of built-in kinds).
+  [[nodiscard]] Result<std::vector<nlohmann::json>> list(
+      const std::string& api_version, const std::string& kind, const std::string& ns,
+      const std::string& label_selector) override;
+  // A create whose answer was lost is resolved by reading the object back (kube::Client); the
+  // object found is returned as if this call had created it.
+  [[nodiscard]] Result<nlohmann::json> create(const nlohmann::json& object) override;
+  [[nodiscard]] Result<nlohmann::json> replace(const nlohmann::json& object) override;
+  [[nodiscard]] Result<void> remove(const ObjectKey& key,
+                                    std::optional<std::string> resource_version) override;
+
+  [[nodiscard]] kube::Client& client() { return client_; }
+
+ private:
+  kube::Client& client_;
+  [[nodiscard]] Result<kube::ResourceRef> resolve(const std::string& api_version,
+                                                  const std::string& kind);
+};
+
+}  // namespace kftenant::store

@@ -1,0 +1,77 @@
+// ObjectStore: where Kubernetes objects live, seen as unstructured JSON.
+//
+// The tenancy code never asks whether it runs against a cluster or a manifests folder; it talks
+// to an ObjectStore. ClusterStore (cluster_store.h) is the live API server through kube::Client;
+// ManifestStore (manifest_store.h) is a kustomize tree edited in place. Both honour the same
+// contract, so a Plan computed against one can be applied to it with the same code.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kftenant/error.h"
+
+namespace kftenant::store {
+
+// Identifies one object. `ns` is empty for cluster-scoped kinds (Profile, Namespace).
+struct ObjectKey {
+  std::string api_version;  // "v1", "apps/v1", "kubeflow.org/v1", "dex.coreos.com/v1"
+  std::string kind;         // "ConfigMap", "Profile", ...
+  std::string ns;
+  std::string name;
+
+  friend bool operator==(const ObjectKey&, const ObjectKey&) = default;
+};
+
+// "ConfigMap auth/dex", "Profile alice" — for messages.
+[[nodiscard]] std::string describe(const ObjectKey& key);
+
+// The key of an object (apiVersion, kind, metadata.namespace, metadata.name).
+[[nodiscard]] ObjectKey key_of(const nlohmann::json& object);
+
+struct StoreCapabilities {
+  // Deployments can be restarted and rollouts/controllers observed (a live cluster). A manifests
+  // folder cannot: a restart there is recorded as a pod-template annotation only.
+  bool live = false;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // "cluster https://host:6443 (context ctx)" or "manifests ./dir".
+  [[nodiscard]] virtual std::string description() const = 0;
+  [[nodiscard]] virtual StoreCapabilities capabilities() const = 0;
+
+  // The object, with metadata.resourceVersion set (a ManifestStore makes up a stable version
+  // from the document's bytes). kNotFound when absent; a kind the store does not know (CRD not
+  // installed) is kNotFound too, with a message naming the kind.
+  [[nodiscard]] virtual Result<nlohmann::json> get(const ObjectKey& key) = 0;
+
+  // All objects of a kind; `ns` empty = every namespace (or cluster-scoped). Label selector in
+  // the API server's syntax, empty for all.
+  [[nodiscard]] virtual Result<std::vector<nlohmann::json>> list(
+      const std::string& api_version, const std::string& kind, const std::string& ns,
+      const std::string& label_selector = "") = 0;
+
+  // Creates `object`; kAlreadyExists when an object with its key exists. Returns the stored
+  // object (with resourceVersion).
+  [[nodiscard]] virtual Result<nlohmann::json> create(const nlohmann::json& object) = 0;
+
+  // Replaces the object; `object.metadata.resourceVersion` is required and must be current
+  // (kConflict otherwise, kNotFound when gone). Returns the stored object.
+  [[nodiscard]] virtual Result<nlohmann::json> replace(const nlohmann::json& object) = 0;
+
+  // Deletes the object. With `resource_version`, only if it is still that version (kConflict).
+  // kNotFound when absent.
+  [[nodiscard]] virtual Result<void> remove(const ObjectKey& key,
+                                            std::optional<std::string> resource_version = {}) = 0;
+
+  // Files changed so far (ManifestStore); empty for a cluster.
+  [[nodiscard]] virtual std::vector<std::string> changed_files() const { return {}; }
+};
+
+}  // namespace kftenant::store

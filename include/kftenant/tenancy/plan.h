@@ -1,0 +1,99 @@
+// The one write path: every mutating command builds a Plan, prints it (--dry-run) or applies it.
+//
+// A Plan is an ordered list of steps computed from the store's *current* state by a Planner. A
+// planner compares what is wanted with what is there, so it is convergent: planning again after
+// part of a plan was applied yields only the remaining steps, and planning after full success
+// yields an empty plan. apply_plan relies on this: on a 409 (someone else wrote in between) it
+// re-plans from fresh state and carries on; after a crash, running the same command again
+// finishes the job.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kftenant/clock.h"
+#include "kftenant/error.h"
+#include "kftenant/store/object_store.h"
+
+namespace kftenant::tenancy {
+
+enum class StepKind {
+  kCreate,             // create `after`
+  kReplace,            // replace `before` (its resourceVersion) with `after`
+  kDelete,             // delete `before` (with its resourceVersion as precondition)
+  kRestartDeployment,  // rollout restart `key` (a Deployment); `after` holds the patched object
+  kWaitRollout,        // wait until the Deployment `key` has rolled out (live stores only)
+  kWaitProfileReady,   // wait until the profile controller made namespace, RBAC, policy
+};
+
+struct Step {
+  StepKind kind = StepKind::kCreate;
+  store::ObjectKey key;
+  nlohmann::json before;  // null for kCreate and waits
+  nlohmann::json after;   // null for kDelete and waits
+  // One line for humans, e.g. "add Dex user alice@example.com (staticPasswords in ConfigMap
+  // auth/dex)"; printed as the step runs.
+  std::string summary;
+  // For a string field edited in place (config.yaml in the Dex ConfigMap): its path, so dry-run
+  // shows a unified diff of that text instead of two YAML objects. Empty otherwise.
+  std::vector<std::string> text_field;  // e.g. {"data", "config.yaml"}
+  // kWaitProfileReady: the owner email expected in the namespace's `owner` annotation.
+  std::string owner;
+  // Waits: how long; zero means the apply options' default.
+  std::chrono::milliseconds timeout{0};
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  // Things found that are not changed but worth saying ("user already exists, unchanged").
+  std::vector<std::string> notes;
+
+  [[nodiscard]] bool empty() const { return steps.empty(); }
+};
+
+// Computes a plan from the store's current state. Called again after a conflict.
+using Planner = std::function<Result<Plan>(store::ObjectStore&)>;
+
+// Receives progress lines ("✓ created Profile alice", "… waiting for rollout of Deployment
+// auth/dex"). Never given secrets: plans do not contain passwords, only hashes.
+using Reporter = std::function<void(const std::string& line)>;
+
+struct ApplyOptions {
+  Clock* clock = nullptr;  // system clock when null
+  int max_replans = 16;    // conflicts tolerated before giving up (8 concurrent writers fit)
+  std::chrono::milliseconds default_wait_timeout{std::chrono::minutes(5)};
+  // Waits poll at 50 ms, doubling up to this.
+  std::chrono::milliseconds poll_interval{std::chrono::milliseconds(1000)};
+  Reporter report;  // may be empty
+};
+
+struct ApplyResult {
+  std::vector<Step> applied;  // steps executed, in order (after re-planning)
+  int replans = 0;
+};
+
+// Runs the planner once with a read cache in front of `store` (each object is read at most once
+// per planning pass). What --dry-run prints.
+[[nodiscard]] Result<Plan> plan_once(store::ObjectStore& store, const Planner& planner);
+
+// Executes planner(store) step by step. On kConflict/kAlreadyExists from a write step it
+// re-plans from fresh state (already-applied steps disappear from the new plan) up to
+// max_replans times. Waits on a store without live capabilities are skipped with a note.
+// A failing step stops the apply and returns the error with the step's summary as context.
+[[nodiscard]] Result<ApplyResult> apply_plan(store::ObjectStore& store, const Planner& planner,
+                                             const ApplyOptions& options);
+
+// Renders a plan for --dry-run: each step's summary, then a unified diff of `text_field` for
+// text edits, the YAML of created objects, a YAML diff for replaced objects, the key for deletes.
+[[nodiscard]] std::string render_plan(const Plan& plan);
+
+// A unified diff (3 lines of context, "--- a/<name>" / "+++ b/<name>") of two texts; empty when
+// equal.
+[[nodiscard]] std::string unified_diff(const std::string& before, const std::string& after,
+                                       const std::string& name);
+
+}  // namespace kftenant::tenancy

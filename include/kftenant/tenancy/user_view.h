@@ -1,0 +1,49 @@
+// One merged view of users for `user list` / `user show` (and later the REST API): Dex users of
+// both backends, the Profiles they own, each profile's namespace state, quota and contributors,
+// plus what looks wrong (a user without a profile, a profile whose owner has no Dex user, a
+// hashFromEnv user whose hash lives in a Secret). Never contains a password or a hash.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kftenant/dex/user_directory.h"
+#include "kftenant/kubeflow/contributor.h"
+#include "kftenant/tenancy/users.h"
+
+namespace kftenant::tenancy {
+
+struct ProfileView {
+  std::string name;
+  std::string owner;
+  // Namespace phase: "Active", "Terminating", "missing" (not created yet), or "" when the store
+  // is a manifests folder (namespaces are made by the profile controller on the cluster).
+  std::string namespace_phase;
+  std::map<std::string, std::string> quota;         // spec.resourceQuotaSpec.hard
+  std::vector<kubeflow::Contributor> contributors;  // KFAM's view, owner excluded
+};
+
+struct UserView {
+  std::string email;                // as Dex stores it; for profile-only rows the owner name
+  std::optional<dex::DexUser> dex;  // absent: a profile owner without a Dex user
+  std::vector<ProfileView> profiles;
+  std::vector<std::string> warnings;
+};
+
+// Every Dex user (static first, then Password objects, Dex's order) followed by owners of
+// profiles that have no Dex user. Reads each kind once (a handful of LISTs, whatever the number
+// of users).
+[[nodiscard]] Result<std::vector<UserView>> list_users(store::ObjectStore& store,
+                                                       const TenancyContext& context);
+
+// One user; kNotFound when there is neither a Dex user nor a profile for `email`.
+[[nodiscard]] Result<UserView> show_user(store::ObjectStore& store, const TenancyContext& context,
+                                         std::string_view email);
+
+// {"email", "backend", "username", "userID", "hashSource", "location", "profiles": [...],
+// "warnings": [...]}; no hash.
+[[nodiscard]] nlohmann::json to_json(const UserView& view);
+
+}  // namespace kftenant::tenancy

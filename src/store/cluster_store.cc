@@ -1,0 +1,77 @@
+#include "kftenant/store/cluster_store.h"
+
+namespace kftenant::store {
+
+std::string ClusterStore::description() const {
+  return "cluster " + client_.config().server;
+}
+
+Result<kube::ResourceRef> ClusterStore::resolve(const std::string& api_version,
+                                                const std::string& kind) {
+  auto ref = client_.resolve(api_version, kind);
+  if (!ref && ref.error().code == ErrorCode::kNotFound) {
+    Error e = ref.error();
+    e.message = "the cluster does not serve " + kind + " (" + api_version +
+                "): its CustomResourceDefinition is not installed";
+    return fail(std::move(e));
+  }
+  return ref;
+}
+
+Result<nlohmann::json> ClusterStore::get(const ObjectKey& key) {
+  auto ref = resolve(key.api_version, key.kind);
+  if (!ref) return fail(ref.error());
+  return client_.get(*ref, ref->namespaced ? key.ns : "", key.name);
+}
+
+Result<std::vector<nlohmann::json>> ClusterStore::list(const std::string& api_version,
+                                                       const std::string& kind,
+                                                       const std::string& ns,
+                                                       const std::string& label_selector) {
+  auto ref = resolve(api_version, kind);
+  if (!ref) return fail(ref.error());
+  kube::ListOptions options;
+  options.label_selector = label_selector;
+  options.limit = 500;
+  auto list = client_.list_all(*ref, ref->namespaced ? ns : "", options);
+  if (!list) return fail(list.error());
+  std::vector<nlohmann::json> items;
+  if (auto it = list->find("items"); it != list->end() && it->is_array()) {
+    items.reserve(it->size());
+    for (auto& item : *it) {
+      item["apiVersion"] = api_version;
+      item["kind"] = kind;
+      items.push_back(std::move(item));
+    }
+  }
+  return items;
+}
+
+Result<nlohmann::json> ClusterStore::create(const nlohmann::json& object) {
+  auto key = key_of(object);
+  auto ref = resolve(key.api_version, key.kind);
+  if (!ref) return fail(ref.error());
+  auto created = client_.create(*ref, ref->namespaced ? key.ns : "", object);
+  if (!created) return fail(created.error());
+  return std::move(created->object);
+}
+
+Result<nlohmann::json> ClusterStore::replace(const nlohmann::json& object) {
+  auto key = key_of(object);
+  auto ref = resolve(key.api_version, key.kind);
+  if (!ref) return fail(ref.error());
+  return client_.replace(*ref, ref->namespaced ? key.ns : "", object);
+}
+
+Result<void> ClusterStore::remove(const ObjectKey& key,
+                                  std::optional<std::string> resource_version) {
+  auto ref = resolve(key.api_version, key.kind);
+  if (!ref) return fail(ref.error());
+  kube::DeleteOptions options;
+  if (resource_version) options.precondition_resource_version = *resource_version;
+  auto removed = client_.remove(*ref, ref->namespaced ? key.ns : "", key.name, options);
+  if (!removed) return fail(removed.error());
+  return ok();
+}
+
+}  // namespace kftenant::store

@@ -1,0 +1,210 @@
+#include "kftenant/tenancy/user_view.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "kftenant/dex/password_object.h"
+#include "kftenant/kubeflow/profile.h"
+
+namespace kftenant::tenancy {
+namespace {
+
+// A list that is empty when the store does not know the kind (CRD not installed).
+Result<std::vector<nlohmann::json>> list_or_empty(store::ObjectStore& store,
+                                                  const char* api_version, const char* kind,
+                                                  const std::string& ns = "") {
+  auto items = store.list(api_version, kind, ns);
+  if (!items && items.error().code == ErrorCode::kNotFound) return std::vector<nlohmann::json>();
+  return items;
+}
+
+std::string name_of(const nlohmann::json& object) {
+  return object.value(nlohmann::json::json_pointer("/metadata/name"), std::string());
+}
+std::string namespace_of(const nlohmann::json& object) {
+  return object.value(nlohmann::json::json_pointer("/metadata/namespace"), std::string());
+}
+
+struct ClusterState {
+  std::vector<nlohmann::json> profiles;
+  std::map<std::string, std::string> namespace_phase;               // name → phase
+  std::map<std::string, std::vector<nlohmann::json>> rolebindings;  // by namespace
+  std::map<std::string, std::vector<nlohmann::json>> policies;
+  bool live = false;
+};
+
+// Everything the view needs. For one owner (`user show`, the summary after `user add`) only that
+// owner's profiles are read in detail, namespace by namespace; for everyone, each kind is listed
+// once across the cluster.
+Result<ClusterState> read_state(store::ObjectStore& store, const std::string* owner = nullptr) {
+  ClusterState state;
+  state.live = store.capabilities().live;
+  auto profiles = list_or_empty(store, "kubeflow.org/v1", "Profile");
+  if (!profiles) return fail(profiles.error());
+  for (auto& p : *profiles)
+    if (!owner || dex::normalize_email(kubeflow::profile_owner(p).value_or("")) == *owner)
+      state.profiles.push_back(std::move(p));
+  if (state.profiles.empty()) return state;
+  if (owner) {
+    for (const auto& p : state.profiles) {
+      std::string ns = name_of(p);
+      if (state.live) {
+        auto object = store.get({"v1", "Namespace", "", ns});
+        if (object)
+          state.namespace_phase[ns] =
+              object->value(nlohmann::json::json_pointer("/status/phase"), std::string("Active"));
+        else if (object.error().code != ErrorCode::kNotFound)
+          return fail(object.error());
+      }
+      auto rbs = list_or_empty(store, "rbac.authorization.k8s.io/v1", "RoleBinding", ns);
+      if (!rbs) return fail(rbs.error());
+      state.rolebindings[ns] = std::move(*rbs);
+      auto aps = list_or_empty(store, "security.istio.io/v1beta1", "AuthorizationPolicy", ns);
+      if (!aps) return fail(aps.error());
+      state.policies[ns] = std::move(*aps);
+    }
+    return state;
+  }
+  if (state.live) {
+    auto namespaces = store.list("v1", "Namespace", "");
+    if (!namespaces) return fail(namespaces.error());
+    for (const auto& ns : *namespaces)
+      state.namespace_phase[name_of(ns)] =
+          ns.value(nlohmann::json::json_pointer("/status/phase"), std::string("Active"));
+  }
+  auto rolebindings = list_or_empty(store, "rbac.authorization.k8s.io/v1", "RoleBinding");
+  if (!rolebindings) return fail(rolebindings.error());
+  for (auto& rb : *rolebindings) state.rolebindings[namespace_of(rb)].push_back(std::move(rb));
+  auto policies = list_or_empty(store, "security.istio.io/v1beta1", "AuthorizationPolicy");
+  if (!policies) return fail(policies.error());
+  for (auto& p : *policies) state.policies[namespace_of(p)].push_back(std::move(p));
+  return state;
+}
+
+ProfileView profile_view(const nlohmann::json& profile, const ClusterState& state) {
+  ProfileView view;
+  view.name = name_of(profile);
+  view.owner = kubeflow::profile_owner(profile).value_or("");
+  if (state.live) {
+    auto it = state.namespace_phase.find(view.name);
+    view.namespace_phase = it == state.namespace_phase.end() ? "missing" : it->second;
+  }
+  auto hard = profile.value(nlohmann::json::json_pointer("/spec/resourceQuotaSpec/hard"),
+                            nlohmann::json::object());
+  for (auto it = hard.begin(); it != hard.end(); ++it)
+    view.quota[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+  static const std::vector<nlohmann::json> kNone;
+  auto rbs = state.rolebindings.find(view.name);
+  auto aps = state.policies.find(view.name);
+  for (auto& c : kubeflow::contributors_from(rbs == state.rolebindings.end() ? kNone : rbs->second,
+                                             aps == state.policies.end() ? kNone : aps->second))
+    if (!c.is_owner) view.contributors.push_back(std::move(c));
+  return view;
+}
+
+void add_warnings(UserView& view) {
+  if (view.dex && view.profiles.empty()) view.warnings.push_back("no profile");
+  if (!view.dex)
+    view.warnings.push_back("profile owner has no Dex user (cannot log in with a password)");
+  if (view.dex && view.dex->backend == dex::Backend::kStatic && view.dex->hash.empty())
+    view.warnings.push_back(
+        fmt::format("hash comes from environment variable {} (a Secret)", view.dex->hash_from_env));
+  for (const auto& p : view.profiles)
+    if (p.namespace_phase == "missing")
+      view.warnings.push_back(
+          fmt::format("namespace {} not created yet (profile controller)", p.name));
+}
+
+std::vector<UserView> merge(const std::vector<dex::DexUser>& users, const ClusterState& state) {
+  std::vector<UserView> views;
+  std::map<std::string, size_t> by_email;  // normalised email → index
+  for (const auto& u : users) {
+    std::string key = dex::normalize_email(u.email);
+    if (by_email.count(key)) continue;  // shadowed duplicate: Dex uses the first listing here
+    by_email[key] = views.size();
+    UserView v;
+    v.email = u.email;
+    v.dex = u;
+    views.push_back(std::move(v));
+  }
+  for (const auto& profile : state.profiles) {
+    ProfileView p = profile_view(profile, state);
+    std::string key = dex::normalize_email(p.owner);
+    auto it = by_email.find(key);
+    if (it == by_email.end()) {
+      UserView v;
+      v.email = p.owner.empty() ? "(no owner)" : p.owner;
+      it = by_email.emplace(key, views.size()).first;
+      views.push_back(std::move(v));
+    }
+    views[it->second].profiles.push_back(std::move(p));
+  }
+  for (auto& v : views) add_warnings(v);
+  return views;
+}
+
+}  // namespace
+
+Result<std::vector<UserView>> list_users(store::ObjectStore& store, const TenancyContext& context) {
+  auto users = dex::list_all_dex_users(store, context.dex);
+  if (!users) return fail(users.error());
+  auto state = read_state(store);
+  if (!state) return fail(state.error());
+  return merge(*users, *state);
+}
+
+Result<UserView> show_user(store::ObjectStore& store, const TenancyContext& context,
+                           std::string_view email) {
+  std::string wanted = dex::normalize_email(email);
+  std::vector<dex::DexUser> users;
+  for (auto backend : {dex::Backend::kStatic, dex::Backend::kPasswordObject}) {
+    auto user = dex::make_user_directory(backend, context.dex, context.clock)->find(store, wanted);
+    if (!user) {
+      if (user.error().code == ErrorCode::kNotFound) continue;  // backend not installed
+      return fail(user.error());
+    }
+    if (*user) {
+      users.push_back(std::move(**user));
+      break;  // static wins, as in Dex
+    }
+  }
+  auto state = read_state(store, &wanted);
+  if (!state) return fail(state.error());
+  auto views = merge(users, *state);
+  if (views.empty())
+    return make_error(
+        ErrorCode::kNotFound,
+        fmt::format("no Dex user and no profile for {} (see `kftenant user list`)", wanted));
+  return std::move(views.front());
+}
+
+nlohmann::json to_json(const UserView& view) {
+  nlohmann::json out = nlohmann::json::object();
+  out["email"] = view.email;
+  if (view.dex) {
+    out["backend"] = std::string(dex::to_string(view.dex->backend));
+    out["username"] = view.dex->username;
+    out["userID"] = view.dex->user_id;
+    out["hashSource"] = view.dex->hash.empty() ? "env:" + view.dex->hash_from_env : "inline";
+    out["location"] = view.dex->location;
+  } else {
+    out["backend"] = nullptr;
+  }
+  nlohmann::json profiles = nlohmann::json::array();
+  for (const auto& p : view.profiles) {
+    nlohmann::json contributors = nlohmann::json::array();
+    for (const auto& c : p.contributors)
+      contributors.push_back(
+          {{"email", c.email}, {"role", std::string(kubeflow::to_string(c.role))}});
+    nlohmann::json jp = {
+        {"name", p.name}, {"owner", p.owner}, {"quota", p.quota}, {"contributors", contributors}};
+    if (!p.namespace_phase.empty()) jp["namespace"] = p.namespace_phase;
+    profiles.push_back(std::move(jp));
+  }
+  out["profiles"] = std::move(profiles);
+  out["warnings"] = view.warnings;
+  return out;
+}
+
+}  // namespace kftenant::tenancy

@@ -1,0 +1,477 @@
+// UserDirectory: static (config.yaml in ConfigMap auth/dex) and Password-object backends against
+// an in-memory store seeded with what Kubeflow installs.
+#include "kftenant/dex/user_directory.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/sha256.h"
+#include "kftenant/base64.h"
+#include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/password_object.h"
+#include "support/fake_clock.h"
+#include "support/memory_store.h"
+#include "testserver/seed_kubeflow.h"
+
+namespace kftenant::dex {
+namespace {
+
+using nlohmann::json;
+using tenancy::Step;
+using tenancy::StepKind;
+using ::testing::HasSubstr;
+using testing::MemoryStore;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr const char* kHash = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72";
+constexpr const char* kOtherHash = "$2a$10$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W";
+
+const store::ObjectKey kConfigMap{"v1", "ConfigMap", "auth", "dex"};
+const store::ObjectKey kDeployment{"apps/v1", "Deployment", "auth", "dex"};
+const json::json_pointer kConfigText("/data/config.yaml");
+const json::json_pointer kTemplateAnnotations("/spec/template/metadata/annotations");
+
+MemoryStore kubeflow_store() {
+  MemoryStore s;
+  for (auto& o : testserver::kubeflow_seed_objects()) s.seed(std::move(o));
+  return s;
+}
+
+DexUser user(std::string email, std::string hash = kHash) {
+  DexUser u;
+  u.email = std::move(email);
+  u.hash = std::move(hash);
+  u.username = "alice";
+  u.user_id = "0001";
+  return u;
+}
+
+// Applies steps the way apply_plan does (waits skipped), failing the test on an error.
+void apply_steps(MemoryStore& store, const std::vector<Step>& steps) {
+  for (const auto& s : steps) {
+    switch (s.kind) {
+      case StepKind::kCreate:
+        ASSERT_TRUE(store.create(s.after)) << s.summary;
+        break;
+      case StepKind::kReplace:
+      case StepKind::kRestartDeployment:
+        ASSERT_TRUE(store.replace(s.after)) << s.summary;
+        break;
+      case StepKind::kDelete:
+        ASSERT_TRUE(store.remove(s.key, s.before["metadata"]["resourceVersion"].get<std::string>()))
+            << s.summary;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+std::string config_of(const MemoryStore& store) {
+  return store.peek(kConfigMap)->at(kConfigText).get<std::string>();
+}
+
+template <typename T>
+T must(Result<T> r) {
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  if (!r) throw std::runtime_error(r.error().message);
+  return std::move(*r);
+}
+
+class StaticDirectoryTest : public ::testing::Test {
+ protected:
+  MemoryStore store = kubeflow_store();
+  testing::FakeClock clock;
+  std::unique_ptr<UserDirectory> dir = make_user_directory(Backend::kStatic, {}, &clock);
+};
+
+TEST(Backend, NamesRoundTrip) {
+  EXPECT_EQ(parse_backend("static"), Backend::kStatic);
+  EXPECT_EQ(parse_backend("password-crd"), Backend::kPasswordObject);
+  EXPECT_EQ(to_string(Backend::kPasswordObject), "password-crd");
+  auto bad = parse_backend("crd");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad.error().message, HasSubstr("'crd'"));
+}
+
+TEST_F(StaticDirectoryTest, ListsKubeflowDefaultUser) {
+  auto users = must(dir->list(store));
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0].email, "user@example.com");
+  EXPECT_EQ(users[0].hash_from_env, "DEX_USER_PASSWORD");
+  EXPECT_EQ(users[0].user_id, "15841185641784");
+  EXPECT_EQ(users[0].location, "ConfigMap auth/dex");
+  auto found = must(dir->find(store, "User@Example.COM"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->email, "user@example.com");
+  EXPECT_FALSE(must(dir->find(store, "nobody@example.com")));
+}
+
+TEST_F(StaticDirectoryTest, UpsertAddsOneReplaceStepKeepingOtherBytes) {
+  const std::string before = config_of(store);
+  auto steps = must(dir->plan_upsert(store, user("alice@example.com")));
+  ASSERT_EQ(steps.size(), 1u);
+  const Step& s = steps[0];
+  EXPECT_EQ(s.kind, StepKind::kReplace);
+  EXPECT_EQ(s.key, kConfigMap);
+  EXPECT_EQ(s.summary, "add Dex user alice@example.com to staticPasswords in ConfigMap auth/dex");
+  EXPECT_EQ(s.text_field, (std::vector<std::string>{"data", "config.yaml"}));
+  EXPECT_EQ(s.before, *store.peek(kConfigMap));
+  const std::string after = s.after.at(kConfigText).get<std::string>();
+  EXPECT_EQ(s.after["metadata"]["annotations"][kConfigHashAnnotation], sha256_hex(after));
+  EXPECT_EQ(s.after["metadata"]["resourceVersion"], s.before["metadata"]["resourceVersion"]);
+  // Everything up to staticClients and from it on is byte-identical; only the entry is added.
+  const size_t cut = before.find("staticClients:");
+  EXPECT_EQ(after.substr(0, cut), before.substr(0, cut));
+  EXPECT_EQ(after.substr(after.find("staticClients:")), before.substr(cut));
+  EXPECT_THAT(after, HasSubstr("- email: \"alice@example.com\"\n  hash: \"" + std::string(kHash)));
+
+  apply_steps(store, steps);
+  auto found = must(dir->find(store, "ALICE@example.com"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->hash, kHash);
+  EXPECT_EQ(found->username, "alice");
+  EXPECT_EQ(found->user_id, "0001");
+  // Converged: the same upsert again plans nothing.
+  EXPECT_TRUE(must(dir->plan_upsert(store, user("alice@example.com"))).empty());
+}
+
+TEST_F(StaticDirectoryTest, UpsertMatchesCaseInsensitivelyAndKeepsGivenCase) {
+  apply_steps(store, must(dir->plan_upsert(store, user("alice@example.com"))));
+  auto steps = must(dir->plan_upsert(store, user("Alice@Example.com", kOtherHash)));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_THAT(steps[0].summary, StartsWith("update Dex user Alice@Example.com"));
+  apply_steps(store, steps);
+  auto users = must(dir->list(store));
+  ASSERT_EQ(users.size(), 2u);  // replaced, not added
+  EXPECT_EQ(users[1].email, "Alice@Example.com");
+  EXPECT_EQ(users[1].hash, kOtherHash);
+}
+
+TEST_F(StaticDirectoryTest, UpsertOfHashFromEnvUserReplacesEnvWithHash) {
+  DexUser u = user("user@example.com");
+  u.username = "user";
+  u.user_id = "15841185641784";
+  apply_steps(store, must(dir->plan_upsert(store, u)));
+  auto found = must(dir->find(store, "user@example.com"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->hash, kHash);
+  EXPECT_EQ(found->hash_from_env, "");
+}
+
+TEST_F(StaticDirectoryTest, ManifestStoreGetsNoHashAnnotation) {
+  store.live = false;
+  auto steps = must(dir->plan_upsert(store, user("alice@example.com")));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_FALSE(steps[0].after["metadata"].contains("annotations"));
+}
+
+TEST_F(StaticDirectoryTest, RejectsInvalidUsers) {
+  auto no_email = dir->plan_upsert(store, user(""));
+  ASSERT_FALSE(no_email);
+  EXPECT_EQ(no_email.error().code, ErrorCode::kInvalidArgument);
+  auto bad_hash = dir->plan_upsert(store, user("a@example.com", "not-a-hash"));
+  ASSERT_FALSE(bad_hash);
+  EXPECT_EQ(bad_hash.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad_hash.error().message, Not(HasSubstr("not-a-hash")));
+  auto bad_utf8 = dir->plan_upsert(store, user("a\xff@example.com"));
+  ASSERT_FALSE(bad_utf8);
+  EXPECT_EQ(bad_utf8.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(store.writes.empty());
+}
+
+TEST_F(StaticDirectoryTest, RefusesWithoutPasswordDb) {
+  json cm = *store.peek(kConfigMap);
+  std::string text = cm.at(kConfigText).get<std::string>();
+  text.replace(text.find("enablePasswordDB: true"), 22, "enablePasswordDB: false");
+  cm[kConfigText] = text;
+  store.seed(cm);
+  auto r = dir->plan_upsert(store, user("alice@example.com"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kRefused);
+  EXPECT_THAT(r.error().message, HasSubstr("enablePasswordDB"));
+}
+
+TEST_F(StaticDirectoryTest, RemoveDeletesOnlyTheEntry) {
+  const std::string original = config_of(store);
+  apply_steps(store, must(dir->plan_upsert(store, user("alice@example.com"))));
+  auto steps = must(dir->plan_remove(store, "ALICE@EXAMPLE.COM"));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].kind, StepKind::kReplace);
+  EXPECT_THAT(steps[0].summary, HasSubstr("remove Dex user ALICE@EXAMPLE.COM"));
+  apply_steps(store, steps);
+  EXPECT_EQ(config_of(store), original);
+  EXPECT_TRUE(must(dir->plan_remove(store, "alice@example.com")).empty());
+}
+
+TEST_F(StaticDirectoryTest, MissingConfigMapKeyAndBrokenYamlAreNamed) {
+  auto broken = *store.peek(kConfigMap);
+  broken[kConfigText] = "issuer: [unclosed\n";
+  store.seed(broken);
+  auto parse_error = dir->list(store);
+  ASSERT_FALSE(parse_error);
+  EXPECT_THAT(parse_error.error().message, HasSubstr("ConfigMap auth/dex key config.yaml"));
+
+  broken["data"].erase("config.yaml");
+  store.seed(broken);
+  auto no_key = dir->list(store);
+  ASSERT_FALSE(no_key);
+  EXPECT_THAT(no_key.error().message, HasSubstr("no data key 'config.yaml'"));
+
+  ASSERT_TRUE(store.remove(kConfigMap, std::nullopt));
+  auto missing = dir->list(store);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(missing.error().message,
+              HasSubstr("ConfigMap auth/dex not found: Dex is not installed where kftenant looks"));
+  EXPECT_THAT(missing.error().message, HasSubstr("--dex-configmap"));
+}
+
+// ---- plan_restart ----
+
+TEST_F(StaticDirectoryTest, FreshKubeflowOwesNoRestart) {
+  // config.yaml as installed: the pods read it at start; kftenant never wrote it.
+  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());
+}
+
+TEST_F(StaticDirectoryTest, PendingChangeOwesRestartAndWait) {
+  auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
+  auto steps = must(dir->plan_restart(store, pending));
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].kind, StepKind::kRestartDeployment);
+  EXPECT_EQ(steps[0].key, kDeployment);
+  EXPECT_EQ(steps[0].before, *store.peek(kDeployment));
+  const json& annotations = steps[0].after.at(kTemplateAnnotations);
+  const std::string sha = sha256_hex(pending[0].after.at(kConfigText).get<std::string>());
+  EXPECT_EQ(annotations[kDeploymentConfigHashAnnotation], sha);
+  EXPECT_EQ(annotations[kRestartedAtAnnotation], "2024-01-01T00:00:00Z");
+  EXPECT_EQ(steps[1].kind, StepKind::kWaitRollout);
+  EXPECT_EQ(steps[1].key, kDeployment);
+
+  apply_steps(store, pending);
+  apply_steps(store, steps);
+  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());  // converged
+}
+
+TEST_F(StaticDirectoryTest, RerunAfterCrashBetweenWriteAndRestartStillRestarts) {
+  apply_steps(store, must(dir->plan_upsert(store, user("alice@example.com"))));
+  // Crash here. The re-run plans nothing for the user but the restart is still owed: the
+  // ConfigMap's hash annotation says kftenant wrote this config.
+  EXPECT_TRUE(must(dir->plan_upsert(store, user("alice@example.com"))).empty());
+  auto steps = must(dir->plan_restart(store, {}));
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].kind, StepKind::kRestartDeployment);
+}
+
+TEST_F(StaticDirectoryTest, HandEditAfterKftenantRestartOwesRestart) {
+  auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
+  apply_steps(store, pending);
+  apply_steps(store, must(dir->plan_restart(store, pending)));
+  // Someone edits config.yaml by hand (ConfigMap hash annotation now stale): the Deployment's
+  // recorded hash shows the pods run an older config.
+  json cm = *store.peek(kConfigMap);
+  cm[kConfigText] = cm.at(kConfigText).get<std::string>() + "# edited\n";
+  ASSERT_TRUE(store.replace(cm));
+  EXPECT_EQ(must(dir->plan_restart(store, {})).size(), 2u);
+}
+
+TEST_F(StaticDirectoryTest, UnrelatedHandEditWithoutKftenantHistoryOwesNothing) {
+  json cm = *store.peek(kConfigMap);
+  cm[kConfigText] = cm.at(kConfigText).get<std::string>() + "# edited\n";
+  ASSERT_TRUE(store.replace(cm));
+  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());
+}
+
+TEST_F(StaticDirectoryTest, NoOpPendingStepOwesNothing) {
+  Step same;
+  same.kind = StepKind::kReplace;
+  same.key = kConfigMap;
+  same.before = *store.peek(kConfigMap);
+  same.after = same.before;
+  EXPECT_TRUE(must(dir->plan_restart(store, {same})).empty());
+}
+
+TEST_F(StaticDirectoryTest, ManifestsRecordHashOnly) {
+  store.live = false;
+  auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
+  auto steps = must(dir->plan_restart(store, pending));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].kind, StepKind::kReplace);
+  EXPECT_EQ(steps[0].summary,
+            "record config hash on Deployment auth/dex so applying the manifests restarts Dex");
+  const json& annotations = steps[0].after.at(kTemplateAnnotations);
+  EXPECT_EQ(annotations.size(), 1u);
+  EXPECT_EQ(annotations[kDeploymentConfigHashAnnotation],
+            sha256_hex(pending[0].after.at(kConfigText).get<std::string>()));
+  apply_steps(store, pending);
+  apply_steps(store, steps);
+  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());
+}
+
+TEST_F(StaticDirectoryTest, MissingDeploymentIsNamed) {
+  ASSERT_TRUE(store.remove(kDeployment, std::nullopt));
+  auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
+  auto r = dir->plan_restart(store, pending);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().message, HasSubstr("Deployment auth/dex not found"));
+  EXPECT_THAT(r.error().message, HasSubstr("--dex-deployment"));
+}
+
+TEST_F(StaticDirectoryTest, OtherLocation) {
+  DexLocation loc;
+  loc.ns = "dex";
+  loc.configmap = "dex-config";
+  auto other = make_user_directory(Backend::kStatic, loc, &clock);
+  auto r = other->list(store);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr("ConfigMap dex/dex-config not found"));
+}
+
+// ---- Password objects ----
+
+class PasswordDirectoryTest : public ::testing::Test {
+ protected:
+  MemoryStore store = kubeflow_store();
+  std::unique_ptr<UserDirectory> dir = make_user_directory(Backend::kPasswordObject, {});
+};
+
+TEST_F(PasswordDirectoryTest, CreatesObjectDexCanRead) {
+  auto steps = must(dir->plan_upsert(store, user("Admin@Example.com")));
+  ASSERT_EQ(steps.size(), 1u);
+  const Step& s = steps[0];
+  EXPECT_EQ(s.kind, StepKind::kCreate);
+  // dex-contract.md §2 example name for admin@example.com.
+  EXPECT_EQ(s.key.name, "mfsg22loibsxqylnobwgkltdn5w4x4u44scceizf");
+  EXPECT_EQ(s.key.ns, "auth");
+  EXPECT_EQ(s.after["apiVersion"], "dex.coreos.com/v1");
+  EXPECT_EQ(s.after["kind"], "Password");
+  EXPECT_EQ(s.after["metadata"]["name"], "mfsg22loibsxqylnobwgkltdn5w4x4u44scceizf");
+  EXPECT_EQ(s.after["email"], "admin@example.com");
+  EXPECT_EQ(base64::decode(s.after["hash"].get<std::string>()), std::string(kHash));
+  EXPECT_EQ(s.after["username"], "alice");
+  EXPECT_EQ(s.after["userID"], "0001");
+  EXPECT_EQ(s.summary,
+            "create Password auth/mfsg22loibsxqylnobwgkltdn5w4x4u44scceizf (Dex user "
+            "Admin@Example.com)");
+  apply_steps(store, steps);
+  EXPECT_TRUE(must(dir->plan_restart(store, steps)).empty());
+  auto found = must(dir->find(store, "ADMIN@example.com"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->email, "admin@example.com");
+  EXPECT_EQ(found->hash, kHash);
+  EXPECT_EQ(found->location, "Password auth/mfsg22loibsxqylnobwgkltdn5w4x4u44scceizf");
+  EXPECT_EQ(found->backend, Backend::kPasswordObject);
+  EXPECT_TRUE(must(dir->plan_upsert(store, user("admin@example.com"))).empty());
+}
+
+TEST_F(PasswordDirectoryTest, RealBcryptHashRoundTrips) {
+  auto hash = must(bcrypt_hash("correct horse", kMinBcryptCost));
+  apply_steps(store, must(dir->plan_upsert(store, user("bob@example.com", hash))));
+  const json* o = store.peek(
+      {"dex.coreos.com/v1", "Password", "auth", password_object_name("bob@example.com")});
+  ASSERT_NE(o, nullptr);
+  auto decoded = base64::decode((*o)["hash"].get<std::string>());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(bcrypt_verify("correct horse", *decoded), true);
+}
+
+TEST_F(PasswordDirectoryTest, ReplaceKeepsMetadataAndForeignFields) {
+  apply_steps(store, must(dir->plan_upsert(store, user("bob@example.com"))));
+  const store::ObjectKey key{"dex.coreos.com/v1", "Password", "auth",
+                             password_object_name("bob@example.com")};
+  json o = *store.peek(key);
+  o["groups"] = json::array({"admins"});
+  o["metadata"]["labels"] = {{"team", "a"}};
+  ASSERT_TRUE(store.replace(o));
+  auto steps = must(dir->plan_upsert(store, user("bob@example.com", kOtherHash)));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].kind, StepKind::kReplace);
+  EXPECT_EQ(steps[0].before, *store.peek(key));
+  EXPECT_EQ(steps[0].after["metadata"], steps[0].before["metadata"]);
+  EXPECT_EQ(steps[0].after["groups"], json::array({"admins"}));
+  EXPECT_EQ(base64::decode(steps[0].after["hash"].get<std::string>()), std::string(kOtherHash));
+  apply_steps(store, steps);
+}
+
+TEST_F(PasswordDirectoryTest, RefusesStaticEmail) {
+  auto r = dir->plan_upsert(store, user("USER@example.com"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kRefused);
+  EXPECT_THAT(r.error().message, HasSubstr("static user in ConfigMap auth/dex"));
+}
+
+TEST_F(PasswordDirectoryTest, MissingConfigMapIsFine) {
+  ASSERT_TRUE(store.remove(kConfigMap, std::nullopt));
+  EXPECT_EQ(must(dir->plan_upsert(store, user("bob@example.com"))).size(), 1u);
+}
+
+TEST_F(PasswordDirectoryTest, RemoveDeletesWithPrecondition) {
+  apply_steps(store, must(dir->plan_upsert(store, user("bob@example.com"))));
+  auto steps = must(dir->plan_remove(store, "Bob@example.com"));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].kind, StepKind::kDelete);
+  EXPECT_EQ(steps[0].before["email"], "bob@example.com");
+  apply_steps(store, steps);
+  EXPECT_TRUE(must(dir->plan_remove(store, "bob@example.com")).empty());
+  EXPECT_FALSE(must(dir->find(store, "bob@example.com")));
+}
+
+TEST_F(PasswordDirectoryTest, MismatchingEmailIsReportedBroken) {
+  store.seed(
+      {{"apiVersion", "dex.coreos.com/v1"},
+       {"kind", "Password"},
+       {"metadata", {{"name", password_object_name("bob@example.com")}, {"namespace", "auth"}}},
+       {"email", "Bob@example.com"},
+       {"hash", base64::encode(kHash)}});
+  auto r = dir->find(store, "bob@example.com");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr("'Bob@example.com'"));
+  // Upserting rewrites it into the form Dex reads.
+  auto steps = must(dir->plan_upsert(store, user("bob@example.com")));
+  ASSERT_EQ(steps.size(), 1u);
+  apply_steps(store, steps);
+  EXPECT_TRUE(must(dir->find(store, "bob@example.com")));
+}
+
+TEST_F(PasswordDirectoryTest, MissingCrd) {
+  store.unknown_kinds.insert({"dex.coreos.com/v1", "Password"});
+  auto listed = dir->list(store);
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(listed.error().message,
+              HasSubstr("Dex's Password CRD (passwords.dex.coreos.com) is not installed"));
+  auto planned = dir->plan_upsert(store, user("bob@example.com"));
+  ASSERT_FALSE(planned);
+  EXPECT_THAT(planned.error().message, HasSubstr("passwords.dex.coreos.com"));
+  // The merged list is just the static users.
+  auto all = must(list_all_dex_users(store, {}));
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].email, "user@example.com");
+}
+
+TEST(ListAllDexUsers, StaticFirstThenObjectsNotShadowed) {
+  MemoryStore store = kubeflow_store();
+  auto objects = make_user_directory(Backend::kPasswordObject, {});
+  apply_steps(store, must(objects->plan_upsert(store, user("bob@example.com"))));
+  // A Password object for the static user (made by hand): Dex ignores it.
+  store.seed(
+      {{"apiVersion", "dex.coreos.com/v1"},
+       {"kind", "Password"},
+       {"metadata", {{"name", password_object_name("user@example.com")}, {"namespace", "auth"}}},
+       {"email", "user@example.com"},
+       {"hash", base64::encode(kHash)}});
+  auto all = must(list_all_dex_users(store, {}));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].email, "user@example.com");
+  EXPECT_EQ(all[0].backend, Backend::kStatic);
+  EXPECT_EQ(all[1].email, "bob@example.com");
+  EXPECT_EQ(all[1].backend, Backend::kPasswordObject);
+}
+
+}  // namespace
+}  // namespace kftenant::dex
