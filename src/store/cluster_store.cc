@@ -6,22 +6,40 @@ std::string ClusterStore::description() const {
   return "cluster " + client_.config().server;
 }
 
+namespace {
+
+// A 404 without a Status body ("404 page not found") means the path itself is not served: the
+// kind is known to the client's table but its CRD is not installed (a missing object of a served
+// kind is a Status with reason NotFound).
+Error kind_not_served(const std::string& api_version, const std::string& kind, Error e) {
+  e.reason = kKindNotServedReason;
+  e.message = "the cluster does not serve " + kind + " (" + api_version +
+              "): its CustomResourceDefinition is not installed";
+  return e;
+}
+
+template <typename T>
+Result<T> classified(Result<T> r, const std::string& api_version, const std::string& kind) {
+  if (!r && r.error().code == ErrorCode::kNotFound && r.error().reason.empty())
+    return fail(kind_not_served(api_version, kind, r.error()));
+  return r;
+}
+
+}  // namespace
+
 Result<kube::ResourceRef> ClusterStore::resolve(const std::string& api_version,
                                                 const std::string& kind) {
   auto ref = client_.resolve(api_version, kind);
-  if (!ref && ref.error().code == ErrorCode::kNotFound) {
-    Error e = ref.error();
-    e.message = "the cluster does not serve " + kind + " (" + api_version +
-                "): its CustomResourceDefinition is not installed";
-    return fail(std::move(e));
-  }
+  if (!ref && ref.error().code == ErrorCode::kNotFound)
+    return fail(kind_not_served(api_version, kind, ref.error()));
   return ref;
 }
 
 Result<nlohmann::json> ClusterStore::get(const ObjectKey& key) {
   auto ref = resolve(key.api_version, key.kind);
   if (!ref) return fail(ref.error());
-  return client_.get(*ref, ref->namespaced ? key.ns : "", key.name);
+  return classified(client_.get(*ref, ref->namespaced ? key.ns : "", key.name), key.api_version,
+                    key.kind);
 }
 
 Result<std::vector<nlohmann::json>> ClusterStore::list(const std::string& api_version,
@@ -33,7 +51,8 @@ Result<std::vector<nlohmann::json>> ClusterStore::list(const std::string& api_ve
   kube::ListOptions options;
   options.label_selector = label_selector;
   options.limit = 500;
-  auto list = client_.list_all(*ref, ref->namespaced ? ns : "", options);
+  auto list =
+      classified(client_.list_all(*ref, ref->namespaced ? ns : "", options), api_version, kind);
   if (!list) return fail(list.error());
   std::vector<nlohmann::json> items;
   if (auto it = list->find("items"); it != list->end() && it->is_array()) {
@@ -51,7 +70,8 @@ Result<nlohmann::json> ClusterStore::create(const nlohmann::json& object) {
   auto key = key_of(object);
   auto ref = resolve(key.api_version, key.kind);
   if (!ref) return fail(ref.error());
-  auto created = client_.create(*ref, ref->namespaced ? key.ns : "", object);
+  auto created = classified(client_.create(*ref, ref->namespaced ? key.ns : "", object),
+                            key.api_version, key.kind);
   if (!created) return fail(created.error());
   return std::move(created->object);
 }
@@ -60,7 +80,8 @@ Result<nlohmann::json> ClusterStore::replace(const nlohmann::json& object) {
   auto key = key_of(object);
   auto ref = resolve(key.api_version, key.kind);
   if (!ref) return fail(ref.error());
-  return client_.replace(*ref, ref->namespaced ? key.ns : "", object);
+  return classified(client_.replace(*ref, ref->namespaced ? key.ns : "", object), key.api_version,
+                    key.kind);
 }
 
 Result<void> ClusterStore::remove(const ObjectKey& key,
@@ -69,7 +90,8 @@ Result<void> ClusterStore::remove(const ObjectKey& key,
   if (!ref) return fail(ref.error());
   kube::DeleteOptions options;
   if (resource_version) options.precondition_resource_version = *resource_version;
-  auto removed = client_.remove(*ref, ref->namespaced ? key.ns : "", key.name, options);
+  auto removed = classified(client_.remove(*ref, ref->namespaced ? key.ns : "", key.name, options),
+                            key.api_version, key.kind);
   if (!removed) return fail(removed.error());
   return ok();
 }

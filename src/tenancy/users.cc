@@ -60,8 +60,7 @@ Result<std::optional<nlohmann::json>> get_optional(store::ObjectStore& store,
   if (got) return std::optional<nlohmann::json>(std::move(*got));
   if (got.error().code == ErrorCode::kNotFound) {
     // A kind the cluster does not serve is a missing CRD, not a missing object.
-    if (got.error().message.find("does not serve") != std::string::npos ||
-        got.error().message.find("doesn't have a resource type") != std::string::npos) {
+    if (store::is_kind_not_served(got.error())) {
       if (key.kind == "Profile")
         return make_error(ErrorCode::kNotFound,
                           "Kubeflow's Profile CRD (profiles.kubeflow.org) is not installed: "

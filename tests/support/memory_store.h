@@ -116,6 +116,7 @@ class MemoryStore : public store::ObjectStore {
     if (!unknown_kinds.count({api_version, kind})) return std::nullopt;
     Error e;
     e.code = ErrorCode::kNotFound;
+    e.reason = store::kKindNotServedReason;
     e.message = "the server doesn't have a resource type " + kind + " (" + api_version + ")";
     return e;
   }

@@ -32,6 +32,13 @@ struct ObjectKey {
 // The key of an object (apiVersion, kind, metadata.namespace, metadata.name).
 [[nodiscard]] ObjectKey key_of(const nlohmann::json& object);
 
+// Error.reason of the kNotFound a store returns for a kind it does not know (CRD not installed),
+// as opposed to a missing object of a known kind.
+inline constexpr const char* kKindNotServedReason = "NoKindMatch";
+[[nodiscard]] inline bool is_kind_not_served(const Error& e) {
+  return e.code == ErrorCode::kNotFound && e.reason == kKindNotServedReason;
+}
+
 struct StoreCapabilities {
   // Deployments can be restarted and rollouts/controllers observed (a live cluster). A manifests
   // folder cannot: a restart there is recorded as a pod-template annotation only.

@@ -1,0 +1,212 @@
+// `kftenant profile quota|share|unshare|contributors` on a cluster, and what the profile
+// controller makes of them.
+#include <thread>
+
+#include "lifecycle_fixture.h"
+
+namespace kftenant::testing {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+
+class ProfileCommandsTest : public LifecycleTest {
+ protected:
+  void SetUp() override {
+    LifecycleTest::SetUp();
+    auto r = add_user("owner@example.com", "owner-password", {"--profile", "team", "--wait=20s"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // Polls until `pred` holds (the profile controller works asynchronously).
+  template <typename Pred>
+  bool eventually(Pred pred) {
+    for (int i = 0; i < 200; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+};
+
+TEST_F(ProfileCommandsTest, QuotaSetReplaceAndClear) {
+  auto r = kftenant({"profile", "quota", "team", "--set", "cpu=4,memory=16Gi"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(object("kubeflow.org/v1", "profiles", "", "team")["spec"]["resourceQuotaSpec"]["hard"],
+            (nlohmann::json{{"cpu", "4"}, {"memory", "16Gi"}}));
+  EXPECT_TRUE(
+      eventually([&] { return exists("v1", "resourcequotas", "team", "kf-resource-quota"); }));
+
+  r = kftenant({"profile", "quota", "team", "--set", "cpu=8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(object("kubeflow.org/v1", "profiles", "", "team")["spec"]["resourceQuotaSpec"]["hard"],
+            (nlohmann::json{{"cpu", "8"}}));
+
+  server_->clear_requests();
+  r = kftenant({"profile", "quota", "team", "--set", "cpu=8"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(writes().empty());
+
+  r = kftenant({"profile", "quota", "team", "--clear", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("-      cpu: \"8\""));
+  r = kftenant({"profile", "quota", "team", "--clear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(
+      object("kubeflow.org/v1", "profiles", "", "team")["spec"].contains("resourceQuotaSpec"));
+  EXPECT_TRUE(
+      eventually([&] { return !exists("v1", "resourcequotas", "team", "kf-resource-quota"); }));
+
+  r = kftenant({"profile", "quota", "team", "--set", "cpu=lots"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cpu=lots"));
+  r = kftenant({"profile", "quota", "team"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = kftenant({"profile", "quota", "nosuch", "--clear"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no profile nosuch"));
+}
+
+TEST_F(ProfileCommandsTest, ShareWritesWhatKfamWritesAndRoleChangesReplaceThePair) {
+  auto r = kftenant({"profile", "share", "team", "--with", "Viewer@Example.com", "--role", "edit"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string edit = "user-viewer-example-com-clusterrole-edit";
+  auto rb = object("rbac.authorization.k8s.io/v1", "rolebindings", "team", edit);
+  ASSERT_FALSE(rb.is_null());
+  EXPECT_EQ(rb["metadata"]["annotations"],
+            (nlohmann::json{{"user", "viewer@example.com"}, {"role", "edit"}}));
+  EXPECT_EQ(rb["roleRef"]["name"], "kubeflow-edit");
+  EXPECT_EQ(rb["subjects"][0]["name"], "viewer@example.com");
+  auto ap = object("security.istio.io/v1beta1", "authorizationpolicies", "team", edit);
+  ASSERT_FALSE(ap.is_null());
+  EXPECT_EQ(ap["spec"]["rules"][0]["when"][0]["key"], "request.headers[kubeflow-userid]");
+  EXPECT_EQ(ap["spec"]["rules"][0]["when"][0]["values"][0], "viewer@example.com");
+
+  // Same again: nothing to do. Another role: the edit pair goes, the view pair comes.
+  server_->clear_requests();
+  EXPECT_EQ(kftenant({"profile", "share", "team", "--with", "viewer@example.com", "--role", "edit"})
+                .exit_code,
+            0);
+  EXPECT_TRUE(writes().empty());
+  r = kftenant({"profile", "share", "team", "--with", "viewer@example.com", "--role", "view"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team", edit));
+  EXPECT_FALSE(exists("security.istio.io/v1beta1", "authorizationpolicies", "team", edit));
+  EXPECT_TRUE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team",
+                     "user-viewer-example-com-clusterrole-view"));
+
+  r = kftenant({"profile", "contributors", "team"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ContainsRegex("owner@example.com +owner +namespaceAdmin"));
+  EXPECT_THAT(
+      r.out,
+      ContainsRegex("viewer@example.com +view +user-viewer-example-com-clusterrole-view +yes"));
+
+  // A broken pair (policy deleted by hand) shows up, and sharing again repairs it.
+  ASSERT_TRUE(server_->delete_object("security.istio.io/v1beta1", "authorizationpolicies", "team",
+                                     "user-viewer-example-com-clusterrole-view"));
+  r = kftenant({"profile", "contributors", "team", "-o", "json"});
+  auto json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["contributors"][1]["hasAuthorizationPolicy"], false);
+  EXPECT_EQ(kftenant({"profile", "share", "team", "--with", "viewer@example.com", "--role", "view"})
+                .exit_code,
+            0);
+  EXPECT_TRUE(exists("security.istio.io/v1beta1", "authorizationpolicies", "team",
+                     "user-viewer-example-com-clusterrole-view"));
+
+  r = kftenant({"profile", "unshare", "team", "--with", "viewer@example.com"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team",
+                      "user-viewer-example-com-clusterrole-view"));
+  r = kftenant({"profile", "unshare", "team", "--with", "viewer@example.com"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("not a contributor"));
+}
+
+TEST_F(ProfileCommandsTest, ShareRefusalsAndOptions) {
+  auto r = kftenant({"profile", "share", "team", "--with", "owner@example.com", "--role", "admin"});
+  EXPECT_EQ(r.exit_code, 3);
+  r = kftenant({"profile", "share", "team", "--with", "x@example.com", "--role", "owner"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("owner"));
+  r = kftenant({"profile", "share", "team", "--with", "not-an-email", "--role", "view"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = kftenant({"profile", "share", "Team", "--with", "x@example.com", "--role", "view"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = kftenant({"profile", "share", "team", "--with", "x@example.com", "--role", "admin",
+                "--userid-header", "x-user", "--userid-prefix", "accounts:", "--principal",
+                "cluster.local/ns/a/sa/b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ap = object("security.istio.io/v1beta1", "authorizationpolicies", "team",
+                   "user-x-example-com-clusterrole-admin");
+  EXPECT_EQ(ap["spec"]["rules"][0]["when"][0]["key"], "request.headers[x-user]");
+  EXPECT_EQ(ap["spec"]["rules"][0]["when"][0]["values"][0], "accounts:x@example.com");
+  EXPECT_EQ(ap["spec"]["rules"][0]["from"][0]["source"]["principals"],
+            (nlohmann::json{"cluster.local/ns/a/sa/b"}));
+  // A namespace the profile controller has not made yet.
+  server_->set_profile_controller_paused(true);
+  ASSERT_EQ(add_user("late@example.com", "late-password", {"--profile", "late"}).exit_code, 0);
+  r = kftenant({"profile", "share", "late", "--with", "x@example.com", "--role", "view"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("profile controller"));
+}
+
+TEST_F(LifecycleTest, WaitTimesOutNamingWhatIsMissing) {
+  server_->set_profile_controller_paused(true);
+  auto r = add_user("slow@example.com", "slow-password", {"--wait=1s"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("timed out"));
+  EXPECT_THAT(r.err, HasSubstr("namespace slow"));
+  // The re-run after the controller came back finishes the job.
+  server_->set_profile_controller_paused(false);
+  r = add_user("slow@example.com", "slow-password", {"--wait=20s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(LifecycleTest, MissingPiecesAreNamedWithHowKubeflowInstallsThem) {
+  // A config.yaml that does not parse.
+  auto cm = object("v1", "configmaps", "auth", "dex");
+  auto broken = cm;
+  broken["data"]["config.yaml"] = "issuer: [unclosed\n";
+  ASSERT_TRUE(server_->put_object("v1", "configmaps", broken));
+  auto r = add_user("m@example.com", "m-password");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("auth/dex"));
+  ASSERT_TRUE(server_->put_object("v1", "configmaps", cm));
+
+  // No Dex Deployment: the config is not written without a way to restart Dex.
+  auto deployment = object("apps/v1", "deployments", "auth", "dex");
+  ASSERT_TRUE(server_->delete_object("apps/v1", "deployments", "auth", "dex"));
+  auto before = config_yaml();
+  r = add_user("m@example.com", "m-password");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Deployment auth/dex"));
+  EXPECT_EQ(config_yaml(), before);
+
+  // No Profile CRD: refused while planning, so the Dex user is not written either.
+  deployment["metadata"].erase("resourceVersion");
+  deployment["metadata"].erase("uid");
+  ASSERT_TRUE(server_->put_object("apps/v1", "deployments", deployment));
+  ASSERT_TRUE(server_->delete_object("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
+                                     "profiles.kubeflow.org"));
+  r = add_user("m@example.com", "m-password");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("profiles.kubeflow.org"));
+  EXPECT_EQ(config_yaml(), before);
+
+  // No Password CRD for the password-crd backend.
+  ASSERT_TRUE(server_->delete_object("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
+                                     "passwords.dex.coreos.com"));
+  r = add_user("m@example.com", "m-password", {"--dex-backend", "password-crd", "--no-profile"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("passwords.dex.coreos.com"));
+
+  // No ConfigMap at all.
+  ASSERT_TRUE(server_->delete_object("v1", "configmaps", "auth", "dex"));
+  r = add_user("m@example.com", "m-password");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("ConfigMap auth/dex"));
+  EXPECT_THAT(r.err, HasSubstr("--dex-configmap"));
+}
+
+}  // namespace
+}  // namespace kftenant::testing
