@@ -4,8 +4,10 @@
 // see ../shared/reference/apiserver-transcripts/) for the resources kftenant uses: namespaces,
 // configmaps, secrets, serviceaccounts, resourcequotas, deployments (with a simulated rollout),
 // RBAC, leases, CRDs and the custom resources they define. It authenticates bearer tokens and
-// client certificates (only system:masters may act: others get the real 403 messages), and
-// lets tests inject faults (status codes, latency, dropped connections, ended watches).
+// client certificates and authorizes like --authorization-mode=RBAC (system:masters may do
+// anything; others what the stored Roles/ClusterRoles and bindings grant, with the default
+// bootstrap roles; the rest gets the real 403 messages), and lets tests inject faults (status
+// codes, latency, dropped connections, ended watches).
 //
 // Typical use:
 //   auto server = ApiServer::start({}).value();
@@ -37,6 +39,9 @@ struct Options {
   std::chrono::milliseconds rollout_delay{300};
   std::chrono::milliseconds namespace_deletion_delay{200};
   std::chrono::milliseconds gc_delay{100};
+  // The ClusterRole aggregation controller runs this long after a ClusterRole changes (the
+  // real one reacts within milliseconds); roles seeded at start are aggregated before serving.
+  std::chrono::milliseconds role_aggregation_delay{20};
   // Interval of BOOKMARK events on watches with allowWatchBookmarks=true (a last one is sent
   // about 2 s before timeoutSeconds ends, as the real server does).
   std::chrono::milliseconds bookmark_interval{1000};
@@ -111,7 +116,8 @@ class ApiServer {
   [[nodiscard]] KeyPair admin_client_cert() const;  // CN=admin, O=system:masters
   [[nodiscard]] KeyPair client_cert_for(const std::string& user,
                                         const std::vector<std::string>& groups) const;
-  // Accepts `token` as `user` in `groups`. Only members of system:masters are authorised.
+  // Accepts `token` as `user` in `groups` (system:authenticated is added). What it may do is
+  // what RBAC grants the user and groups (system:masters: anything).
   void add_user_token(const std::string& token, const std::string& user,
                       const std::vector<std::string>& groups = {});
 

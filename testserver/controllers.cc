@@ -1,8 +1,8 @@
 // The simulated controllers of a cluster, run on the scheduler thread: namespace deletion
 // (namespace controller), ownerReference garbage collection (garbage collector), deployment
 // rollout (deployment controller), per-namespace defaults (root CA publisher, service account
-// controller) and CRD establishment. The Kubeflow profile controller is in
-// profile_controller.cc; these hooks feed its work queue.
+// controller) and CRD establishment. ClusterRole aggregation is in role_aggregation.cc. The
+// Kubeflow profile controller is in profile_controller.cc; these hooks feed its work queue.
 #include <algorithm>
 
 #include "testserver/server_impl.h"
@@ -91,6 +91,8 @@ void ApiServer::Impl::on_created(const ResourceType& info, const ojson& obj) {
     registry.register_crd(to_json(obj));
   } else if (info.kind == "Deployment") {
     schedule_rollout(ns_and_name(obj));
+  } else if (info.kind == "ClusterRole") {
+    schedule_role_aggregation();
   }
   profile_controller_notice(info, obj);
 }
@@ -103,6 +105,8 @@ void ApiServer::Impl::on_updated(const ResourceType& info, const ojson& old, con
         obj["metadata"].value("generation", 0)) {
       schedule_rollout(ns_and_name(obj));
     }
+  } else if (info.kind == "ClusterRole") {
+    schedule_role_aggregation();
   }
   profile_controller_notice(info, obj);
 }
@@ -122,6 +126,8 @@ void ApiServer::Impl::on_removed(const ResourceType& info, const ojson& obj) {
       }
       registry.unregister(r->group_resource());
     }
+  } else if (info.kind == "ClusterRole") {
+    schedule_role_aggregation();
   }
   profile_controller_notice(info, obj);
   schedule_gc();

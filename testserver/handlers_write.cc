@@ -109,6 +109,8 @@ Reply ApiServer::Impl::do_create(const Route& r, ojson body, const httplib::Requ
       return Reply::status_body(forbidden_namespace_terminating(r.gr(), name, r.ns));
     }
   }
+  // The RBAC storage checks escalation before it validates (policybased Create).
+  if (auto denied = check_rbac_escalation(r, obj, nullptr)) return *denied;
   if (name.empty() && !m.value("generateName", "").empty()) {
     std::string prefix = m["generateName"].get<std::string>();
     if (prefix.size() > 58) prefix.resize(58);  // maxGeneratedNameLength
@@ -174,6 +176,7 @@ Reply ApiServer::Impl::update_object(const Route& r, const ojson& old, ojson neu
   if (!rv.empty() && rv != om.value("resourceVersion", "")) {
     return Reply::status_body(conflict_modified(r.gr(), name));
   }
+  if (auto denied = check_rbac_escalation(r, neu, &old)) return *denied;
   // Fields the server owns come from the stored object.
   for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp",
                         "deletionGracePeriodSeconds", "generation", "selfLink"}) {

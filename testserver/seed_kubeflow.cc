@@ -269,6 +269,107 @@ json kubeflow_cluster_role(const char* role, const char* aggregates_into) {
           {"rules", json::array()}};
 }
 
+// kubeflow/manifests common/kubeflow-roles/base/cluster-roles.yaml, the roles that aggregate
+// into kubeflow-admin/edit/view: rules verbatim, in the file's order. On a cluster the
+// aggregation controller fills the aggregated roles' rules from them (and from whatever other
+// component roles carry the aggregate-to-kubeflow-* labels).
+constexpr const char* kKubeflowKubernetesAdminRules = R"json([
+  {"apiGroups": ["authorization.k8s.io"],
+   "resources": ["localsubjectaccessreviews"],
+   "verbs": ["create"]},
+  {"apiGroups": ["rbac.authorization.k8s.io"],
+   "resources": ["rolebindings", "roles"],
+   "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]}
+])json";
+
+constexpr const char* kKubeflowKubernetesEditRules = R"json([
+  {"apiGroups": [""],
+   "resources": ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets",
+                 "services/proxy"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": [""],
+   "resources": ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]},
+  {"apiGroups": [""],
+   "resources": ["configmaps", "endpoints", "persistentvolumeclaims", "replicationcontrollers",
+                 "replicationcontrollers/scale", "secrets", "serviceaccounts", "services",
+                 "services/proxy"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]},
+  {"apiGroups": ["apps"],
+   "resources": ["daemonsets", "deployments", "deployments/rollback", "deployments/scale",
+                 "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]},
+  {"apiGroups": ["autoscaling"],
+   "resources": ["horizontalpodautoscalers"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]},
+  {"apiGroups": ["batch"],
+   "resources": ["cronjobs", "jobs"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]},
+  {"apiGroups": ["extensions"],
+   "resources": ["daemonsets", "deployments", "deployments/rollback", "deployments/scale",
+                 "ingresses", "networkpolicies", "replicasets", "replicasets/scale",
+                 "replicationcontrollers/scale"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]},
+  {"apiGroups": ["policy"],
+   "resources": ["poddisruptionbudgets"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]},
+  {"apiGroups": ["networking.k8s.io"],
+   "resources": ["ingresses", "networkpolicies"],
+   "verbs": ["create", "delete", "deletecollection", "patch", "update"]}
+])json";
+
+constexpr const char* kKubeflowKubernetesViewRules = R"json([
+  {"apiGroups": [""],
+   "resources": ["configmaps", "endpoints", "persistentvolumeclaims",
+                 "persistentvolumeclaims/status", "pods", "replicationcontrollers",
+                 "replicationcontrollers/scale", "serviceaccounts", "services", "services/status"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": [""],
+   "resources": ["bindings", "events", "limitranges", "namespaces/status", "pods/log",
+                 "pods/status", "replicationcontrollers/status", "resourcequotas",
+                 "resourcequotas/status"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": [""],
+   "resources": ["namespaces"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": ["apps"],
+   "resources": ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments",
+                 "deployments/scale", "deployments/status", "replicasets", "replicasets/scale",
+                 "replicasets/status", "statefulsets", "statefulsets/scale", "statefulsets/status"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": ["autoscaling"],
+   "resources": ["horizontalpodautoscalers", "horizontalpodautoscalers/status"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": ["batch"],
+   "resources": ["cronjobs", "cronjobs/status", "jobs", "jobs/status"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": ["extensions"],
+   "resources": ["daemonsets", "daemonsets/status", "deployments", "deployments/scale",
+                 "deployments/status", "ingresses", "ingresses/status", "networkpolicies",
+                 "replicasets", "replicasets/scale", "replicasets/status",
+                 "replicationcontrollers/scale"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": ["policy"],
+   "resources": ["poddisruptionbudgets", "poddisruptionbudgets/status"],
+   "verbs": ["get", "list", "watch"]},
+  {"apiGroups": ["networking.k8s.io"],
+   "resources": ["ingresses", "ingresses/status", "networkpolicies"],
+   "verbs": ["get", "list", "watch"]}
+])json";
+
+json kubeflow_kubernetes_cluster_role(const char* role, const char* aggregates_into,
+                                      const char* rules_json) {
+  return {
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "ClusterRole"},
+      {"metadata",
+       {{"name", std::string("kubeflow-kubernetes-") + role},
+        {"labels",
+         {{std::string("rbac.authorization.kubeflow.org/aggregate-to-kubeflow-") + aggregates_into,
+           "true"}}}}},
+      {"rules", json::parse(rules_json)}};
+}
+
 json secret(const char* name,
             const std::vector<std::pair<std::string_view, std::string_view>>& kv) {
   json data = json::object();
@@ -348,6 +449,9 @@ std::vector<json> kubeflow_seed_objects() {
   out.push_back(kubeflow_cluster_role("admin", nullptr));
   out.push_back(kubeflow_cluster_role("edit", "admin"));
   out.push_back(kubeflow_cluster_role("view", "edit"));
+  out.push_back(kubeflow_kubernetes_cluster_role("admin", "admin", kKubeflowKubernetesAdminRules));
+  out.push_back(kubeflow_kubernetes_cluster_role("edit", "edit", kKubeflowKubernetesEditRules));
+  out.push_back(kubeflow_kubernetes_cluster_role("view", "view", kKubeflowKubernetesViewRules));
   out.push_back({{"apiVersion", "v1"},
                  {"kind", "ServiceAccount"},
                  {"metadata", {{"name", "dex"}, {"namespace", "auth"}}}});

@@ -26,7 +26,8 @@ inline constexpr std::string_view kKubeflowDefaultPasswordHash =
 //   refreshtokens, passwords, offlinesessionses, connectors, devicerequests, devicetokens
 //   .dex.coreos.com: Dex with kubernetes storage creates them all at startup),
 //   authorizationpolicies.security.istio.io;
-//   ClusterRoles kubeflow-admin, kubeflow-edit, kubeflow-view (aggregated, empty rules);
+//   ClusterRoles kubeflow-admin, kubeflow-edit, kubeflow-view (aggregated, empty rules) and
+//   kubeflow-kubernetes-admin/edit/view (the rules that aggregate into them);
 //   in auth: ServiceAccount dex, ConfigMap dex (config.yaml), Secrets dex-passwords and
 //   dex-oidc-client (data base64), Deployment dex (ghcr.io/dexidp/dex:v2.45.0);
 //   Profile kubeflow-user-example-com (kubeflow.org/v1, owner User user@example.com).

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "kftenant/base64.h"
+#include "testserver/bootstrap_policy.h"
 #include "testserver/seed_kubeflow.h"
 #include "testserver/server_impl.h"
 #include "testserver/typing.h"
@@ -136,9 +137,27 @@ Result<void> ApiServer::Impl::init() {
     reset_status_on_create(*ns_info, obj);
     commit_create(*ns_info, obj);
   }
+  seed_bootstrap_rbac();
   lock.unlock();
   if (opts.seed_kubeflow) seed_kubeflow();
+  // A cluster that has been up for a moment has its aggregated ClusterRoles filled in. Each
+  // pass settles one level of chained aggregation (view into edit into admin).
+  lock.lock();
+  for (int pass = 0; pass < 8; ++pass) {
+    int64_t before = store.current_rv();
+    run_role_aggregation();
+    if (store.current_rv() == before) break;
+  }
   return ok();
+}
+
+void ApiServer::Impl::seed_bootstrap_rbac() {
+  for (const auto& objects : {bootstrap_cluster_roles(), bootstrap_cluster_role_bindings()}) {
+    for (const auto& j : objects) {
+      auto info = registry.find_kind("rbac.authorization.k8s.io", j.value("kind", ""));
+      if (info) store_object(*info, to_ojson(j));
+    }
+  }
 }
 
 void ApiServer::Impl::stop() {

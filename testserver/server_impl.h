@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "testserver/apiserver.h"
+#include "testserver/rbac.h"
+#include "testserver/request_info.h"
 #include "testserver/resources.h"
 #include "testserver/selectors.h"
 #include "testserver/store.h"
@@ -131,9 +133,20 @@ class ApiServer::Impl {
   // ---- auth (auth.cc) ----
   // nullopt = bad credentials (401).
   std::optional<User> authenticate(const httplib::Request& req) const;
-  std::optional<Reply> authorize(const User& user, const std::string& verb, const Route* route,
-                                 const std::string& path) const;
-  Reply self_subject_access_review(const User& user, const ojson& body) const;
+  // The authorizer chain: system:masters, then RBAC over the store (takes the store lock;
+  // decide_locked: store lock held).
+  AuthzDecision decide(const User& user, const RequestInfo& request);
+  AuthzDecision decide_locked(const User& user, const RequestInfo& request) const;
+  // The stored RBAC objects as the authorizer reads them (store lock held while used).
+  std::unique_ptr<RbacPolicy> store_rbac_policy() const;
+  // Escalation prevention of the RBAC storage (rbac_escalation.h) for a create (old null) or
+  // update of a Role, ClusterRole, RoleBinding or ClusterRoleBinding by request_user; nullopt
+  // = allowed, else the 403. Store lock held.
+  std::optional<Reply> check_rbac_escalation(const Route& r, const ojson& obj, const ojson* old);
+  // nullopt = allowed; else the 403 answer (takes the store lock).
+  std::optional<Reply> authorize(const User& user, const RequestInfo& request);
+  // POST selfsubjectaccessreviews (takes the store lock).
+  Reply self_subject_access_review(const User& user, const httplib::Request& req);
 
   // ---- faults & request log (faults.cc) ----
   std::optional<FaultRule> take_fault(const std::string& method, const std::string& path);
@@ -190,6 +203,12 @@ class ApiServer::Impl {
   void run_gc();
   void run_namespace_cleanup(const std::string& ns);
   void seed_kubeflow();
+  // The default ClusterRoles and ClusterRoleBindings (bootstrap_policy.h); store lock held.
+  void seed_bootstrap_rbac();
+  // ClusterRole aggregation controller (role_aggregation.cc): a pass after any ClusterRole
+  // change (coalesced); run_role_aggregation is one pass, store lock held.
+  void schedule_role_aggregation();
+  void run_role_aggregation();
   // Deletion started (deletionTimestamp set) without a commit_update (begin_delete).
   void on_deletion_started(const ResourceType& info, const ojson& obj);
 
@@ -244,8 +263,9 @@ class ApiServer::Impl {
   std::vector<RequestRecord> log;
   std::vector<std::shared_ptr<WatchHandle>> open_watch_handles;
 
-  bool gc_scheduled = false;               // store lock
-  std::set<std::string> pending_rollouts;  // store lock; deployment keys
+  bool gc_scheduled = false;                // store lock
+  bool role_aggregation_scheduled = false;  // store lock
+  std::set<std::string> pending_rollouts;   // store lock; deployment keys
 
   // Profile controller work queue (store lock): name → the one live scheduled reconcile.
   struct PendingReconcile {
@@ -258,6 +278,10 @@ class ApiServer::Impl {
   std::atomic<bool> profile_controller_paused{false};
   std::map<std::string, int64_t> profile_reconciles;  // store lock; "" = all Profiles
 };
+
+// The user of the request this thread is handling (the request context's user; set by
+// handle() for the request's duration), null on controller threads.
+extern thread_local const User* request_user;
 
 // Helpers shared by the source files.
 // Status as the main resource's strategy sets it on create (Namespace Active, Deployment {},

@@ -32,24 +32,26 @@ TEST(KubeflowSeed, CreationOrderAndNoServerFields) {
     EXPECT_FALSE(o.contains("status"));
     EXPECT_TRUE(validate_object_name(o["metadata"], NameRule::kDns1123Subdomain).empty());
   }
-  EXPECT_THAT(names, testing::ElementsAre(
-                         "Namespace/auth", "Namespace/kubeflow", "Namespace/istio-system",
-                         "CustomResourceDefinition/profiles.kubeflow.org",
-                         "CustomResourceDefinition/authcodes.dex.coreos.com",
-                         "CustomResourceDefinition/authrequests.dex.coreos.com",
-                         "CustomResourceDefinition/oauth2clients.dex.coreos.com",
-                         "CustomResourceDefinition/signingkeies.dex.coreos.com",
-                         "CustomResourceDefinition/refreshtokens.dex.coreos.com",
-                         "CustomResourceDefinition/passwords.dex.coreos.com",
-                         "CustomResourceDefinition/offlinesessionses.dex.coreos.com",
-                         "CustomResourceDefinition/connectors.dex.coreos.com",
-                         "CustomResourceDefinition/devicerequests.dex.coreos.com",
-                         "CustomResourceDefinition/devicetokens.dex.coreos.com",
-                         "CustomResourceDefinition/authorizationpolicies.security.istio.io",
-                         "ClusterRole/kubeflow-admin", "ClusterRole/kubeflow-edit",
-                         "ClusterRole/kubeflow-view", "ServiceAccount/dex", "ConfigMap/dex",
-                         "Secret/dex-passwords", "Secret/dex-oidc-client", "Deployment/dex",
-                         "Profile/kubeflow-user-example-com"));
+  EXPECT_THAT(names,
+              testing::ElementsAre(
+                  "Namespace/auth", "Namespace/kubeflow", "Namespace/istio-system",
+                  "CustomResourceDefinition/profiles.kubeflow.org",
+                  "CustomResourceDefinition/authcodes.dex.coreos.com",
+                  "CustomResourceDefinition/authrequests.dex.coreos.com",
+                  "CustomResourceDefinition/oauth2clients.dex.coreos.com",
+                  "CustomResourceDefinition/signingkeies.dex.coreos.com",
+                  "CustomResourceDefinition/refreshtokens.dex.coreos.com",
+                  "CustomResourceDefinition/passwords.dex.coreos.com",
+                  "CustomResourceDefinition/offlinesessionses.dex.coreos.com",
+                  "CustomResourceDefinition/connectors.dex.coreos.com",
+                  "CustomResourceDefinition/devicerequests.dex.coreos.com",
+                  "CustomResourceDefinition/devicetokens.dex.coreos.com",
+                  "CustomResourceDefinition/authorizationpolicies.security.istio.io",
+                  "ClusterRole/kubeflow-admin", "ClusterRole/kubeflow-edit",
+                  "ClusterRole/kubeflow-view", "ClusterRole/kubeflow-kubernetes-admin",
+                  "ClusterRole/kubeflow-kubernetes-edit", "ClusterRole/kubeflow-kubernetes-view",
+                  "ServiceAccount/dex", "ConfigMap/dex", "Secret/dex-passwords",
+                  "Secret/dex-oidc-client", "Deployment/dex", "Profile/kubeflow-user-example-com"));
   // Everything namespaced lives in auth, which comes first.
   for (const auto& o : objs) {
     if (o["metadata"].contains("namespace")) {
@@ -171,6 +173,21 @@ TEST(KubeflowSeed, CrdsAndRoles) {
             json({{"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit", "true"}}));
   EXPECT_EQ((*edit)["rules"], json::array());
   EXPECT_FALSE(find(objs, "ClusterRole", "kubeflow-admin")->at("metadata").contains("labels"));
+  // The roles that aggregate into them, as common/kubeflow-roles ships them.
+  const json* k8s_edit = find(objs, "ClusterRole", "kubeflow-kubernetes-edit");
+  ASSERT_NE(k8s_edit, nullptr);
+  EXPECT_EQ((*k8s_edit)["metadata"]["labels"],
+            json({{"rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit", "true"}}));
+  ASSERT_EQ((*k8s_edit)["rules"].size(), 9u);
+  EXPECT_EQ((*k8s_edit)["rules"][2],
+            json({{"apiGroups", {""}},
+                  {"resources",
+                   {"configmaps", "endpoints", "persistentvolumeclaims", "replicationcontrollers",
+                    "replicationcontrollers/scale", "secrets", "serviceaccounts", "services",
+                    "services/proxy"}},
+                  {"verbs", {"create", "delete", "deletecollection", "patch", "update"}}}));
+  EXPECT_EQ(find(objs, "ClusterRole", "kubeflow-kubernetes-view")->at("rules").size(), 9u);
+  EXPECT_EQ(find(objs, "ClusterRole", "kubeflow-kubernetes-admin")->at("rules").size(), 2u);
 
   const json* profile = find(objs, "Profile", "kubeflow-user-example-com");
   ASSERT_NE(profile, nullptr);
