@@ -1,12 +1,178 @@
 #include "global_options.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <mutex>
 
 #include "kftenant/kube/kubeconfig.h"
 #include "kftenant/store/cluster_store.h"
 #include "kftenant/store/manifest_store.h"
+#include "kftenant/tenancy/validate.h"
 
 namespace kftenant::cli {
+namespace {
+
+// An option that may be given with or without a value (CLI11 expected(0, 1)).
+bool takes_optional_value(const CLI::Option* opt) {
+  return opt->get_type_size() != 0 && opt->get_expected_min() == 0 &&
+         opt->get_expected_max() == 1 && !opt->get_positional();
+}
+
+// The first long name of `opt` ("--wait" rather than "-w").
+std::string long_name(const CLI::Option* opt) {
+  const auto& names = opt->get_lnames();
+  return names.empty() ? opt->get_name() : "--" + names.front();
+}
+
+// -v output: one line per call, written whole so that lines from several threads do not mix.
+void verbose_line(std::string_view text) {
+  static std::mutex mu;
+  std::string line = "kftenant: " + tenancy::printable(text) + "\n";
+  std::lock_guard lock(mu);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+// One -v line per request, retry wait and rate-limiter wait. Only what RequestEvent carries is
+// printed (method, path and query, status, time), so no header, token or body can appear.
+void log_request(const kube::RequestEvent& e, double qps) {
+  const std::string attempt = e.attempt > 1 ? fmt::format(" (attempt {})", e.attempt) : "";
+  switch (e.kind) {
+    case kube::RequestEvent::Kind::kResponse:
+      if (e.status != 0) {
+        verbose_line(fmt::format("{} {} {} in {}ms{}", e.method, e.path_and_query, e.status,
+                                 e.duration.count(), attempt));
+      } else {
+        verbose_line(fmt::format("{} {} failed after {}ms{}: {}", e.method, e.path_and_query,
+                                 e.duration.count(), attempt, e.error));
+      }
+      break;
+    case kube::RequestEvent::Kind::kRetryWait:
+      verbose_line(fmt::format("waiting {}ms before attempt {} of {} {}", e.duration.count(),
+                               e.attempt, e.method, e.path_and_query));
+      break;
+    case kube::RequestEvent::Kind::kRateLimitWait:
+      verbose_line(fmt::format("client rate limit ({:g} requests/s): waited {}ms before {} {}", qps,
+                               e.duration.count(), e.method, e.path_and_query));
+      break;
+  }
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string HelpFormatter::make_option_opts(const CLI::Option* opt) const {
+  if (opt->get_option_text().empty() && takes_optional_value(opt)) {
+    return "[=" + opt->get_type_name() + "]";
+  }
+  return CLI::Formatter::make_option_opts(opt);
+}
+
+std::string HelpFormatter::make_option_desc(const CLI::Option* opt) const {
+  std::string desc = CLI::Formatter::make_option_desc(opt);
+  if (!takes_optional_value(opt)) return desc;
+  const std::string name = long_name(opt);
+  std::string note = "off unless given";
+  // Say what the bare option means unless the description already does.
+  if (!opt->get_default_str().empty() && desc.find(name + " alone") == std::string::npos) {
+    note += fmt::format("; {} alone means {}", name, opt->get_default_str());
+  }
+  return desc + (desc.empty() ? "" : " ") + "(" + note + ")";
+}
+
+std::string HelpFormatter::make_footer(const CLI::App* app) const {
+  // What a subcommand accepts from its parents: their options, as long as each level falls
+  // through to the next.
+  std::vector<const CLI::Option*> inherited;
+  for (const CLI::App* child = app; child->get_parent() != nullptr && child->get_fallthrough();
+       child = child->get_parent()) {
+    const CLI::App* parent = child->get_parent();
+    for (const CLI::Option* opt : parent->get_options([parent](const CLI::Option* o) {
+           return o->nonpositional() && o != parent->get_help_ptr() &&
+                  o != parent->get_help_all_ptr() && o != parent->get_version_ptr();
+         })) {
+      inherited.push_back(opt);
+    }
+  }
+  std::string out;
+  if (!inherited.empty()) {
+    out = make_group("Global options (before or after the subcommand)", false, inherited);
+    out.erase(0, 1);  // make_help already put a blank line before the footer
+    out += "\n";
+  }
+  return out + CLI::Formatter::make_footer(app);
+}
+
+std::optional<std::string> subcommand_error(const CLI::App& app, const CLI::ParseError& error) {
+  // Only "a subcommand is required" and "arguments were not expected"; a missing option value or
+  // an unknown option is worded well by CLI11.
+  const std::string what = error.what();
+  const bool missing =
+      error.get_name() == "RequiredError" && what.find("ubcommand") != std::string::npos;
+  if (!missing && error.get_name() != "ExtrasError") return std::nullopt;
+  // The deepest subcommand that was recognised: the one whose subcommand is missing or wrong.
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().back();
+  std::vector<std::string> names;
+  for (const CLI::App* sub : at->get_subcommands({})) {
+    if (!sub->get_name().empty() && !sub->get_disabled()) names.push_back(sub->get_name());
+  }
+  if (names.empty()) return std::nullopt;  // a leaf command: CLI11's message names the problem
+  std::string chain;                       // "user", "" for the top level (whose name is argv[0])
+  for (const CLI::App* p = at; p->get_parent() != nullptr; p = p->get_parent())
+    chain = p->get_name() + (chain.empty() ? "" : " ") + chain;
+  const std::string path = chain.empty() ? "kftenant" : "kftenant " + chain;
+  std::string valid;
+  for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
+
+  // Words left over with fallthrough() end up in the top-level app's list.
+  const std::vector<std::string> left = app.remaining(true);
+  const auto is_option = [](const std::string& w) { return !w.empty() && w[0] == '-'; };
+  const auto word = std::find_if_not(left.begin(), left.end(), is_option);
+  const auto option = std::find_if(left.begin(), left.end(), is_option);
+  const std::string see = fmt::format(" (see {} --help)", path);
+  if (word == left.end()) {
+    // No word that could have been a subcommand. An unknown option is its own problem, which
+    // CLI11 names, unless the subcommand is missing too.
+    if (!missing) return std::nullopt;
+    std::string message = chain.empty()
+                              ? fmt::format("a command is required: {}", valid)
+                              : fmt::format("\"{}\" needs a subcommand: {}", chain, valid);
+    if (option != left.end()) {
+      message +=
+          fmt::format("; {} is not an option of {}", tenancy::quote_for_message(*option), path);
+    }
+    return message + see;
+  }
+  std::string hint;
+  std::size_t best = 3;  // suggest only near misses
+  for (const auto& n : names) {
+    std::size_t d = edit_distance(*word, n);
+    if (d < best) {
+      best = d;
+      hint = fmt::format(" (did you mean \"{}\"?)", n);
+    }
+  }
+  return fmt::format("unknown {} {}{}: use one of {}{}",
+                     chain.empty() ? "command" : chain + " subcommand",
+                     tenancy::quote_for_message(*word), hint, valid, see);
+}
 
 void add_global_options(CLI::App& app, GlobalOptions& options) {
   app.add_option("--kubeconfig", options.kubeconfig,
@@ -24,7 +190,10 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
       ->capture_default_str();
   app.add_option("--manifests", options.manifests,
                  "Edit a kustomize manifests folder (GitOps) instead of a cluster");
-  app.add_flag("-v,--verbose", options.verbose, "Say more about what is done");
+  app.add_flag("-v,--verbose", options.verbose,
+               "Print the kubeconfig, context and server used and every API request (method, "
+               "path, status, time, retries) on stderr; never a token or a body");
+  app.formatter(std::make_shared<HelpFormatter>());
 }
 
 Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options) {
@@ -39,12 +208,27 @@ Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options) 
   kube::ClientOptions client_options;
   client_options.qps = 50;
   client_options.burst = 100;
+  if (options.verbose) {
+    const std::string where =
+        config->source == "in-cluster"
+            ? std::string("in-cluster config (the pod's service account)")
+            : fmt::format("kubeconfig {}, context \"{}\", user \"{}\"", config->source,
+                          config->context_name, config->user_name);
+    verbose_line(fmt::format("using {} ({}), server {}, namespace {}", where,
+                             kube::describe_auth(*config), config->server, config->namespace_name));
+    const double qps = *client_options.qps;
+    client_options.request_log = [qps](const kube::RequestEvent& e) { log_request(e, qps); };
+  }
   return kube::Client::create(*config, client_options);
 }
 
 Result<Session> open_session(const GlobalOptions& options) {
   Session session;
   if (!options.manifests.empty()) {
+    if (options.verbose) {
+      verbose_line(
+          fmt::format("using manifests folder {} (no cluster is contacted)", options.manifests));
+    }
     auto store = store::ManifestStore::open(options.manifests);
     if (!store) return fail(store.error());
     session.store = std::move(*store);

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "kftenant/error.h"
@@ -23,8 +24,32 @@ struct GlobalOptions {
   bool verbose = false;
 };
 
-// Registers --kubeconfig, --context, --dex-namespace, --dex-configmap, --dex-deployment, -v.
+// Registers --kubeconfig, --context, --dex-namespace, --dex-configmap, --dex-deployment,
+// --dex-backend, --manifests, -v, and installs HelpFormatter on `app`. Call it before adding
+// subcommands: CLI11 gives each subcommand a copy of its parent's formatter when it is added.
 void add_global_options(CLI::App& app, GlobalOptions& options);
+
+// kftenant's help layout, CLI11's with two changes:
+// - A subcommand's help ends with the options of its parents that it accepts through
+//   fallthrough() ("Global options"): CLI11 lists only a subcommand's own options, so
+//   `kftenant user add --help` would not mention --kubeconfig, --context or --manifests.
+// - An option whose value is optional (expected(0, 1)) shows as `--NAME[=TYPE]` and says it is
+//   off unless given. CLI11 shows its default_str as if it were the default, but for such an
+//   option default_str is only what the bare `--NAME` means (--wait: 5m, and no wait without
+//   --wait).
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override;
+  std::string make_option_desc(const CLI::Option* opt) const override;
+  std::string make_footer(const CLI::App* app) const override;
+};
+
+// For a parse that failed because a subcommand is missing or unknown (`kftenant usr list`,
+// `kftenant user lst`, `kftenant user`), a one-line message naming the word and the valid
+// subcommands (with a "did you mean" for a near miss); nullopt for other parse errors, which
+// CLI11 words well enough. `app` is the top-level app after app.parse() threw `error`.
+[[nodiscard]] std::optional<std::string> subcommand_error(const CLI::App& app,
+                                                          const CLI::ParseError& error);
 
 // Where commands read and write: the cluster (kubeconfig) or, with --manifests, a folder.
 struct Session {

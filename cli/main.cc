@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options (--kubeconfig, --manifests, ...) also after the subcommand
 
   kftenant::cli::GlobalOptions options;
-  kftenant::cli::add_global_options(app, options);
+  kftenant::cli::add_global_options(app, options);  // first: subcommands copy its help formatter
   int exit_code = 0;
 
   auto* version = app.add_subcommand("version", "Print the kftenant version");
@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (auto message = kftenant::cli::subcommand_error(app, e)) {
+      return kftenant::cli::report_error(kftenant::cli::usage_error(std::move(*message)));
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : kftenant::cli::kExitUsage;
   }

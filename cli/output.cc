@@ -1,8 +1,11 @@
 #include "output.h"
 
 #include <fmt/core.h>
+#include <locale.h>
+#include <wchar.h>
 
 #include <algorithm>
+#include <cwchar>
 
 #include "kftenant/tenancy/validate.h"
 #include "kftenant/yaml.h"
@@ -10,11 +13,42 @@
 namespace kftenant::cli {
 namespace {
 
-// Code points in valid UTF-8 (printable() always returns valid UTF-8): bytes that are not
-// continuation bytes. East Asian wide characters count as one; good enough for names.
+// The C.UTF-8 locale, made once. It is passed to uselocale() only around the width computation,
+// so the result does not depend on the process' locale (LANG/LC_ALL, or setlocale never called)
+// and nothing else in the process sees a locale change. C.UTF-8 is built into glibc >= 2.35.
+locale_t utf8_locale() {
+  static const locale_t loc = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  return loc;
+}
+
+// Terminal columns of valid UTF-8 (printable() always returns valid UTF-8), by the C library's
+// wcwidth: East Asian wide and fullwidth characters (Korean, Chinese, Japanese, most emoji) take
+// two columns, combining marks none. Without the locale, or for a character wcwidth does not
+// know, each code point counts as one column.
 std::size_t display_width(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  const locale_t loc = utf8_locale();
+  if (loc == static_cast<locale_t>(0)) {
+    return static_cast<std::size_t>(std::count_if(
+        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  }
+  const locale_t previous = ::uselocale(loc);
+  std::size_t width = 0;
+  std::mbstate_t state{};
+  for (std::size_t i = 0; i < s.size();) {
+    wchar_t wc = 0;
+    std::size_t len = std::mbrtowc(&wc, s.data() + i, s.size() - i, &state);
+    if (len == static_cast<std::size_t>(-1) || len == static_cast<std::size_t>(-2) || len == 0) {
+      state = std::mbstate_t{};
+      ++width;  // not UTF-8 (cannot happen after printable()): one replacement column
+      ++i;
+      continue;
+    }
+    int w = ::wcwidth(wc);
+    width += w < 0 ? 1 : static_cast<std::size_t>(w);
+    i += len;
+  }
+  ::uselocale(previous);
+  return width;
 }
 
 std::string upper(std::string_view s) {

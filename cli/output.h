@@ -16,10 +16,12 @@ enum class OutputFormat { kTable, kJson, kYaml };
 [[nodiscard]] Result<OutputFormat> parse_output_format(std::string_view text);
 
 // A kubectl-style table: headers upper-cased, every column left-aligned and as wide as its widest
-// cell (counted in code points), columns separated by 3 spaces, no trailing spaces, one '\n'
-// after each line. Cells are shown through tenancy::printable, so a control character or escape
-// sequence in a name cannot move the cursor or break the layout. Rows shorter than the headers
-// are padded with empty cells; extra cells are dropped. No rows: the header line only.
+// cell (in terminal columns, by wcwidth in C.UTF-8 whatever the process' locale: a Korean
+// syllable or an emoji takes two, a combining accent none), columns separated by 3 spaces, no
+// trailing spaces, one '\n' after each line. Cells are shown through tenancy::printable, so a
+// control character or escape sequence in a name cannot move the cursor or break the layout.
+// Rows shorter than the headers are padded with empty cells; extra cells are dropped. No rows:
+// the header line only.
 [[nodiscard]] std::string render_table(const std::vector<std::string>& headers,
                                        const std::vector<std::vector<std::string>>& rows);
 

@@ -54,13 +54,46 @@ Result<HttpRequest> Client::build_request(const Call& call) {
   return req;
 }
 
-Result<HttpResponse> Client::attempt(const Call& call) {
+void Client::log_wait(RequestEvent::Kind kind, const Call& call, int number,
+                      std::chrono::nanoseconds wait) const {
+  if (!options_.request_log || wait.count() <= 0) return;
+  RequestEvent event;
+  event.kind = kind;
+  event.method = call.method;
+  event.path_and_query = call.path;
+  event.attempt = number;
+  event.duration = std::chrono::ceil<std::chrono::milliseconds>(wait);
+  options_.request_log(event);
+}
+
+Result<HttpResponse> Client::send_logged(
+    const Call& call, int number,
+    const std::function<Result<HttpResponse>(const HttpRequest&)>& send) {
+  log_wait(RequestEvent::Kind::kRateLimitWait, call, number, limiter_.accept());
+  auto req = build_request(call);
+  if (!req) return tl::unexpected(req.error());
+  const auto started = clock_->now();
+  auto resp = send(*req);
+  if (options_.request_log) {
+    RequestEvent event;
+    event.method = call.method;
+    event.path_and_query = call.path;
+    event.attempt = number;
+    event.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock_->now() - started);
+    if (resp)
+      event.status = resp->status;
+    else
+      event.error = resp.error().message;
+    options_.request_log(event);
+  }
+  return resp;
+}
+
+Result<HttpResponse> Client::attempt(const Call& call, int number) {
+  auto send = [this](const HttpRequest& req) { return transport_->send(req); };
   bool refreshed = false;
   for (;;) {
-    limiter_.accept();
-    auto req = build_request(call);
-    if (!req) return tl::unexpected(req.error());
-    auto resp = transport_->send(*req);
+    auto resp = send_logged(call, number, send);
     // Expired exec-plugin token or rotated token file: fetch afresh and try once more, as
     // client-go's exec authenticator does on 401 (client-go plugin/pkg/client/auth/exec).
     if (resp && resp->status == 401 && !refreshed && credentials_.refreshable()) {
@@ -74,12 +107,10 @@ Result<HttpResponse> Client::attempt(const Call& call) {
 
 Result<HttpResponse> Client::open_stream(const Call& call,
                                          const std::function<bool(std::string_view)>& on) {
+  auto stream = [this, &on](const HttpRequest& req) { return transport_->stream(req, on); };
   bool refreshed = false;
   for (;;) {
-    limiter_.accept();
-    auto req = build_request(call);
-    if (!req) return tl::unexpected(req.error());
-    auto resp = transport_->stream(*req, on);
+    auto resp = send_logged(call, 1, stream);
     if (resp && resp->status == 401 && !refreshed && credentials_.refreshable()) {
       credentials_.invalidate();
       refreshed = true;
@@ -91,11 +122,19 @@ Result<HttpResponse> Client::open_stream(const Call& call,
 
 Result<HttpResponse> Client::execute(const Call& call) {
   for (int n = 1;; ++n) {
-    auto resp = attempt(call);
+    auto resp = attempt(call, call.first_attempt + n - 1);
     auto decision = retrier_.decide(n, call.idempotent, resp);
     if (!decision.retry) return resp;
+    log_wait(RequestEvent::Kind::kRetryWait, call, call.first_attempt + n, decision.delay);
     clock_->sleep_for(decision.delay);
   }
+}
+
+Error Client::response_error(const HttpResponse& response, std::string_view request) const {
+  Error e = error_from_response(response, request);
+  // A bare "Unauthorized" does not say whose credentials or what to do about them.
+  if (e.code == ErrorCode::kUnauthorized) e = explain_unauthorized(e, config_);
+  return e;
 }
 
 Result<nlohmann::json> Client::execute_json(const Call& call) {
@@ -103,7 +142,7 @@ Result<nlohmann::json> Client::execute_json(const Call& call) {
   if (!resp) return tl::unexpected(resp.error());
   const std::string path = call.path.substr(0, call.path.find('?'));
   if (resp->status < 200 || resp->status >= 300) {
-    return fail(error_from_response(*resp, call.method + " " + path));
+    return fail(response_error(*resp, call.method + " " + path));
   }
   auto body = nlohmann::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {

@@ -16,6 +16,7 @@ struct Client::Call {
   std::string content_type;  // for the body
   bool idempotent = false;   // may be re-sent after a lost answer (see retry.h)
   std::optional<std::chrono::milliseconds> timeout;  // default: ClientOptions::request_timeout
+  int first_attempt = 1;  // for the request log: create() sends again after a lost answer
 };
 
 }  // namespace kftenant::kube

@@ -156,6 +156,7 @@ Result<CreateResult> Client::create(const ResourceRef& ref, std::string_view ns,
   bool answer_lost_before = false;
   const int max_attempts = std::max(1, retrier_.policy().max_attempts);
   for (int attempt = 1;; ++attempt) {
+    call.first_attempt = attempt;
     auto resp = execute(call);  // 429 is retried inside; a lost answer is not
     if (resp && is_2xx(*resp)) {
       auto body = json::parse(resp->body, nullptr, false);
@@ -167,8 +168,7 @@ Result<CreateResult> Client::create(const ResourceRef& ref, std::string_view ns,
       return CreateResult{std::move(body), false};
     }
     const bool lost = is_lost_answer(resp);
-    Error error =
-        resp ? error_from_response(*resp, "POST " + collection_path(ref, *n)) : resp.error();
+    Error error = resp ? response_error(*resp, "POST " + collection_path(ref, *n)) : resp.error();
     if (!lost) {
       // Our earlier POST whose answer was lost may have been the one that created it.
       if (answer_lost_before && error.code == ErrorCode::kAlreadyExists) {
@@ -178,7 +178,9 @@ Result<CreateResult> Client::create(const ResourceRef& ref, std::string_view ns,
     }
     // The answer was lost: the object may or may not have been created. Never re-POST blindly.
     if (name.empty() || attempt >= max_attempts) return fail(std::move(error));
-    clock_->sleep_for(retrier_.backoff().delay(attempt));
+    const auto wait = retrier_.backoff().delay(attempt);
+    log_wait(RequestEvent::Kind::kRetryWait, call, attempt + 1, wait);
+    clock_->sleep_for(wait);
     if (!options.dry_run) {  // a dry run stores nothing, so there is nothing to look for
       auto got = get(ref, *n, name);
       if (got) return CreateResult{std::move(*got), true};

@@ -43,6 +43,11 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
   int failures = 0;
   std::optional<Error> last_error;
 
+  // What the request log names for the waits between watch connections.
+  Call next_watch;
+  next_watch.method = "GET";
+  next_watch.path = collection_path(ref, ns) + "?watch=1";
+
   // Counts a failed round; false when the caller should give up.
   auto failed = [&](Error e) -> bool {
     ++failures;
@@ -51,6 +56,7 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
     if (options.max_consecutive_failures > 0 && failures >= options.max_consecutive_failures) {
       return false;
     }
+    log_wait(RequestEvent::Kind::kRetryWait, next_watch, failures + 1, wait);
     clock_->sleep_for(wait);
     return true;
   };
@@ -150,7 +156,7 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
       continue;
     }
     if (resp->status < 200 || resp->status >= 300) {
-      Error e = error_from_response(*resp, "watch " + collection_path(ref, ns));
+      Error e = response_error(*resp, "watch " + collection_path(ref, ns));
       if (resp->status == 410) {
         need_list = true;
         continue;
@@ -180,7 +186,9 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
     if (!got_event) {
       // Nothing happened on that connection: pause briefly so that a server that ends every
       // watch at once does not make us spin.
-      clock_->sleep_for(retrier_.backoff().delay(1));
+      const auto wait = retrier_.backoff().delay(1);
+      log_wait(RequestEvent::Kind::kRetryWait, next_watch, 1, wait);
+      clock_->sleep_for(wait);
     }
   }
 }

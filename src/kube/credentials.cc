@@ -29,6 +29,24 @@ std::string trim(std::string s) {
 
 }  // namespace
 
+std::string describe_auth(const RestConfig& config) {
+  std::string what;
+  if (!config.token_file.empty()) {
+    what = (config.source == "in-cluster" ? "the service-account token " : "token file ") +
+           config.token_file;
+  } else if (!config.token.empty()) {
+    what = "token";
+  } else if (!config.username.empty() || !config.password.empty()) {
+    what = "basic auth";
+  } else if (config.exec) {
+    what = "exec plugin " + config.exec->command;
+  }
+  if (!config.client_cert_pem.empty()) {
+    what += what.empty() ? "client certificate" : " and client certificate";
+  }
+  return what.empty() ? "no credentials" : what;
+}
+
 struct CredentialSource::State {
   // tokenFile
   std::string file_token;  // last successfully read content ("" = none yet)

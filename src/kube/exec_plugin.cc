@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "common/utf8.h"
 #include "kftenant/base64.h"
 
 extern char** environ;
@@ -43,15 +45,82 @@ struct Fd {
   }
 };
 
-// The last non-empty line of `text`, cut to a readable length.
-std::string last_line(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-    text.remove_suffix(1);
-  size_t nl = text.find_last_of('\n');
-  std::string line(nl == std::string_view::npos ? text : text.substr(nl + 1));
-  constexpr size_t kMax = 300;
-  if (line.size() > kMax) line = line.substr(0, kMax) + "...";
-  return line;
+constexpr size_t kStderrBytes = 4096;  // of a failed plugin's stderr, the tail kept in messages
+constexpr size_t kStderrLines = 20;
+constexpr const char* kIndent = "\n    ";
+
+// `line` with everything that could move the cursor or start a terminal escape sequence (C0/C1
+// controls, DEL, bidi overrides, invalid UTF-8) written as \xNN / \u{...}, so a plugin's output
+// is shown as text. A tab becomes two spaces: harmless, and keeps indented output readable.
+std::string escape_line(std::string_view line) {
+  std::string out;
+  for (size_t i = 0; i < line.size();) {
+    std::uint32_t cp = 0;
+    size_t len = utf8::decode(line, i, cp);
+    if (len == 0) {
+      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(line[i]));
+      ++i;
+      continue;
+    }
+    if (cp == '\t') {
+      out += "  ";
+    } else if (utf8::is_forbidden_in_text(cp)) {
+      out += cp < 0x80 ? fmt::format("\\x{:02X}", cp) : fmt::format("\\u{{{:04X}}}", cp);
+    } else {
+      out.append(line.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+// `text` (a plugin's stderr, or an installHint) as indented lines for an error message: at most
+// the last kStderrLines lines of its last kStderrBytes bytes, escaped; blank lines at either end
+// dropped. Empty when there is nothing to show. Plugins such as gke-gcloud-auth-plugin print a
+// multi-line explanation whose last line is just ")", so a single line is not enough.
+std::string indented_tail(std::string_view text, bool& cut) {
+  cut = false;
+  if (text.size() > kStderrBytes) {
+    text = text.substr(text.size() - kStderrBytes);
+    // Start at a line boundary rather than in the middle of a line (or of a UTF-8 sequence),
+    // unless that would leave nothing (one long last line).
+    size_t nl = text.find('\n');
+    if (nl != std::string_view::npos &&
+        text.find_first_not_of(" \t\r\n", nl + 1) != std::string_view::npos) {
+      text.remove_prefix(nl + 1);
+    }
+    cut = true;
+  }
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start <= text.size();) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(start, nl - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.remove_suffix(1);
+    lines.push_back(line);
+    start = nl + 1;
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  size_t first = 0;
+  while (first < lines.size() && lines[first].empty()) ++first;
+  if (lines.size() - first > kStderrLines) {
+    first = lines.size() - kStderrLines;
+    cut = true;
+  }
+  std::string out;
+  for (size_t i = first; i < lines.size(); ++i) {
+    out += lines[i].empty() ? std::string("\n") : kIndent + escape_line(lines[i]);
+  }
+  return out;
+}
+
+// "; its stderr:" and the indented tail of `err`, or "" when it wrote nothing.
+std::string stderr_suffix(std::string_view err) {
+  bool cut = false;
+  std::string tail = indented_tail(err, cut);
+  if (tail.empty()) return "";
+  return std::string(cut ? "; the end of its stderr:" : "; its stderr:") + tail;
 }
 
 // The environment for the child: ours, then exec.env, then KUBERNETES_EXEC_INFO; a later entry
@@ -254,10 +323,21 @@ Result<ExecCredential> run_exec_plugin(const ExecConfig& exec, const RestConfig&
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     if (rc == ENOENT) {
-      std::string msg = "executable not found";
-      std::string hint = exec.install_hint;
-      while (!hint.empty() && (hint.back() == '\n' || hint.back() == ' ')) hint.pop_back();
-      if (!hint.empty()) msg += "; " + hint;  // installHint, as exec.go prints it
+      std::string msg = cmd.find('/') == std::string::npos ? "executable not found in $PATH"
+                                                           : "executable not found";
+      // kubectl prints the kubeconfig's installHint, or else a pointer to the documentation.
+      bool cut = false;
+      std::string hint = indented_tail(exec.install_hint, cut);
+      if (hint.empty()) {
+        msg +=
+            " (a client-go credential plugin: install it or correct exec.command in the "
+            "kubeconfig; see https://kubernetes.io/docs/reference/access-authn-authz/"
+            "authentication/#client-go-credential-plugins)";
+      } else if (hint.find('\n', 1) == std::string::npos) {
+        msg += "; " + hint.substr(std::string_view(kIndent).size());  // one line: inline
+      } else {
+        msg += "; the kubeconfig's installHint says:" + hint;
+      }
       return plugin_error(cmd, msg);
     }
     return plugin_error(cmd, std::string("cannot run: ") + std::strerror(rc));
@@ -291,7 +371,7 @@ Result<ExecCredential> run_exec_plugin(const ExecConfig& exec, const RestConfig&
       }
       std::string& sink = i == 0 ? out : err;
       sink.append(buf, static_cast<size_t>(got));
-      if (i == 1 && err.size() > 64 * 1024) err.erase(0, err.size() - 64 * 1024);  // keep the tail
+      if (i == 1 && err.size() > 2 * kStderrBytes) err.erase(0, err.size() - kStderrBytes);
       if (i == 0 && out.size() > options.max_output_bytes) too_big = true;
     }
     if (too_big) break;
@@ -301,19 +381,24 @@ Result<ExecCredential> run_exec_plugin(const ExecConfig& exec, const RestConfig&
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return plugin_error(cmd, fmt::format("did not finish within {:g}s and was killed",
-                                         static_cast<double>(options.timeout.count()) / 1000.0));
+    return plugin_error(cmd, fmt::format("did not finish within {:g}s and was killed{}",
+                                         static_cast<double>(options.timeout.count()) / 1000.0,
+                                         stderr_suffix(err)));
   }
   if (too_big) {
     return plugin_error(
         cmd, "wrote more than " + std::to_string(options.max_output_bytes) + " bytes to stdout");
   }
-  if (WIFSIGNALED(status))
-    return plugin_error(cmd, "killed by signal " + std::to_string(WTERMSIG(status)));
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));
+    return plugin_error(
+        cmd, fmt::format("killed by signal {}{}{}", WTERMSIG(status),
+                         name ? fmt::format(" (SIG{})", name) : std::string(), stderr_suffix(err)));
+  }
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
     std::string msg = "failed with exit code " + std::to_string(WEXITSTATUS(status));
-    std::string line = last_line(err);
-    if (!line.empty()) msg += ": " + line;
+    std::string tail = stderr_suffix(err);
+    msg += tail.empty() ? " and wrote nothing to stderr" : tail;
     return plugin_error(cmd, msg);
   }
   return parse_exec_credential(out, exec.api_version, cmd);

@@ -191,9 +191,11 @@ Result<RestConfig> resolve_kubeconfig(const MergedKubeconfig& merged, std::strin
   }
   auto ctx_it = merged.contexts.find(context_name);
   if (ctx_it == merged.contexts.end()) {
-    return make_error(ErrorCode::kConfig, "context \"" + context_name + "\" not found in " +
-                                              sources +
-                                              " (available: " + available(merged.contexts) + ")");
+    // A context the caller asked for by name (--context) that is not there is a bad argument; a
+    // current-context naming a missing context is a broken kubeconfig.
+    return make_error(requested.empty() ? ErrorCode::kConfig : ErrorCode::kInvalidArgument,
+                      "context \"" + context_name + "\" not found in " + sources +
+                          " (available: " + available(merged.contexts) + ")");
   }
   const ContextInfo& ctx = ctx_it->second;
   RestConfig out;
@@ -222,6 +224,7 @@ Result<RestConfig> resolve_kubeconfig(const MergedKubeconfig& merged, std::strin
                                                 " (available: " + available(merged.users) + ")");
     }
     if (auto r = resolve_user(ctx.user, u_it->second, out); !r) return fail(r.error());
+    out.user_name = ctx.user;
   }
   return out;
 }

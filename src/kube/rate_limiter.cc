@@ -19,8 +19,8 @@ void RateLimiter::refill_locked(std::chrono::steady_clock::time_point now) {
   }
 }
 
-void RateLimiter::accept() {
-  if (qps_ <= 0) return;
+std::chrono::nanoseconds RateLimiter::accept() {
+  if (qps_ <= 0) return std::chrono::nanoseconds(0);
   std::chrono::nanoseconds wait{0};
   {
     std::lock_guard lock(mu_);
@@ -33,6 +33,7 @@ void RateLimiter::accept() {
     }
   }
   if (wait.count() > 0) clock_->sleep_for(wait);
+  return wait;
 }
 
 bool RateLimiter::try_accept() {

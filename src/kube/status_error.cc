@@ -5,6 +5,8 @@
 #include <charconv>
 #include <string>
 
+#include "kftenant/kube/credentials.h"
+
 namespace kftenant::kube {
 namespace {
 
@@ -132,6 +134,71 @@ Error error_from_status(const json& status, int fallback_http_status) {
       }
     }
   }
+  return e;
+}
+
+Error explain_unauthorized(const Error& unauthorized, const RestConfig& config) {
+  Error e = unauthorized;
+  const std::string& ctx = config.context_name;
+  std::string whose;
+  if (config.source == "in-cluster") {
+    whose = "of this pod's service account";
+  } else if (!config.user_name.empty()) {
+    whose = fmt::format("of kubeconfig user \"{}\" (context \"{}\" in {}; {})", config.user_name,
+                        ctx, config.source, describe_auth(config));
+  } else {
+    whose = fmt::format("for context \"{}\" in {}, which names no user", ctx, config.source);
+  }
+  const std::string check_cluster =
+      ctx.empty()
+          ? std::string()
+          : fmt::format(", and check that context \"{}\" points at the cluster you mean", ctx);
+  std::string what_to_do;
+  if (config.source == "in-cluster") {
+    what_to_do = fmt::format(
+        "the token in {} (read again) was refused: check that the pod's service account still "
+        "exists and that kftenant runs in the cluster it should manage",
+        config.token_file);
+  } else if (!config.token_file.empty()) {
+    what_to_do = fmt::format(
+        "the token in {} (read again) may have expired or be meant for another cluster: renew "
+        "the file{}",
+        config.token_file, check_cluster);
+  } else if (!config.token.empty()) {
+    what_to_do = fmt::format(
+        "the token may have expired or been revoked, or be meant for another cluster: get a new "
+        "token for users[{}].token{}",
+        config.user_name, check_cluster);
+  } else if (!config.username.empty() || !config.password.empty()) {
+    what_to_do =
+        "most clusters no longer accept a username and password (Kubernetes 1.19 removed basic "
+        "auth): use a token, a client certificate or an exec plugin";
+  } else if (config.exec) {
+    what_to_do = fmt::format(
+        "the plugin was run again and its fresh credentials were refused too: log in again with "
+        "the tool behind {} (e.g. gcloud auth login, aws sso login, az login){}",
+        config.exec->command, check_cluster);
+  } else if (!config.client_cert_pem.empty()) {
+    what_to_do = fmt::format(
+        "the client certificate may have expired or not be signed by this cluster's CA: check "
+        "it with openssl x509 -noout -enddate -issuer{}",
+        check_cluster);
+  } else if (!config.user_name.empty()) {
+    what_to_do = fmt::format(
+        "the request was anonymous: give users[{}] a token, a client certificate or an exec "
+        "plugin",
+        config.user_name);
+  } else {
+    what_to_do = fmt::format(
+        "the request was anonymous: set contexts[{}].user to a user with credentials", ctx);
+  }
+  std::string said;
+  if (!unauthorized.message.empty() && unauthorized.message != "Unauthorized") {
+    said = fmt::format(" (the server said: {})", unauthorized.message);
+  }
+  e.message =
+      fmt::format("the API server {} refused the credentials {} with 401 Unauthorized{}; {}",
+                  config.server, whose, said, what_to_do);
   return e;
 }
 

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <clocale>
+
 #include "kftenant/yaml.h"
 
 namespace {
@@ -56,6 +58,24 @@ TEST(RenderTable, WidthCountsCodePointsAndControlsAreEscaped) {
       EXPECT_GE(static_cast<unsigned char>(c), 0x20);
     }
   }
+}
+
+TEST(RenderTable, AlignsByDisplayWidthForWideAndCombiningCharacters) {
+  // Hangul syllables and the emoji take two terminal columns each; the combining acute accent
+  // (U+0301 after "e") takes none. The process locale stays "C": the width must not depend on it.
+  ASSERT_NE(std::setlocale(LC_ALL, "C"), nullptr);
+  const std::string t = render_table(
+      {"name", "x"},
+      {{"김민수", "1"}, {"kim 민수", "2"}, {"Jose\u0301", "3"}, {"ok 😀", "4"}, {"abcdefgh", "5"}});
+  EXPECT_EQ(t,
+            "NAME       X\n"
+            "김민수     1\n"
+            "kim 민수   2\n"
+            "Jose\u0301       3\n"
+            "ok 😀      4\n"
+            "abcdefgh   5\n");
+  // Still "C" afterwards: the UTF-8 locale was only used by this thread, around the computation.
+  EXPECT_STREQ(std::setlocale(LC_CTYPE, nullptr), "C");
 }
 
 TEST(RenderValue, JsonAndYaml) {

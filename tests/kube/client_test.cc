@@ -2,6 +2,8 @@
 // loop, lost-create resolution, 401 refresh, rate limit, discovery.
 #include "kftenant/kube/client.h"
 
+#include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,6 +12,7 @@
 
 #include "support/fake_clock.h"
 #include "support/fake_transport.h"
+#include "support/temp_dir.h"
 
 namespace kftenant::kube {
 namespace {
@@ -522,6 +525,170 @@ TEST_F(ClientTest, UnauthorizedRefreshesATokenFileOnce) {
   EXPECT_TRUE(r) << r.error().message;
   EXPECT_EQ(header(transport->requests().back(), "Authorization"), "Bearer new-token");
   std::filesystem::remove_all(dir);
+}
+
+// The Error of one GET answered 401, for the client as configured now.
+std::string unauthorized_message(ClientTest& t) {
+  t.make();
+  t.transport->set_handler([](const HttpRequest&) -> std::optional<testing::FakeAnswer> {
+    return testing::FakeAnswer{
+        testing::json_response(401, testing::status_body(401, "Unauthorized", "Unauthorized")),
+        {},
+        {}};
+  });
+  auto r = t.client->get(resources::kConfigMaps, "rec", "a");
+  EXPECT_FALSE(r);
+  if (r) return "";
+  EXPECT_EQ(r.error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ(r.error().http_status, 401);
+  EXPECT_EQ(r.error().reason, "Unauthorized");
+  EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
+  return r.error().message;
+}
+
+TEST_F(ClientTest, UnauthorizedNamesUserContextAndWhatToCheckPerAuthKind) {
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  config.user_name = "alice";
+  config.context_name = "prod";
+  config.source = "/home/a/.kube/config";
+
+  // Static token.
+  std::string m = unauthorized_message(*this);
+  EXPECT_THAT(m, ::testing::StartsWith(
+                     "the API server https://k8s.example:6443 refused the credentials of "
+                     "kubeconfig user \"alice\" (context \"prod\" in /home/a/.kube/config; "
+                     "token) with 401 Unauthorized; the token may have expired"));
+  EXPECT_THAT(m, HasSubstr("check that context \"prod\" points at the cluster you mean"));
+  EXPECT_THAT(m, Not(HasSubstr("secret-token")));
+
+  // Token file (re-read once on the 401, then refused again).
+  testing::TempDir dir;
+  config.token.clear();
+  config.token_file = dir.write("token", "file-token-value\n");
+  m = unauthorized_message(*this);
+  EXPECT_THAT(m, HasSubstr("(context \"prod\" in /home/a/.kube/config; token file " +
+                           config.token_file + ")"));
+  EXPECT_THAT(m, HasSubstr("the token in " + config.token_file + " (read again) may have expired"));
+  EXPECT_THAT(m, Not(HasSubstr("file-token-value")));
+  config.token_file.clear();
+
+  // Client certificate.
+  config.client_cert_pem = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
+  config.client_key_pem =
+      "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleQ==\n-----END PRIVATE KEY-----\n";
+  m = unauthorized_message(*this);
+  EXPECT_THAT(m, HasSubstr("; client certificate) with 401"));
+  EXPECT_THAT(m, HasSubstr("the client certificate may have expired or not be signed by this "
+                           "cluster's CA"));
+  EXPECT_THAT(m, Not(HasSubstr("c2VjcmV0LWtleQ")));
+  config.client_cert_pem.clear();
+  config.client_key_pem.clear();
+
+  // Basic auth.
+  config.username = "admin";
+  config.password = "hunter2-password";
+  m = unauthorized_message(*this);
+  EXPECT_THAT(m, HasSubstr("; basic auth) with 401"));
+  EXPECT_THAT(m, HasSubstr("use a token, a client certificate or an exec plugin"));
+  EXPECT_THAT(m, Not(HasSubstr("hunter2")));
+  config.username.clear();
+  config.password.clear();
+
+  // Exec plugin: run again after the first 401, then the message says to log in again.
+  ExecConfig exec;
+  exec.api_version = "client.authentication.k8s.io/v1";
+  exec.command = std::string(KFTENANT_SOURCE_DIR) + "/tests/data/exec-plugin/fake-plugin.sh";
+  exec.interactive_mode = "Never";
+  exec.env.emplace_back("FAKE_PLUGIN_TOKEN", "plugin-secret");
+  config.exec = exec;
+  const std::size_t before = transport->request_count();
+  m = unauthorized_message(*this);
+  EXPECT_EQ(transport->request_count() - before, 2u);  // the plugin ran again before giving up
+  EXPECT_THAT(m, HasSubstr("; exec plugin " + exec.command + ") with 401"));
+  EXPECT_THAT(m, HasSubstr("log in again with the tool behind " + exec.command));
+  EXPECT_THAT(m, Not(HasSubstr("plugin-secret")));
+  config.exec.reset();
+
+  // No credentials at all.
+  m = unauthorized_message(*this);
+  EXPECT_THAT(m, HasSubstr("; no credentials) with 401"));
+  EXPECT_THAT(m, HasSubstr("the request was anonymous: give users[alice] a token"));
+  config.user_name.clear();
+  m = unauthorized_message(*this);
+  EXPECT_THAT(m, HasSubstr("refused the credentials for context \"prod\" in "
+                           "/home/a/.kube/config, which names no user"));
+}
+
+TEST_F(ClientTest, UnauthorizedKeepsAServerMessageThatSaysMore) {
+  config.user_name = "alice";
+  config.context_name = "prod";
+  config.source = "/k";
+  make();
+  transport->push_status(401, "Unauthorized", "token has been invalidated");
+  auto r = client->create(resources::kConfigMaps, "rec", configmap("a"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnauthorized);
+  EXPECT_THAT(r.error().message,
+              ::testing::HasSubstr(
+                  "with 401 Unauthorized (the server said: token has been invalidated); the token "
+                  "may have expired"));
+}
+
+TEST_F(ClientTest, RequestLogSeesEveryAttemptWaitAndRateLimitButNoSecret) {
+  std::vector<RequestEvent> events;
+  options.request_log = [&events](const RequestEvent& e) { events.push_back(e); };
+  options.qps = 1;
+  options.burst = 1;
+  make();
+  transport->push_json(200, configmap("a", "1"));
+  transport->push_status(503, "ServiceUnavailable", "try later");
+  transport->push_error(testing::transport_error());
+  transport->push_json(200, configmap("a", "6"));
+  ASSERT_TRUE(client->get(resources::kConfigMaps, "rec", "a"));
+  ASSERT_TRUE(client->replace(resources::kConfigMaps, "rec", configmap("a", "5")));
+
+  using Kind = RequestEvent::Kind;
+  std::vector<std::string> lines;
+  for (const auto& e : events) {
+    std::string kind = e.kind == Kind::kResponse    ? "response"
+                       : e.kind == Kind::kRetryWait ? "retry-wait"
+                                                    : "rate-limit-wait";
+    lines.push_back(fmt::format("{} {} {} attempt={} status={} error={} ms={}", kind, e.method,
+                                e.path_and_query, e.attempt, e.status, e.error,
+                                e.duration.count()));
+  }
+  const std::string path = "/api/v1/namespaces/rec/configmaps/a";
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{
+                "response GET " + path + " attempt=1 status=200 error= ms=0",
+                "rate-limit-wait PUT " + path + " attempt=1 status=0 error= ms=1000",
+                "response PUT " + path + " attempt=1 status=503 error= ms=0",
+                "retry-wait PUT " + path + " attempt=2 status=0 error= ms=100",
+                "rate-limit-wait PUT " + path + " attempt=2 status=0 error= ms=900",
+                "response PUT " + path + " attempt=2 status=0 error=connection reset by peer ms=0",
+                "retry-wait PUT " + path + " attempt=3 status=0 error= ms=200",
+                "rate-limit-wait PUT " + path + " attempt=3 status=0 error= ms=800",
+                "response PUT " + path + " attempt=3 status=200 error= ms=0",
+            }));
+  for (const auto& line : lines) EXPECT_EQ(line.find("secret-token"), std::string::npos) << line;
+}
+
+TEST_F(ClientTest, RequestLogNumbersTheResendOfALostCreate) {
+  std::vector<RequestEvent> events;
+  options.request_log = [&events](const RequestEvent& e) { events.push_back(e); };
+  make();
+  transport->push_error(testing::transport_error());     // POST: answer lost
+  transport->push_status(404, "NotFound", "not found");  // GET: not there
+  transport->push_json(201, configmap("a", "3"));        // POST again
+  ASSERT_TRUE(client->create(resources::kConfigMaps, "rec", configmap("a")));
+  std::vector<std::string> seen;
+  for (const auto& e : events) {
+    seen.push_back(
+        fmt::format("{} {} {} {}", static_cast<int>(e.kind), e.method, e.attempt, e.status));
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"0 POST 1 0", "1 POST 2 0", "0 GET 1 404", "0 POST 2 201"}));
 }
 
 TEST_F(ClientTest, ResolveUsesTableThenCachedDiscovery) {

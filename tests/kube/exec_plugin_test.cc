@@ -15,6 +15,7 @@ namespace kftenant::kube {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 
 const std::string kPlugin =
@@ -119,19 +120,96 @@ TEST(ExecPlugin, CommandNotFoundShowsTheInstallHint) {
   e.command = "kftenant-no-such-plugin";
   e.install_hint = "install it with: brew install no-such-plugin\n";
   EXPECT_EQ(error_of(run_exec_plugin(e, cluster())),
-            "exec plugin kftenant-no-such-plugin: executable not found; install it with: brew "
-            "install no-such-plugin");
+            "exec plugin kftenant-no-such-plugin: executable not found in $PATH; install it with: "
+            "brew install no-such-plugin");
+  // gke-gcloud-auth-plugin's installHint spans lines: each is kept, indented, controls escaped.
+  e.install_hint =
+      "Install gke-gcloud-auth-plugin for use with kubectl by following\n"
+      "        https://cloud.google.com/kubernetes-engine/docs/how-to/"
+      "cluster-access-for-kubectl#install_plugin\x1b]0;pwned\x07\n";
+  EXPECT_EQ(error_of(run_exec_plugin(e, cluster())),
+            "exec plugin kftenant-no-such-plugin: executable not found in $PATH; the kubeconfig's "
+            "installHint says:\n"
+            "    Install gke-gcloud-auth-plugin for use with kubectl by following\n"
+            "            https://cloud.google.com/kubernetes-engine/docs/how-to/"
+            "cluster-access-for-kubectl#install_plugin\\x1B]0;pwned\\x07");
+  // Without a hint, kubectl's pointer to the documentation.
   e.command = "/nonexistent/plugin";
   e.install_hint.clear();
   auto r = run_exec_plugin(e, cluster());
   EXPECT_EQ(r.error().code, ErrorCode::kConfig);
-  EXPECT_EQ(error_of(r), "exec plugin /nonexistent/plugin: executable not found");
+  EXPECT_THAT(error_of(r), ::testing::StartsWith("exec plugin /nonexistent/plugin: executable not "
+                                                 "found (a client-go credential plugin: install "
+                                                 "it or correct exec.command in the kubeconfig"));
+  EXPECT_THAT(error_of(r), HasSubstr("#client-go-credential-plugins"));
 }
 
-TEST(ExecPlugin, NonZeroExitGivesCodeAndLastStderrLine) {
+TEST(ExecPlugin, NonZeroExitGivesCodeAndTheWholeStderr) {
   EXPECT_EQ(error_of(run_exec_plugin(plugin("exit1"), cluster())),
             "exec plugin " + kPlugin +
-                ": failed with exit code 1: error: could not log in: account locked");
+                ": failed with exit code 1; its stderr:\n"
+                "    some diagnostic\n"
+                "    error: could not log in: account locked");
+}
+
+// A plugin run through /bin/sh -c SCRIPT, which needs no file of its own.
+ExecConfig shell_plugin(const std::string& script) {
+  ExecConfig e;
+  e.api_version = kV1;
+  e.command = "/bin/sh";
+  e.args = {"-c", script};
+  e.interactive_mode = "Never";
+  return e;
+}
+
+TEST(ExecPlugin, GkeStyleStderrIsKeptWholeNotJustItsLastLine) {
+  // What gke-gcloud-auth-plugin prints when the gcloud login has expired: the last line is ")".
+  const std::string script =
+      "printf '%s\\n' "
+      "'F0101 12:00:00.000000   12345 cred.go:145] print credential failed with error: Failed "
+      "to retrieve access token:: failure while executing gcloud, with args [config "
+      "config-helper --format=json]: exit status 1 (err: ERROR: (gcloud.config.config-helper) "
+      "There was a problem refreshing your current auth tokens: Reauthentication failed.' "
+      "'Please run:' '' '  $ gcloud auth login' '' 'to obtain new credentials.' ')' >&2; exit 1";
+  const std::string message = error_of(run_exec_plugin(shell_plugin(script), cluster()));
+  EXPECT_THAT(message, ::testing::StartsWith("exec plugin /bin/sh: failed with exit code 1; its "
+                                             "stderr:\n    F0101 12:00:00.000000"));
+  EXPECT_THAT(message, HasSubstr("Reauthentication failed.\n    Please run:\n\n      $ gcloud "
+                                 "auth login\n\n    to obtain new credentials.\n    )"));
+  EXPECT_EQ(message.back(), ')');
+}
+
+TEST(ExecPlugin, LongStderrIsCutToItsLastLinesAndEscaped) {
+  // 100 numbered lines, one with a terminal escape, a carriage return and a bell; then a blank.
+  const std::string script =
+      "i=1; while [ $i -le 100 ]; do echo \"line $i\" >&2; i=$((i+1)); done; "
+      "printf 'red \\033[31mtext\\rover\\a\\tend\\n\\n' >&2; exit 3";
+  const std::string message = error_of(run_exec_plugin(shell_plugin(script), cluster()));
+  EXPECT_THAT(message, ::testing::StartsWith(
+                           "exec plugin /bin/sh: failed with exit code 3; the end of its stderr:\n"
+                           "    line 82\n    line 83\n"));
+  EXPECT_THAT(message,
+              ::testing::EndsWith("    line 100\n    red \\x1B[31mtext\\x0Dover\\x07  end"));
+  EXPECT_THAT(message, Not(HasSubstr("line 81\n")));
+  for (char c : message) {
+    if (c != '\n') {
+      EXPECT_GE(static_cast<unsigned char>(c), 0x20) << message;
+    }
+  }
+  // However much it writes, the message stays bounded.
+  const std::string flood =
+      "i=0; while [ $i -lt 3000 ]; do echo 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' >&2; "
+      "i=$((i+1)); done; head -c 20000 /dev/zero | tr '\\0' y >&2; exit 1";
+  const std::string flooded = error_of(run_exec_plugin(shell_plugin(flood), cluster()));
+  EXPECT_LT(flooded.size(), 4096u + 200u);
+  EXPECT_THAT(flooded, HasSubstr("yyyy"));
+}
+
+TEST(ExecPlugin, FailureWithoutStderrSaysSo) {
+  EXPECT_EQ(error_of(run_exec_plugin(shell_plugin("exit 4"), cluster())),
+            "exec plugin /bin/sh: failed with exit code 4 and wrote nothing to stderr");
+  EXPECT_EQ(error_of(run_exec_plugin(shell_plugin("echo bye >&2; kill -TERM $$"), cluster())),
+            "exec plugin /bin/sh: killed by signal 15 (SIGTERM); its stderr:\n    bye");
 }
 
 TEST(ExecPlugin, MalformedAnswers) {

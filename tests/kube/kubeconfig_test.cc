@@ -62,6 +62,7 @@ TEST(Kubeconfig, ResolvesTheCurrentContext) {
   EXPECT_EQ(cfg->token, kSecretToken);
   EXPECT_EQ(cfg->namespace_name, "team-dev");
   EXPECT_EQ(cfg->context_name, "dev");
+  EXPECT_EQ(cfg->user_name, "alice");
   EXPECT_EQ(cfg->source, "/x/config");
   EXPECT_FALSE(cfg->exec.has_value());
 }
@@ -83,8 +84,29 @@ TEST(Kubeconfig, ServerIsNormalised) {
 }
 
 TEST(Kubeconfig, MissingContextListsTheAvailableOnes) {
-  EXPECT_EQ(error_of(parse_kubeconfig(simple_config(), "/x/config", "prod")),
-            "context \"prod\" not found in /x/config (available: dev, other)");
+  auto r = parse_kubeconfig(simple_config(), "/x/config", "prod");
+  EXPECT_EQ(error_of(r), "context \"prod\" not found in /x/config (available: dev, other)");
+  // A --context that is not there is the caller's mistake (a usage error in the CLI)...
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  // ...but a current-context naming a missing context is a broken kubeconfig.
+  std::string text = simple_config();
+  text.replace(text.find("current-context: dev"), 20, "current-context: gone");
+  auto broken = parse_kubeconfig(text, "/x/config");
+  EXPECT_EQ(error_of(broken), "context \"gone\" not found in /x/config (available: dev, other)");
+  EXPECT_EQ(broken.error().code, ErrorCode::kConfig);
+}
+
+TEST(KubeconfigLoad, UnknownContextIsInvalidArgumentAndOtherProblemsStayConfig) {
+  TempDir dir;
+  KubeconfigOptions o;
+  o.explicit_path = dir.write("config", simple_config());
+  o.context = "prod";
+  auto r = load_rest_config(o);
+  EXPECT_EQ(error_of(r),
+            "context \"prod\" not found in " + o.explicit_path + " (available: dev, other)");
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  o.explicit_path = dir.file("missing");
+  EXPECT_EQ(load_rest_config(o).error().code, ErrorCode::kConfig);
 }
 
 TEST(Kubeconfig, NoCurrentContext) {

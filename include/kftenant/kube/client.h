@@ -33,6 +33,26 @@
 
 namespace kftenant::kube {
 
+// One thing the client did on the wire, for request logs (kubectl -v style). It carries what is
+// safe to print and nothing else: no header (so no Authorization), no body, no credential.
+struct RequestEvent {
+  enum class Kind {
+    kResponse,       // one attempt ended: `status`, or `error` when no answer came
+    kRetryWait,      // about to wait `duration` before attempt `attempt` (backoff/Retry-After)
+    kRateLimitWait,  // the client-side rate limiter held the request for `duration`
+  };
+  Kind kind = Kind::kResponse;
+  std::string method;          // GET, POST, ...
+  std::string path_and_query;  // e.g. /api/v1/namespaces/auth/configmaps/dex?fieldManager=x
+  int attempt = 1;             // 1-based; the retry budget is RetryPolicy::max_attempts
+  int status = 0;              // kResponse: the HTTP status; 0 when there was no answer
+  std::string error;           // kResponse without an answer: the transport error's message
+  // kResponse: from sending to the whole answer (for a watch: how long the stream was open);
+  // waits: how long.
+  std::chrono::milliseconds duration{0};
+};
+using RequestLog = std::function<void(const RequestEvent&)>;
+
 struct ClientOptions {
   std::shared_ptr<Clock> clock;              // null = the system clock
   std::shared_ptr<HttpTransport> transport;  // null = libcurl, from the RestConfig
@@ -40,6 +60,10 @@ struct ClientOptions {
   std::optional<double> qps;  // default: RestConfig::qps (<= 0 disables the limit)
   std::optional<int> burst;   // default: RestConfig::burst
   std::chrono::milliseconds request_timeout{60000};  // per attempt, for everything but watch
+  // Called once per request sent (including the re-send after a 401 refresh and every retry),
+  // before every retry wait and after every rate-limiter wait. The library never prints; a
+  // caller that wants -v output prints from here. May be called from several threads at once.
+  RequestLog request_log;
 };
 
 struct ListOptions {
@@ -176,8 +200,16 @@ class Client {
   // Sends with rate limit, credentials (401 → refresh once) and retries. Any HTTP status is a
   // value; only a lost answer after the last attempt is an Error.
   [[nodiscard]] Result<HttpResponse> execute(const Call& call);
-  // One attempt (rate limit, credentials, 401 refresh) without retries.
-  [[nodiscard]] Result<HttpResponse> attempt(const Call& call);
+  // One attempt (rate limit, credentials, 401 refresh) without retries; `number` is for the log.
+  [[nodiscard]] Result<HttpResponse> attempt(const Call& call, int number);
+  // Rate limit, then one request through `send` (the transport's send or stream), logged.
+  [[nodiscard]] Result<HttpResponse> send_logged(
+      const Call& call, int number,
+      const std::function<Result<HttpResponse>(const HttpRequest&)>& send);
+  void log_wait(RequestEvent::Kind kind, const Call& call, int number,
+                std::chrono::nanoseconds wait) const;
+  // error_from_response, with a 401 explained for this client's credentials.
+  [[nodiscard]] Error response_error(const HttpResponse& response, std::string_view request) const;
   // Opens a watch stream (credentials and 401 refresh as attempt()).
   [[nodiscard]] Result<HttpResponse> open_stream(const Call& call,
                                                  const std::function<bool(std::string_view)>& on);

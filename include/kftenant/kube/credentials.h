@@ -23,6 +23,12 @@ struct Credentials {
   std::string client_key_pem;
 };
 
+// What `config` presents to the API server, for messages and request logs, never a secret:
+// "token", "token file /path", "exec plugin CMD", "basic auth", "client certificate", a
+// combination ("token and client certificate"), "the service-account token /path" in a pod, or
+// "no credentials". The precedence is CredentialSource's.
+[[nodiscard]] std::string describe_auth(const RestConfig& config);
+
 class CredentialSource {
  public:
   CredentialSource(RestConfig config, std::shared_ptr<Clock> clock);

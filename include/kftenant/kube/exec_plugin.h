@@ -28,8 +28,11 @@ struct ExecPluginOptions {
 };
 
 // Runs `exec` (from the kubeconfig user of `cluster`). Errors (kConfig) name the command: not found
-// (with the installHint), exit code with the last line of stderr, timeout, bad or incomplete
-// output.
+// (with the kubeconfig's installHint, or kubectl's pointer to the documentation), the exit code or
+// signal, a timeout, bad or incomplete output. For a failed run the message ends with the tail of
+// the plugin's stderr (its last 20 lines within the last 4 KiB), one indented line each, control
+// characters escaped: the one multi-line kftenant error, because plugins explain themselves over
+// several lines.
 [[nodiscard]] Result<ExecCredential> run_exec_plugin(const ExecConfig& exec,
                                                      const RestConfig& cluster,
                                                      const ExecPluginOptions& options = {});

@@ -26,7 +26,10 @@ struct KubeconfigOptions {
 };
 
 // Loads, merges and resolves the kubeconfig for `options` (see above). Errors (kConfig, kIo,
-// kParse) name the file and field at fault; tokens and keys never appear in messages.
+// kParse) name the file and field at fault; tokens and keys never appear in messages. A
+// `context` that the kubeconfig files do not define is kInvalidArgument (the caller named
+// something that is not there; the message lists the contexts there are), while a
+// current-context that names a missing context stays kConfig (the files are at fault).
 [[nodiscard]] Result<RestConfig> load_rest_config(const KubeconfigOptions& options);
 
 // Resolves one kubeconfig document given as text: `path` is used in messages and as the base of

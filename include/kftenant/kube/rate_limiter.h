@@ -17,9 +17,10 @@ class RateLimiter {
   // qps <= 0 disables the limit (every accept() returns at once). burst < 1 counts as 1.
   RateLimiter(double qps, int burst, std::shared_ptr<Clock> clock);
 
-  // Takes a token, sleeping on the clock until one is free. Concurrent callers are served in
-  // order: each reserves its token first, then sleeps outside the lock.
-  void accept();
+  // Takes a token, sleeping on the clock until one is free, and returns how long it slept (for
+  // request logs). Concurrent callers are served in order: each reserves its token first, then
+  // sleeps outside the lock.
+  std::chrono::nanoseconds accept();
   // Takes a token if one is free now; never sleeps.
   [[nodiscard]] bool try_accept();
 

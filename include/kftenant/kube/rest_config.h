@@ -41,6 +41,7 @@ struct RestConfig {
   // Context.
   std::string namespace_name = "default";
   std::string context_name;  // empty for in-cluster
+  std::string user_name;     // the context's users[] entry; empty for in-cluster or no user
   std::string source;        // where this came from (kubeconfig path(s) or "in-cluster"), for messages
 
   // Client behaviour (client-go defaults).

@@ -25,6 +25,14 @@ namespace kftenant::kube {
 [[nodiscard]] Error error_from_response(const HttpResponse& response,
                                         std::string_view request = {});
 
+// `unauthorized` (a 401 from the server) reworded for the people who have to fix it: the server
+// refused the credentials of kubeconfig user U (context C, from which file) and what to check for
+// that kind of credentials (an expired or foreign token, a token file, a client certificate, an
+// exec plugin to log in with again, basic auth, no credentials at all). The server's own message
+// is kept when it says more than "Unauthorized". Code, HTTP status and reason are unchanged;
+// no secret is named.
+[[nodiscard]] Error explain_unauthorized(const Error& unauthorized, const RestConfig& config);
+
 // Error from a Status object, e.g. the object of a watch ERROR event (which arrives inside an
 // HTTP 200 stream). `fallback_http_status` is used when the Status has no `code`.
 [[nodiscard]] Error error_from_status(const nlohmann::json& status, int fallback_http_status = 500);
