@@ -11,6 +11,8 @@
 //   including the verification of the result.
 // - BM_DexConfigParseUpsert: parse + upsert together: what `kftenant user add` pays for the edit.
 // - BM_DexConfigReplace / BM_DexConfigRemove: replacing / removing an entry in the middle.
+// - BM_CheckDexConfig: check_dex_config of the parsed document (what runs before every Dex
+//   restart): one libyaml pass reading it as Dex does, then Dex's rules.
 // - BM_YamlParseBaseline: the baseline: yaml::parse of the same document into JSON (what a naive
 //   "parse, edit the JSON, re-emit" implementation would pay just to read it, before losing every
 //   comment and quoting choice).
@@ -24,6 +26,7 @@
 #include <string>
 
 #include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/config_check.h"
 #include "kftenant/dex/static_passwords.h"
 #include "kftenant/yaml.h"
 #include "testserver/seed_kubeflow.h"
@@ -144,6 +147,17 @@ void BM_DexConfigRemove(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DexConfigRemove)->Unit(benchmark::kMillisecond);
+
+void BM_CheckDexConfig(benchmark::State& state) {
+  const DexConfig base = parsed();
+  for (auto _ : state) {
+    auto problems = kftenant::dex::check_dex_config(base);
+    if (kftenant::dex::has_fatal(problems)) state.SkipWithError(problems[0].message.c_str());
+    benchmark::DoNotOptimize(problems);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * big_config().size()));
+}
+BENCHMARK(BM_CheckDexConfig)->Unit(benchmark::kMillisecond);
 
 void BM_YamlParseBaseline(benchmark::State& state) {
   for (auto _ : state) {

@@ -36,6 +36,15 @@ size_t line_end_after(std::string_view text, size_t pos) {
   return nl == std::string_view::npos ? text.size() : nl + 1;
 }
 
+bool has_other_line_breaks(std::string_view text) {
+  for (size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1)) {
+    if (i + 1 >= text.size() || text[i + 1] != '\n') return true;
+  }
+  return text.find("\xC2\x85") != std::string_view::npos ||
+         text.find("\xE2\x80\xA8") != std::string_view::npos ||
+         text.find("\xE2\x80\xA9") != std::string_view::npos;
+}
+
 class Scanner {
  public:
   Scanner(std::string_view text, std::string_view source)
@@ -103,10 +112,14 @@ class Scanner {
         out.value = {value_begin, value_end};
       } else {
         if (name == "enablePasswordDB" && value.e.type == YAML_SCALAR_EVENT &&
-            value.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-          out.password_db = yaml::detail::resolve_plain(std::string_view(
-                                reinterpret_cast<const char*>(value.e.data.scalar.value),
-                                value.e.data.scalar.length)) == nlohmann::json(true);
+            value.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+            value.e.data.scalar.tag == nullptr) {
+          // As Dex's go-yaml v2 reads it: `true`, and also YAML 1.1's `yes`/`on`. A quoted
+          // "true" is a string, which Dex refuses to load at all (check_dex_config reports it).
+          const auto v = yaml::detail::resolve_plain_go_yaml_v2(
+              std::string_view(reinterpret_cast<const char*>(value.e.data.scalar.value),
+                               value.e.data.scalar.length));
+          out.password_db = v.type == yaml::detail::GoYamlType::kBool && v.boolean;
         }
         if (auto r = skip(value, value_end); !r) return fail(r.error());
         out.top_values.push_back({name, Span{value_begin, value_end}});
@@ -116,6 +129,9 @@ class Scanner {
     out.root_insert = line_end_after(text_, root_end);
     out.complex = complex_;
     out.block_scalars = block_scalars_;
+    // Line breaks that are not "\n" to libyaml (a lone CR, NEL, LS, PS) end lines that the byte
+    // arithmetic here does not see: entry spans could then cut through a line libyaml breaks.
+    if (!out.irregular) out.irregular = has_other_line_breaks(text_);
     return out;
   }
 
@@ -279,6 +295,32 @@ class Scanner {
     }
   }
 
+  // The "-" of the block sequence item whose content starts at `begin`: before it on the same
+  // line, or alone (with at most a comment) on an earlier line, with only blank and comment lines
+  // between ("- # note\n  email: a"). npos when there is none.
+  size_t dash_before(size_t begin) const {
+    size_t i = begin;
+    while (i > 0 && (text_[i - 1] == ' ' || text_[i - 1] == '\t')) --i;
+    if (i > 0 && text_[i - 1] == '-') return i - 1;
+    if (i > 0 && text_[i - 1] != '\n') return std::string_view::npos;
+    while (i > 0) {
+      const size_t ls = line_start(text_, i - 1);  // the previous line: [ls, i)
+      size_t c = ls;
+      while (c < i && (text_[c] == ' ' || text_[c] == '\t')) ++c;
+      if (c == i || text_[c] == '\n' || text_[c] == '\r' || text_[c] == '#') {
+        i = ls;  // blank or comment line
+        continue;
+      }
+      if (text_[c] != '-') return std::string_view::npos;
+      const size_t after = c + 1;
+      if (after >= i || text_[after] == ' ' || text_[after] == '\t' || text_[after] == '\r' ||
+          text_[after] == '\n')
+        return c;  // "-", then blanks and maybe a comment
+      return std::string_view::npos;
+    }
+    return std::string_view::npos;
+  }
+
   Result<void> static_passwords(const Event& value, DexConfig::Layout& out, size_t& end) {
     if (value.e.type == YAML_SCALAR_EVENT) {
       const std::string_view v(reinterpret_cast<const char*>(value.e.data.scalar.value),
@@ -321,13 +363,9 @@ class Scanner {
         continue;
       }
       // Block style: the entry is the whole lines from its "-" to its last content.
-      size_t dash = begin;
-      while (dash > 0 && (text_[dash - 1] == ' ' || text_[dash - 1] == '\t' ||
-                          text_[dash - 1] == '\n' || text_[dash - 1] == '\r'))
-        --dash;
-      if (dash > 0 && text_[dash - 1] == '-') {
-        --dash;
-      } else {
+      size_t dash = dash_before(begin);
+      if (dash == std::string_view::npos) {
+        out.irregular = true;  // cannot happen in a block list; never trust the fast path then
         dash = begin;
       }
       const size_t ls = line_start(text_, dash);

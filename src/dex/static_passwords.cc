@@ -1,10 +1,12 @@
 // DexConfig: parse, splice one entry, verify by re-parsing. See kftenant/dex/static_passwords.h.
 #include "kftenant/dex/static_passwords.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "dex/config_layout.h"
 #include "kftenant/yaml.h"
+#include "kftenant/yaml_edit.h"
 
 namespace kftenant::dex {
 namespace {
@@ -116,6 +118,13 @@ Result<std::vector<std::string>> fields(const StaticPassword& p) {
   return out;
 }
 
+// Equal entries, with NaN equal to NaN in extra fields (an `x: .nan` would otherwise make an
+// entry differ from itself and refuse every verified edit).
+bool same_entry(const StaticPassword& a, const StaticPassword& b) {
+  return a.email == b.email && a.hash == b.hash && a.hash_from_env == b.hash_from_env &&
+         a.username == b.username && a.user_id == b.user_id && yaml::same_data(a.extra, b.extra);
+}
+
 std::string newline_of(std::string_view text) {
   const size_t nl = text.find('\n');
   return nl != std::string_view::npos && nl > 0 && text[nl - 1] == '\r' ? "\r\n" : "\n";
@@ -207,7 +216,24 @@ std::optional<size_t> DexConfig::find(std::string_view email) const {
   return found;
 }
 
+std::vector<size_t> DexConfig::find_all(std::string_view email) const {
+  std::vector<size_t> out;
+  const auto& entries = layout_.passwords;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (iequals(entries[i].email, email)) out.push_back(i);
+  }
+  return out;
+}
+
+size_t DexConfig::entry_line(size_t index) const {
+  if (index >= layout_.entries.size()) return 0;
+  const auto begin = text_.begin();
+  const auto at = begin + static_cast<std::ptrdiff_t>(layout_.entries[index].begin);
+  return 1 + static_cast<size_t>(std::count(begin, at, '\n'));
+}
+
 Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
+  if (auto idx = find(entry.email)) return replace_static_password_at(*idx, entry);
   auto f = fields(entry);
   if (!f) return fail(f.error());
   const std::string nl = newline_of(text_);
@@ -217,14 +243,7 @@ Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
   edit.changed = &entry;
   edit.insert = true;
   edit.field_lines = l.flow ? 0 : f->size();
-  if (auto idx = find(entry.email)) {
-    edit.index = *idx;
-    edit.insert = false;
-    const Span s = l.entries[*idx];
-    edit.begin = s.begin;
-    edit.end = s.end;
-    edit.with = l.flow ? flow_entry(*f) : block_entry(*f, l, nl);
-  } else if (l.value_is_sequence && !l.entries.empty()) {
+  if (l.value_is_sequence && !l.entries.empty()) {
     edit.begin = edit.end = l.entries.back().end;
     edit.with = l.flow
                     ? ", " + flow_entry(*f)
@@ -246,15 +265,110 @@ Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
   return apply(std::move(edit));
 }
 
+Result<std::string> DexConfig::edited_entry_text(size_t index, const StaticPassword& entry) const {
+  // The entry's whole lines are a document of their own: a one-item block list (at the list's
+  // column; a root node may be indented). yaml::edit_document then changes only what differs
+  // between the value those lines hold and the wanted one, keeping every other byte.
+  const Span span = layout_.entries[index];
+  const std::string_view old_text =
+      std::string_view(text_).substr(span.begin, span.end - span.begin);
+  auto doc = yaml::parse(old_text, source_);
+  if (!doc || !doc->is_array() || doc->size() != 1 || !(*doc)[0].is_object()) {
+    return make_error(ErrorCode::kInternal, source_ + ": the entry does not read on its own");
+  }
+  // The wanted value starts from the lines' own reading (YAML 1.2 core, as edit_document reads
+  // them: an unquoted `userID: 0012` is the number 12 there), and only the fields that differ in
+  // kftenant's reading (named fields as written: "0012") are set, so untouched fields keep their
+  // bytes whatever the two readings make of them. New values are strings; edit_document writes
+  // them plain or single-quoted only when every reader (go-yaml included) reads them back as that
+  // string (yaml::detail::plain_safe), else double-quoted.
+  nlohmann::json item = std::move((*doc)[0]);
+  const StaticPassword& old = layout_.passwords[index];
+  const std::pair<const char*, std::pair<const std::string*, const std::string*>> named[] = {
+      {"email", {&old.email, &entry.email}},
+      {"hash", {&old.hash, &entry.hash}},
+      {"hashFromEnv", {&old.hash_from_env, &entry.hash_from_env}},
+      {"username", {&old.username, &entry.username}},
+      {"userID", {&old.user_id, &entry.user_id}}};
+  for (const auto& [key, values] : named) {
+    const auto& [was, now] = values;
+    if (*was == *now) continue;
+    if (now->empty()) {
+      item.erase(key);
+    } else {
+      item[key] = *now;
+    }
+  }
+  for (const auto& [k, v] : old.extra.items()) {
+    if (!entry.extra.contains(k)) item.erase(k);
+  }
+  for (const auto& [k, v] : entry.extra.items()) {
+    auto it = old.extra.find(k);
+    if (it == old.extra.end() || !yaml::same_data(*it, v)) item[k] = v;
+  }
+  return yaml::edit_document(old_text, json::array({std::move(item)}), source_);
+}
+
+Result<void> DexConfig::replace_static_password_at(size_t index, const StaticPassword& entry) {
+  auto f = fields(entry);  // validates the entry (email, UTF-8, extras) as for a new one
+  if (!f) return fail(f.error());
+  if (index >= layout_.passwords.size()) {
+    return make_error(ErrorCode::kNotFound, source_ + ": no staticPasswords entry " +
+                                                std::to_string(index) + " (there are " +
+                                                std::to_string(layout_.passwords.size()) + ")");
+  }
+  if (yaml::same_data(to_json(layout_.passwords[index]), to_json(entry)))
+    return ok();  // same data for Dex
+  if (!layout_.flow) {
+    // In place first. Anything it cannot do exactly (an entry that does not read on its own, an
+    // edit whose verification fails) falls back to re-emitting the entry, verified the same way.
+    if (auto with = edited_entry_text(index, entry)) {
+      const Span span = layout_.entries[index];
+      Edit edit;
+      edit.begin = span.begin;
+      edit.end = span.end;
+      edit.with = std::move(*with);
+      edit.index = index;
+      edit.changed = &entry;
+      edit.in_place = true;
+      if (apply(std::move(edit))) return ok();
+    }
+  }
+  return reemit_entry(index, entry);
+}
+
+Result<void> DexConfig::reemit_entry(size_t index, const StaticPassword& entry) {
+  auto f = fields(entry);
+  if (!f) return fail(f.error());
+  const Layout& l = layout_;
+  const Span span = l.entries[index];
+  Edit edit;
+  edit.begin = span.begin;
+  edit.end = span.end;
+  edit.with = l.flow ? flow_entry(*f) : block_entry(*f, l, newline_of(text_));
+  edit.index = index;
+  edit.changed = &entry;
+  edit.field_lines = l.flow ? 0 : f->size();
+  return apply(std::move(edit));
+}
+
 Result<void> DexConfig::remove_static_password(std::string_view email) {
   auto idx = find(email);
   if (!idx) {
     return make_error(ErrorCode::kNotFound,
                       source_ + ": no staticPasswords entry for " + std::string(email));
   }
+  return remove_static_password_at(*idx);
+}
+
+Result<void> DexConfig::remove_static_password_at(size_t i) {
   const Layout& l = layout_;
+  if (i >= l.entries.size()) {
+    return make_error(ErrorCode::kNotFound, source_ + ": no staticPasswords entry " +
+                                                std::to_string(i) + " (there are " +
+                                                std::to_string(l.entries.size()) + ")");
+  }
   Edit edit;
-  const size_t i = *idx;
   edit.index = i;
   if (!l.flow) {
     edit.begin = l.entries[i].begin;
@@ -302,9 +416,23 @@ Result<void> DexConfig::apply(Edit edit) {
 // lines as fields); so after N libyaml is again between two entries at a line start, and S reads
 // exactly as before: the following entries and every other top-level value are unchanged, byte
 // for byte (S is the old bytes). A removal (N empty) joins two such between-entries states.
+//
+// An in-place replacement (edit.in_place: the old entry's lines with some values rewritten by
+// yaml::edit_document) may hold comments, blank lines and plain scalars, even ones continued on
+// the next line, so its lines are not counted. What replaces that count: the window scan must
+// show N as exactly one entry whose "-" is at the list's column (and, for the first entry, whose
+// keys are at the list's key column, which the layout takes from it), ending on N's last line,
+// with no anchor, alias, tag or literal/folded scalar. Every token of N then closes inside N:
+// quoted scalars and flow collections at their closing character, which the scan saw; a plain
+// scalar can only continue on lines indented deeper than the entry's keys, and the first token
+// of S (the next entry's "-" or a top-level key, after comment or blank lines) is at a column
+// <= the "-", so it ends the scalar there, as EOF does in the window. The entry's mapping sits at
+// the same columns in the window and in the document, so N reads the same in both, and libyaml
+// is between two entries at the start of S, as it was after the old entry.
 Result<bool> DexConfig::apply_local(const Edit& edit) {
   const Layout& l = layout_;
-  if (l.complex || l.block_scalars || l.flow || !l.value_is_sequence || l.entries.empty())
+  if (l.complex || l.block_scalars || l.irregular || l.flow || !l.value_is_sequence ||
+      l.entries.empty())
     return false;
   const bool removal = edit.changed == nullptr;
   if (removal && l.entries.size() < 2) return false;  // the list would become null
@@ -322,14 +450,21 @@ Result<bool> DexConfig::apply_local(const Edit& edit) {
     // which N cannot contain once each field is shown to fill exactly one line).
     const std::string header = std::string(kStaticPasswordsKey) + ":" + newline_of(text_);
     const std::string window = header + edit.with;
-    size_t lines = 0;
-    for (char c : edit.with) lines += c == '\n';
-    if (edit.with.empty() || edit.with.back() != '\n' || lines != edit.field_lines) return false;
+    if (edit.with.empty() || edit.with.back() != '\n') return false;
+    if (!edit.in_place) {
+      size_t lines = 0;
+      for (char c : edit.with) lines += c == '\n';
+      if (lines != edit.field_lines) return false;
+    }
     auto w = detail::scan_layout(window, source_);
-    if (!w || w->complex || !w->top_values.empty() || w->entries.size() != 1 ||
-        w->entries[0].begin != header.size() || w->entries[0].end != window.size() ||
-        to_json(w->passwords[0]) != to_json(*edit.changed))
+    if (!w || w->complex || w->block_scalars || w->irregular || !w->top_values.empty() ||
+        w->entries.size() != 1 || w->entries[0].begin != header.size() ||
+        w->entries[0].end != window.size() ||
+        !yaml::same_data(to_json(w->passwords[0]), to_json(*edit.changed)))
       return false;  // let the full re-scan decide (and report)
+    if (edit.in_place &&
+        (w->dash_column != l.dash_column || (edit.index == 0 && w->key_column != l.key_column)))
+      return false;
     added = std::move(w->passwords[0]);
   }
   // Adopt: splice the text, shift the offsets behind the edit, update the entry lists in place.
@@ -415,20 +550,27 @@ Result<void> DexConfig::apply_full(std::string new_text, const Edit& edit) {
     // Compared as text: NaN != NaN would refuse a document that has a .nan somewhere.
     if (others.dump() != old_others.dump()) return broken("change another top-level key");
   }
-  // The entries must be exactly the old ones with the one edit applied. The new entry is
-  // compared through its JSON form, as an absent field and an empty one are the same to Dex.
+  // The entries must be exactly the old ones with the one edit applied: every other entry the
+  // same data and the same bytes. The new entry is compared through its JSON form, as an absent
+  // field and an empty one are the same to Dex.
   const auto& was = layout_.passwords;
   const auto& now = layout->passwords;
   const size_t expected_size = was.size() + (insert ? 1 : 0) - (changed ? 0 : 1);
-  if (now.size() != expected_size) return broken("not give the intended number of entries");
+  if (now.size() != expected_size || layout->entries.size() != expected_size ||
+      layout_.entries.size() != was.size())
+    return broken("not give the intended number of entries");
+  const auto entry_text = [](std::string_view text, const Span& s) {
+    return text.substr(s.begin, s.end - s.begin);
+  };
   for (size_t i = 0; i < now.size(); ++i) {
     bool same = false;
-    if (i < index) {
-      same = now[i] == was[i];
-    } else if (i == index && changed) {
-      same = to_json(now[i]) == to_json(*changed);
+    if (i == index && changed) {
+      same = yaml::same_data(to_json(now[i]), to_json(*changed));
     } else {
-      same = now[i] == was[changed ? i : i + 1];  // after a removal, shifted by one
+      // Before the edit: the same position; after it, shifted by an insertion or a removal.
+      const size_t old_i = i < index ? i : insert ? i - 1 : changed ? i : i + 1;
+      same = same_entry(now[i], was[old_i]) &&
+             entry_text(new_text, layout->entries[i]) == entry_text(text_, layout_.entries[old_i]);
     }
     if (!same) return broken("not give the intended staticPasswords list");
   }

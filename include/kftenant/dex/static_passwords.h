@@ -46,23 +46,54 @@ class DexConfig {
     return layout_.passwords;
   }
 
-  // `enablePasswordDB: true` (Dex refuses staticPasswords without it).
+  // `enablePasswordDB: true` (Dex refuses staticPasswords without it), read as Dex reads it:
+  // an unquoted true, or YAML 1.1's yes/on.
   [[nodiscard]] bool password_db_enabled() const { return password_db_; }
 
   // Index of the entry Dex would use for `email`: matched case-insensitively (ASCII), the last one
   // when there are duplicates (storage/static.go: last entry wins).
   [[nodiscard]] std::optional<size_t> find(std::string_view email) const;
 
-  // Adds `entry`, or replaces the entry find(entry.email) returns. Values are emitted
-  // double-quoted and escaped, so any valid UTF-8 string stays data; invalid UTF-8 or an empty
-  // email is kInvalidArgument. Untouched entries keep their exact bytes.
+  // Every entry whose email equals `email` case-insensitively (ASCII), in file order. A
+  // hand-made config can hold case variants (`a@x` and `A@x`); Dex uses the last one, but each
+  // holds a hash. find() is the last element (or nullopt when this is empty).
+  [[nodiscard]] std::vector<size_t> find_all(std::string_view email) const;
+
+  // The 1-based line of text() where entry `index` starts (its "-" line in a block list, its "{"
+  // in a flow list), for messages such as "config.yaml line 12: ..."; 0 when `index` is out of
+  // range. Lines are counted by '\n' (a CRLF document counts the same).
+  [[nodiscard]] size_t entry_line(size_t index) const;
+
+  // Adds `entry`, or replaces the entry find(entry.email) returns (replace_static_password_at).
+  // New entries are appended in the list's style, each value double-quoted and escaped, so any
+  // valid UTF-8 string stays data; invalid UTF-8 or an empty email is kInvalidArgument. Untouched
+  // entries keep their exact bytes.
   [[nodiscard]] Result<void> upsert_static_password(const StaticPassword& entry);
 
-  // Removes the entry find(email) returns; kNotFound when there is none.
+  // Replaces entry `index` (kNotFound when out of range) by `entry`, whatever its email. Only the
+  // bytes that must change do: a changed value is rewritten in place (plain or single-quoted
+  // when it stays that, else double-quoted; always so that it reads back as the same string, to
+  // go-yaml as well), a field that appears is added on its own line at the entry's key column
+  // after the entry's other keys (several new ones in name order), one that disappears loses its
+  // lines. Comments (trailing and on lines of their own), blank
+  // lines, key order and the style of untouched values stay. A flow-style list (`[{...}]`), or
+  // an entry whose shape the in-place edit cannot keep (anchors, aliases), gets the whole entry
+  // re-emitted as upsert writes new ones. An `entry` equal to the current one changes nothing.
+  [[nodiscard]] Result<void> replace_static_password_at(size_t index, const StaticPassword& entry);
+
+  // Removes the entry find(email) returns (remove_static_password_at); kNotFound when there is
+  // none.
   [[nodiscard]] Result<void> remove_static_password(std::string_view email);
+
+  // Removes entry `index`: its lines in a block list (comment lines before it stay), its item in
+  // a flow list. kNotFound when out of range.
+  [[nodiscard]] Result<void> remove_static_password_at(size_t index);
 
   // The (edited) document.
   [[nodiscard]] const std::string& text() const { return text_; }
+
+  // The name given to parse(), for messages.
+  [[nodiscard]] const std::string& source_name() const { return source_; }
 
   // Internal layout, recomputed after every edit (exposed for the implementation only).
   struct Span {
@@ -88,7 +119,12 @@ class DexConfig {
     // A literal/folded (| >) scalar inside staticPasswords: such a scalar takes in the blank and
     // indented comment lines that follow it, so an edit next to it is verified by a re-scan.
     bool block_scalars = false;
+    // An entry whose "-" was not found where a block list puts it, or line breaks other than
+    // "\n" / "\r\n" (a lone CR, NEL, LS, PS): edits are verified by a full re-scan only.
+    bool irregular = false;
   };
+  // The current layout (for the implementation in src/dex, e.g. check_dex_config).
+  [[nodiscard]] const Layout& layout() const { return layout_; }
 
  private:
   std::string text_;
@@ -106,7 +142,15 @@ class DexConfig {
     const StaticPassword* changed = nullptr;
     bool insert = false;
     size_t field_lines = 0;  // lines of `with` holding the new entry's fields (block entries)
+    // `with` is the old entry's lines edited in place (comments, blank lines and plain scalars
+    // kept), not block_entry's one-field-per-line text: apply_local checks it differently.
+    bool in_place = false;
   };
+  // The entry's lines with only the changed values rewritten (yaml::edit_document on the entry
+  // as a one-item list); an error when that cannot keep the rest (the caller re-emits instead).
+  Result<std::string> edited_entry_text(size_t index, const StaticPassword& entry) const;
+  // Replaces entry `index` by block_entry/flow_entry text (what upsert writes for a new entry).
+  Result<void> reemit_entry(size_t index, const StaticPassword& entry);
   // Verifies the edited text (locally when the edit allows it, see apply_local) and adopts it.
   Result<void> apply(Edit edit);
   // The fast path for one whole-line entry edit inside a block list: true when it verified and
