@@ -3,10 +3,13 @@
 //
 //   build-rel/bench_user_add
 //
-// Baseline (same process, same server): "planning without the read cache", i.e. the planner run
+// Baselines (same process, same server): "planning without the read cache", i.e. the planner run
 // directly on the ClusterStore, which reads the Dex ConfigMap three times per pass (find the user,
-// edit the entry, decide on the restart). Counters: reads = GETs while planning, writes =
-// PUT/POST, polls = GETs while waiting for the Dex rollout.
+// edit the entry, decide on the restart); and "without the access check", i.e. apply_plan with
+// check_access off (no SelfSubjectAccessReviews before the first write). Counters: reads = GETs
+// and LISTs while planning (and the ConfigMap re-read of the restart), writes = PUT/POST of
+// objects, access_checks = SelfSubjectAccessReviews (sent concurrently), polls = GETs while
+// waiting for the Dex rollout.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -59,7 +62,7 @@ tenancy::AddUserRequest request(int n) {
 }
 
 struct Counts {
-  double reads = 0, writes = 0, polls = 0;
+  double reads = 0, writes = 0, polls = 0, access_checks = 0;
 };
 
 Counts count(const std::vector<testserver::RequestRecord>& requests) {
@@ -67,6 +70,10 @@ Counts count(const std::vector<testserver::RequestRecord>& requests) {
   bool wrote = false;
   for (const auto& r : requests) {
     if (r.path.rfind("/api", 0) != 0) continue;
+    if (r.path.find("selfsubjectaccessreviews") != std::string::npos) {
+      ++c.access_checks;
+      continue;
+    }
     if (r.method == "GET") {
       if (wrote && r.path.find("/deployments/") != std::string::npos)
         ++c.polls;
@@ -80,7 +87,7 @@ Counts count(const std::vector<testserver::RequestRecord>& requests) {
   return c;
 }
 
-void run(benchmark::State& state, dex::Backend backend, bool cached) {
+void run(benchmark::State& state, dex::Backend backend, bool cached, bool check_access = true) {
   auto& f = fixture();
   store::ClusterStore cluster(*f.client);
   tenancy::TenancyContext context;
@@ -94,7 +101,9 @@ void run(benchmark::State& state, dex::Backend backend, bool cached) {
       // Baseline: no read cache — the planner sees the store directly on every read.
       run_planner = [&cluster, planner](store::ObjectStore&) { return planner(cluster); };
     }
-    auto applied = tenancy::apply_plan(cluster, run_planner, {});
+    tenancy::ApplyOptions options;
+    options.check_access = check_access;
+    auto applied = tenancy::apply_plan(cluster, run_planner, options);
     if (!applied) {
       state.SkipWithError(applied.error().message.c_str());
       return;
@@ -103,12 +112,14 @@ void run(benchmark::State& state, dex::Backend backend, bool cached) {
     total.reads += c.reads;
     total.writes += c.writes;
     total.polls += c.polls;
+    total.access_checks += c.access_checks;
   }
   double n = static_cast<double>(state.iterations());
   state.counters["reads"] = total.reads / n;
   state.counters["writes"] = total.writes / n;
   state.counters["rollout_polls"] = total.polls / n;
-  state.counters["requests"] = (total.reads + total.writes + total.polls) / n;
+  state.counters["access_checks"] = total.access_checks / n;
+  state.counters["requests"] = (total.reads + total.writes + total.polls + total.access_checks) / n;
 }
 
 void BM_UserAddStatic(benchmark::State& s) {
@@ -117,12 +128,19 @@ void BM_UserAddStatic(benchmark::State& s) {
 void BM_UserAddStaticNoReadCache(benchmark::State& s) {
   run(s, dex::Backend::kStatic, false);
 }
+void BM_UserAddStaticNoAccessCheck(benchmark::State& s) {
+  run(s, dex::Backend::kStatic, true, false);
+}
 void BM_UserAddPasswordObject(benchmark::State& s) {
   run(s, dex::Backend::kPasswordObject, true);
 }
 
 BENCHMARK(BM_UserAddStatic)->Unit(benchmark::kMillisecond)->Iterations(20)->UseRealTime();
 BENCHMARK(BM_UserAddStaticNoReadCache)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(20)
+    ->UseRealTime();
+BENCHMARK(BM_UserAddStaticNoAccessCheck)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(20)
     ->UseRealTime();

@@ -6,22 +6,33 @@
 
 namespace kftenant::cli {
 
-ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner, bool dry_run) {
+ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner, const RunOptions& run) {
   ApplyOutcome outcome;
-  if (dry_run) {
+  if (run.dry_run) {
     auto plan = tenancy::plan_once(*session.store, planner);
     if (!plan) {
       outcome.exit_code = report_error(plan.error());
       return outcome;
     }
-    fmt::print("Dry run on {}: nothing is written.\n{}", session.store->description(),
-               tenancy::render_plan(*plan));
+    if (run.format == OutputFormat::kTable) {
+      fmt::print("Dry run on {}: nothing is written.\n{}", session.store->description(),
+                 tenancy::render_plan(*plan, session.store.get()));
+    } else {
+      nlohmann::json out = tenancy::plan_to_json(*plan, session.store.get());
+      out["dryRun"] = true;
+      out["store"] = session.store->description();
+      fmt::print("{}", render_value(out, run.format));
+    }
     return outcome;
   }
   tenancy::ApplyOptions options;
   options.report = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  options.before_step = run.before_step;
+  options.after_step = run.after_step;
   auto applied = tenancy::apply_plan(*session.store, planner, options);
-  for (const auto& file : session.store->changed_files()) fmt::print("changed: {}\n", file);
+  const bool table = run.format == OutputFormat::kTable;
+  if (table)
+    for (const auto& file : session.store->changed_files()) fmt::print("changed: {}\n", file);
   std::fflush(stdout);
   if (!applied) {
     outcome.exit_code = report_error(applied.error());
@@ -29,7 +40,25 @@ ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner, bool
   }
   outcome.result = std::move(*applied);
   if (outcome.result.applied.empty()) std::fprintf(stderr, "Nothing to change.\n");
+  if (!table) {
+    tenancy::Plan done;
+    done.steps = outcome.result.applied;
+    done.notes = outcome.result.notes;
+    nlohmann::json out = tenancy::plan_to_json(done, session.store.get());
+    out["dryRun"] = false;
+    out["store"] = session.store->description();
+    out["changedFiles"] = session.store->changed_files();
+    fmt::print("{}", render_value(out, run.format));
+  }
   return outcome;
+}
+
+void add_plan_flags(CLI::App* command, bool& dry_run, std::string& output) {
+  command->add_flag("--dry-run", dry_run, "Print the planned changes, write nothing");
+  command
+      ->add_option("-o,--output", output,
+                   "table, json or yaml (with --dry-run: the plan; else what was done)")
+      ->capture_default_str();
 }
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {

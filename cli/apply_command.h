@@ -6,18 +6,33 @@
 
 #include "global_options.h"
 #include "kftenant/tenancy/plan.h"
+#include "output.h"
 
 namespace kftenant::cli {
+
+struct RunOptions {
+  bool dry_run = false;
+  // kTable: the plan as text (dry run), progress on stderr. kJson/kYaml: the plan (dry run) or
+  // the steps applied, as plan_to_json, on stdout.
+  OutputFormat format = OutputFormat::kTable;
+  // Passed to apply_plan (see tenancy::ApplyOptions).
+  std::function<Result<void>(const tenancy::Step&)> before_step;
+  std::function<void(const tenancy::Step&)> after_step;
+};
 
 struct ApplyOutcome {
   int exit_code = kExitOk;
   tenancy::ApplyResult result;
 };
 
-// With dry_run: plans once and prints render_plan to stdout. Otherwise applies, printing
-// progress lines to stderr, and in manifests mode "changed: <file>" lines to stdout.
+// With dry_run: plans once and prints render_plan (or plan_to_json) to stdout. Otherwise
+// applies, printing progress lines to stderr, and in manifests mode "changed: <file>" lines to
+// stdout. A failure prints the error and sets exit_code.
 [[nodiscard]] ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner,
-                                       bool dry_run);
+                                       const RunOptions& options);
+
+// Adds --dry-run and -o/--output to a mutating command.
+void add_plan_flags(CLI::App* command, bool& dry_run, std::string& output);
 
 // Parses "30s", "5m", "1h30m", "250ms" (Go's time.ParseDuration units ns..h, no sign).
 [[nodiscard]] Result<std::chrono::milliseconds> parse_duration(std::string_view text);

@@ -200,11 +200,13 @@ Result<std::string> read_password_file(const std::string& path) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("password file {} is not a regular file", shown));
   }
-  if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("password file {} is accessible by other users (mode {:04o}); "
-                                  "restrict it with: chmod 600 {}",
-                                  shown, st.st_mode & 07777, path));
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("password file {} can be read or written by group or other users (mode "
+                    "{:04o}); restrict it with: chmod 600 {} (a mounted Kubernetes Secret: "
+                    "defaultMode: 0400)",
+                    shown, st.st_mode & 07777, path));
   }
   return read_password_from_fd(fd, fmt::format("password file {}", shown));
 }

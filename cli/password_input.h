@@ -25,9 +25,9 @@ inline constexpr std::size_t kMaxPasswordInputBytes = 4096;
 //  - kStdin: all of stdin with ONE trailing "\n" or "\r\n" removed (`echo pw |` works; a
 //    password ending in spaces keeps them).
 //  - kFile: `path` must be a regular file (symlinks are followed, so mounted Kubernetes
-//    Secrets work) that other users can neither read nor write: a file with any "other"
-//    permission bit in r/w is refused (kInvalidArgument, "chmod 600 <path>"); group access is
-//    allowed, for files shared with a service group (0640). One trailing newline is removed.
+//    Secrets work, with defaultMode 0400 or 0600) that only its owner can access: any group or
+//    other permission bit is refused (kInvalidArgument, "chmod 600 <path>"). One trailing
+//    newline is removed.
 //  - kGenerate: tenancy::generate_password().
 //  - kPrompt: only when stdin is a terminal; asks on /dev/tty "Password for <email>: " and, when
 //    `confirm`, "Repeat password: " (mismatch is an error). Prompts are written to the terminal,

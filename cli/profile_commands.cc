@@ -19,9 +19,15 @@ Result<Session> session_for_profile(const GlobalOptions& options, const std::str
 }
 
 struct QuotaFlags {
-  std::string profile, set;
+  std::string profile, set, output = "table";
   bool clear = false, dry_run = false;
 };
+
+Result<RunOptions> run_options(bool dry_run, const std::string& output) {
+  auto format = parse_output_format(output);
+  if (!format) return fail(format.error());
+  return RunOptions{dry_run, *format, {}, {}};
+}
 
 int run_quota(const GlobalOptions& options, const QuotaFlags& flags) {
   tenancy::QuotaRequest request;
@@ -31,46 +37,73 @@ int run_quota(const GlobalOptions& options, const QuotaFlags& flags) {
     if (!hard) return report_error(hard.error().with_context("--set"));
     request.hard = std::move(*hard);
   }
+  auto run = run_options(flags.dry_run, flags.output);
+  if (!run) return report_error(run.error());
   auto session = session_for_profile(options, flags.profile);
   if (!session) return report_error(session.error());
-  return run_planner(*session, tenancy::quota_planner(std::move(request)), flags.dry_run).exit_code;
+  return run_planner(*session, tenancy::quota_planner(std::move(request)), *run).exit_code;
 }
 
 struct ShareFlags {
-  std::string profile, with, role;
+  std::string profile, with, role, output = "table";
   bool dry_run = false;
   kubeflow::ContributorOptions contributor;
   std::vector<std::string> principals;
 };
+
+void add_contributor_flags(CLI::App* command, kubeflow::ContributorOptions& contributor) {
+  command
+      ->add_option("--userid-header", contributor.userid_header,
+                   "Header carrying the user's identity (profiles-config USERID_HEADER)")
+      ->capture_default_str();
+  command->add_option("--userid-prefix", contributor.userid_prefix,
+                      "Prefix of that header's value (profiles-config USERID_PREFIX)");
+}
 
 int run_share(const GlobalOptions& options, const ShareFlags& flags) {
   auto email = tenancy::validate_email(flags.with);
   if (!email) return report_error(email.error().with_context("--with"));
   auto role = kubeflow::parse_role(flags.role);
   if (!role) return report_error(role.error().with_context("--role"));
+  auto run = run_options(flags.dry_run, flags.output);
+  if (!run) return report_error(run.error());
+  auto context = tenancy_context(options);
+  if (!context) return report_error(context.error());
   auto session = session_for_profile(options, flags.profile);
   if (!session) return report_error(session.error());
-  tenancy::ShareRequest request{flags.profile, *email, *role, flags.contributor};
+  tenancy::ShareRequest request{flags.profile, *email, *role, flags.contributor, context->dex};
   if (!flags.principals.empty()) request.options.principals = flags.principals;
-  return run_planner(*session, tenancy::share_planner(std::move(request)), flags.dry_run).exit_code;
+  return run_planner(*session, tenancy::share_planner(std::move(request)), *run).exit_code;
 }
 
-int run_unshare(const GlobalOptions& options, const std::string& profile, const std::string& with,
-                bool dry_run) {
-  auto email = tenancy::validate_email(with);
+struct UnshareFlags {
+  std::string profile, with, output = "table";
+  bool dry_run = false;
+  kubeflow::ContributorOptions contributor;
+};
+
+int run_unshare(const GlobalOptions& options, const UnshareFlags& flags) {
+  auto email = tenancy::validate_email(flags.with);
   if (!email) return report_error(email.error().with_context("--with"));
-  auto session = session_for_profile(options, profile);
+  auto run = run_options(flags.dry_run, flags.output);
+  if (!run) return report_error(run.error());
+  auto session = session_for_profile(options, flags.profile);
   if (!session) return report_error(session.error());
-  return run_planner(*session, tenancy::unshare_planner(profile, *email), dry_run).exit_code;
+  return run_planner(*session, tenancy::unshare_planner(flags.profile, *email, flags.contributor),
+                     *run)
+      .exit_code;
 }
 
 int run_contributors(const GlobalOptions& options, const std::string& profile,
-                     const std::string& output) {
+                     const std::string& output, const kubeflow::ContributorOptions& contributor) {
   auto format = parse_output_format(output);
   if (!format) return report_error(format.error());
+  auto context = tenancy_context(options);
+  if (!context) return report_error(context.error());
   auto session = session_for_profile(options, profile);
   if (!session) return report_error(session.error());
-  auto contributors = tenancy::list_contributors(*session->store, profile);
+  auto contributors =
+      tenancy::list_contributors(*session->store, profile, context->dex, contributor);
   if (!contributors) return report_error(contributors.error());
   if (*format == OutputFormat::kTable) {
     std::vector<std::vector<std::string>> rows;
@@ -110,7 +143,7 @@ void add_profile_commands(CLI::App& app, const GlobalOptions& options, int& exit
                             "requests.nvidia.com/gpu=1");
   auto* clear = q->add_flag("--clear", quota->clear, "Remove the quota");
   set->excludes(clear);
-  q->add_flag("--dry-run", quota->dry_run, "Print the planned change, write nothing");
+  add_plan_flags(q, quota->dry_run, quota->output);
   q->callback([&options, &exit_code, quota, set, clear] {
     if (set->count() == 0 && clear->count() == 0) {
       exit_code = report_error(usage_error("profile quota needs --set K=V,... or --clear"));
@@ -125,35 +158,30 @@ void add_profile_commands(CLI::App& app, const GlobalOptions& options, int& exit
   s->add_option("NAME", share->profile, "Profile name")->required();
   s->add_option("--with", share->with, "The contributor's email")->required();
   s->add_option("--role", share->role, "admin, edit or view")->required();
-  s->add_option("--userid-header", share->contributor.userid_header,
-                "Header carrying the user's identity (profiles-config USERID_HEADER)")
-      ->capture_default_str();
-  s->add_option("--userid-prefix", share->contributor.userid_prefix,
-                "Prefix of that header's value (profiles-config USERID_PREFIX)");
+  add_contributor_flags(s, share->contributor);
   s->add_option("--principal", share->principals,
                 "Istio principal allowed to forward the user's requests (repeatable; default: "
                 "the ingress gateway and ml-pipeline-ui service accounts)");
-  s->add_flag("--dry-run", share->dry_run, "Print the planned changes, write nothing");
+  add_plan_flags(s, share->dry_run, share->output);
   s->callback([&options, &exit_code, share] { exit_code = run_share(options, *share); });
 
-  auto unshare_profile = std::make_shared<std::string>();
-  auto unshare_with = std::make_shared<std::string>();
-  auto unshare_dry = std::make_shared<bool>(false);
+  auto unshare = std::make_shared<UnshareFlags>();
   auto* u = profile->add_subcommand("unshare", "Remove a contributor's access to a profile");
-  u->add_option("NAME", *unshare_profile, "Profile name")->required();
-  u->add_option("--with", *unshare_with, "The contributor's email")->required();
-  u->add_flag("--dry-run", *unshare_dry, "Print the planned changes, write nothing");
-  u->callback([&options, &exit_code, unshare_profile, unshare_with, unshare_dry] {
-    exit_code = run_unshare(options, *unshare_profile, *unshare_with, *unshare_dry);
-  });
+  u->add_option("NAME", unshare->profile, "Profile name")->required();
+  u->add_option("--with", unshare->with, "The contributor's email")->required();
+  add_contributor_flags(u, unshare->contributor);
+  add_plan_flags(u, unshare->dry_run, unshare->output);
+  u->callback([&options, &exit_code, unshare] { exit_code = run_unshare(options, *unshare); });
 
   auto list_profile = std::make_shared<std::string>();
   auto list_output = std::make_shared<std::string>("table");
+  auto list_contributor = std::make_shared<kubeflow::ContributorOptions>();
   auto* c = profile->add_subcommand("contributors", "List a profile's owner and contributors");
   c->add_option("NAME", *list_profile, "Profile name")->required();
   c->add_option("-o,--output", *list_output, "table, json or yaml")->capture_default_str();
-  c->callback([&options, &exit_code, list_profile, list_output] {
-    exit_code = run_contributors(options, *list_profile, *list_output);
+  add_contributor_flags(c, *list_contributor);
+  c->callback([&options, &exit_code, list_profile, list_output, list_contributor] {
+    exit_code = run_contributors(options, *list_profile, *list_output, *list_contributor);
   });
 }
 

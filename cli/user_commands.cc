@@ -1,9 +1,14 @@
 #include "user_commands.h"
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <openssl/crypto.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -48,11 +53,108 @@ Result<std::string> obtain_password(const PasswordFlags& flags, const std::strin
   return read_password(source, flags.file, email);
 }
 
-// The generated password is shown once, on stdout, and only in table output (never in JSON/YAML,
-// which tend to end up in logs).
-void announce_generated(const PasswordFlags& flags, const std::string& email,
-                        const std::string& password) {
-  if (flags.generate) fmt::print("generated password for {}: {}\n", email, password);
+// A password kftenant made up for a user. It must reach the administrator whenever the Dex user
+// was written with it — also when a later step fails, since the hash alone cannot give it back —
+// and never when it was not used (the user existed and kept their password).
+//  - With --passwords-out FILE it goes to FILE (created new, mode 0600, before anything is
+//    written; the line is written and synced right before the step that stores the hash), and
+//    only "written to FILE" is printed.
+//  - Without, it is printed once on stdout at the end, or, when a step after the Dex write
+//    failed, on stderr's last line with the error.
+class GeneratedPassword {
+ public:
+  GeneratedPassword(std::string email, std::string password)
+      : email_(std::move(email)), password_(std::move(password)) {}
+  ~GeneratedPassword() {
+    OPENSSL_cleanse(password_.data(), password_.size());
+    if (fd_ >= 0) close(fd_);
+    // Created by us and never needed: leave nothing behind.
+    if (!path_.empty() && !recorded_) unlink(path_.c_str());
+  }
+  GeneratedPassword(const GeneratedPassword&) = delete;
+  GeneratedPassword& operator=(const GeneratedPassword&) = delete;
+
+  // Creates FILE (O_EXCL: an existing file, maybe holding other passwords, is never touched).
+  Result<void> open_file(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) {
+      const int err = errno;
+      return fail(usage_error(fmt::format(
+          "--passwords-out {}: {}{}", tenancy::quote_for_message(path), std::strerror(err),
+          err == EEXIST ? " (the file is created new, so no other password is overwritten: "
+                          "choose a new name)"
+                        : "")));
+    }
+    path_ = path;
+    return ok();
+  }
+  bool to_file() const { return !path_.empty(); }
+
+  // ApplyOptions hooks.
+  Result<void> before(const tenancy::Step& step) {
+    if (!step.writes_password) return ok();
+    attempted_ = true;
+    if (!to_file() || recorded_) return ok();
+    const std::string text = "email,password\n" + email_ + "," + password_ + "\n";
+    const bool written =
+        ::write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (!written || fsync(fd_) != 0)
+      return make_error(ErrorCode::kIo,
+                        fmt::format("cannot write the generated password to {}: {}; nothing of "
+                                    "the user was written",
+                                    tenancy::quote_for_message(path_), std::strerror(errno)));
+    recorded_ = true;
+    return ok();
+  }
+  void after(const tenancy::Step& step) {
+    if (step.writes_password) used_ = true;
+  }
+
+  // After a successful apply (table output: `print` is true).
+  void announce_success(bool print) const {
+    if (!used_) {
+      std::fprintf(stderr,
+                   "kftenant: no password was generated: %s already existed in Dex and keeps its "
+                   "password\n",
+                   email_.c_str());
+      return;
+    }
+    if (to_file())
+      std::fprintf(stderr, "kftenant: the generated password for %s is in %s (mode 0600)\n",
+                   email_.c_str(), path_.c_str());
+    else if (print)
+      fmt::print("generated password for {}: {}\n", email_, password_);
+  }
+  // After a failed apply: the error was printed; the password follows when it may be in use.
+  void announce_failure() const {
+    if (!used_ && !attempted_) return;
+    const char* how = used_ ? "was written" : "may have been written";
+    if (to_file()) {
+      std::fprintf(stderr, "kftenant: the Dex user %s %s with the generated password in %s\n",
+                   email_.c_str(), how, path_.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "kftenant: the Dex user %s %s with this generated password: %s (keep it; "
+                   "running the same command again finishes the job and keeps it)\n",
+                   email_.c_str(), how, password_.c_str());
+    }
+  }
+
+ private:
+  std::string email_;
+  std::string password_;
+  std::string path_;
+  int fd_ = -1;
+  bool attempted_ = false;  // a password step started
+  bool used_ = false;       // a password step succeeded
+  bool recorded_ = false;   // the password is in the file
+};
+
+// Wires a GeneratedPassword (may be null) into the run options.
+void hook(RunOptions& run, GeneratedPassword* generated) {
+  if (!generated) return;
+  run.before_step = [generated](const tenancy::Step& s) { return generated->before(s); };
+  run.after_step = [generated](const tenancy::Step& s) { generated->after(s); };
 }
 
 bool ask_confirmation(const std::string& question) {
@@ -67,20 +169,31 @@ bool ask_confirmation(const std::string& question) {
 }
 
 struct AddFlags {
-  std::string email, quota, wait, output = "table";
+  std::string email, quota, wait, output = "table", passwords_out;
   std::optional<std::string> username, user_id, profile;  // given (even empty) or not
   bool no_profile = false, dry_run = false;
-  int bcrypt_cost = 12;
+  int bcrypt_cost = dex::kDefaultBcryptCost;
   PasswordFlags password;
 };
+
+// --generate-password prints the password only in table output (JSON/YAML tend to end up in
+// logs), unless it goes to a --passwords-out file.
+Result<void> check_generate_flags(const PasswordFlags& password, const std::string& passwords_out,
+                                  OutputFormat format) {
+  if (!passwords_out.empty() && !password.generate)
+    return fail(usage_error("--passwords-out is for --generate-password"));
+  if (password.generate && format != OutputFormat::kTable && passwords_out.empty())
+    return fail(
+        usage_error("--generate-password prints the password once and only with -o table; with -o "
+                    "json/yaml write it to a file with --passwords-out FILE"));
+  return ok();
+}
 
 int run_add(const GlobalOptions& options, const AddFlags& flags) {
   auto format = parse_output_format(flags.output);
   if (!format) return report_error(format.error());
-  if (flags.password.generate && *format != OutputFormat::kTable)
-    return report_error(
-        usage_error("--generate-password prints the password once and only with -o "
-                    "table; use --password-file with -o json/yaml"));
+  if (auto g = check_generate_flags(flags.password, flags.passwords_out, *format); !g)
+    return report_error(g.error());
   tenancy::AddUserRequest request;
   request.email = flags.email;
   request.username = flags.username;
@@ -88,6 +201,7 @@ int run_add(const GlobalOptions& options, const AddFlags& flags) {
   request.profile = flags.profile;
   request.create_profile = !flags.no_profile;
   request.bcrypt_cost = flags.bcrypt_cost;
+  request.keep_existing_password = flags.password.generate;
   if (!flags.quota.empty()) {
     auto quota = kubeflow::parse_quota(flags.quota);
     if (!quota) return report_error(quota.error().with_context("--quota"));
@@ -99,13 +213,9 @@ int run_add(const GlobalOptions& options, const AddFlags& flags) {
     request.wait = *wait;
   }
   // Validate everything we can before asking for the password.
-  {
-    tenancy::AddUserRequest probe = request;
-    probe.password = "probe-password";
-    auto checked = tenancy::validate_add_user(probe);
-    if (!checked) return report_error(checked.error());
-  }
-  auto password = obtain_password(flags.password, flags.email);
+  auto checked = tenancy::validate_add_user(request, /*check_password=*/false);
+  if (!checked) return report_error(checked.error());
+  auto password = obtain_password(flags.password, checked->email);
   if (!password) return report_error(password.error());
   request.password = std::move(*password);
   auto validated = tenancy::validate_add_user(std::move(request));
@@ -114,15 +224,26 @@ int run_add(const GlobalOptions& options, const AddFlags& flags) {
   if (!context) return report_error(context.error());
   auto session = open_session(options);
   if (!session) return report_error(session.error());
-  std::string email = validated->email;
-  std::string generated = flags.password.generate ? validated->password : std::string();
-  auto outcome = run_planner(*session, tenancy::add_user_planner(*context, std::move(*validated)),
-                             flags.dry_run);
-  if (outcome.exit_code != kExitOk || flags.dry_run) return outcome.exit_code;
+  const std::string email = validated->email;
+  std::unique_ptr<GeneratedPassword> generated;
+  if (flags.password.generate && !flags.dry_run) {
+    generated = std::make_unique<GeneratedPassword>(email, validated->password);
+    if (!flags.passwords_out.empty())
+      if (auto f = generated->open_file(flags.passwords_out); !f) return report_error(f.error());
+  }
+  RunOptions run{flags.dry_run, flags.dry_run ? *format : OutputFormat::kTable, {}, {}};
+  hook(run, generated.get());
+  auto outcome =
+      run_planner(*session, tenancy::add_user_planner(*context, std::move(*validated)), run);
+  if (outcome.exit_code != kExitOk) {
+    if (generated) generated->announce_failure();
+    return outcome.exit_code;
+  }
+  if (flags.dry_run) return kExitOk;
+  if (generated) generated->announce_success(*format == OutputFormat::kTable);
   auto view = tenancy::show_user(*session->store, *context, email);
   if (!view) return report_error(view.error());
   if (*format == OutputFormat::kTable) {
-    announce_generated(flags.password, email, generated);
     fmt::print("{}", render_user_table({*view}));
   } else {
     fmt::print("{}", render_value(tenancy::to_json(*view), *format));
@@ -131,11 +252,13 @@ int run_add(const GlobalOptions& options, const AddFlags& flags) {
 }
 
 struct RemoveFlags {
-  std::string email;
+  std::string email, output = "table";
   bool keep_profile = false, yes = false, dry_run = false;
 };
 
 int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
+  auto format = parse_output_format(flags.output);
+  if (!format) return report_error(format.error());
   auto email = tenancy::validate_email(flags.email);
   if (!email) return report_error(email.error());
   auto context = tenancy_context(options);
@@ -143,7 +266,12 @@ int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
   auto session = open_session(options);
   if (!session) return report_error(session.error());
   tenancy::RemoveUserRequest request{*email, flags.keep_profile};
+  auto planner = tenancy::remove_user_planner(*context, request);
   if (!flags.yes && !flags.dry_run) {
+    // Plan first: nothing to remove needs no confirmation (and a second remove is no error).
+    auto plan = tenancy::plan_once(*session->store, planner);
+    if (!plan) return report_error(plan.error());
+    if (plan->empty()) return run_planner(*session, planner, {false, *format, {}, {}}).exit_code;
     auto owned = tenancy::profiles_owned_by(*session->store, *email);
     if (!owned) return report_error(owned.error());
     std::string question = fmt::format("Remove Dex user {}", *email);
@@ -170,38 +298,46 @@ int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
       return kExitRefused;
     }
   }
-  return run_planner(*session, tenancy::remove_user_planner(*context, request), flags.dry_run)
-      .exit_code;
+  return run_planner(*session, planner, {flags.dry_run, *format, {}, {}}).exit_code;
 }
 
 struct PasswdFlags {
-  std::string email;
-  int bcrypt_cost = 12;
+  std::string email, output = "table", passwords_out;
+  int bcrypt_cost = dex::kDefaultBcryptCost;
   bool dry_run = false;
   PasswordFlags password;
 };
 
 int run_passwd(const GlobalOptions& options, const PasswdFlags& flags) {
-  auto email = tenancy::validate_email(flags.email);
-  if (!email) return report_error(email.error());
-  if (flags.bcrypt_cost < 10 || flags.bcrypt_cost > 16)
-    return report_error(
-        usage_error(fmt::format("--bcrypt-cost {}: Dex accepts logins only for costs "
-                                "10..16 (default 12)",
-                                flags.bcrypt_cost)));
+  auto format = parse_output_format(flags.output);
+  if (!format) return report_error(format.error());
+  if (auto g = check_generate_flags(flags.password, flags.passwords_out, *format); !g)
+    return report_error(g.error());
+  auto checked = tenancy::validate_passwd({flags.email, "", flags.bcrypt_cost}, false);
+  if (!checked) return report_error(checked.error());
   auto context = tenancy_context(options);
   if (!context) return report_error(context.error());
-  auto password = obtain_password(flags.password, *email);
+  auto password = obtain_password(flags.password, checked->email);
   if (!password) return report_error(password.error());
-  if (auto v = dex::validate_password(*password); !v) return report_error(v.error());
+  auto request =
+      tenancy::validate_passwd({checked->email, std::move(*password), flags.bcrypt_cost});
+  if (!request) return report_error(request.error());
   auto session = open_session(options);
   if (!session) return report_error(session.error());
-  tenancy::PasswdRequest request{*email, std::move(*password), flags.bcrypt_cost};
-  std::string generated = flags.password.generate ? request.password : std::string();
-  auto outcome =
-      run_planner(*session, tenancy::passwd_planner(*context, std::move(request)), flags.dry_run);
-  if (outcome.exit_code == kExitOk && !flags.dry_run)
-    announce_generated(flags.password, *email, generated);
+  std::unique_ptr<GeneratedPassword> generated;
+  if (flags.password.generate && !flags.dry_run) {
+    generated = std::make_unique<GeneratedPassword>(request->email, request->password);
+    if (!flags.passwords_out.empty())
+      if (auto f = generated->open_file(flags.passwords_out); !f) return report_error(f.error());
+  }
+  RunOptions run{flags.dry_run, *format, {}, {}};
+  hook(run, generated.get());
+  auto outcome = run_planner(*session, tenancy::passwd_planner(*context, std::move(*request)), run);
+  if (!generated) return outcome.exit_code;
+  if (outcome.exit_code != kExitOk)
+    generated->announce_failure();
+  else
+    generated->announce_success(*format == OutputFormat::kTable);
   return outcome.exit_code;
 }
 
@@ -261,7 +397,11 @@ void add_user_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   add->add_flag("--no-profile", add_flags->no_profile, "Only create the Dex user")
       ->excludes(profile);
   add_password_flags(add, add_flags->password);
-  add->add_option("--bcrypt-cost", add_flags->bcrypt_cost, "bcrypt cost, 10..16")
+  add->add_option("--passwords-out", add_flags->passwords_out,
+                  "With --generate-password: write the password to this new file (mode 0600) "
+                  "instead of printing it; written before the Dex user is, so it is never lost");
+  add->add_option("--bcrypt-cost", add_flags->bcrypt_cost,
+                  fmt::format("bcrypt cost, {}..{}", dex::kMinBcryptCost, dex::kMaxBcryptCost))
       ->capture_default_str();
   add->add_option("--quota", add_flags->quota,
                   "Profile resource quota, e.g. cpu=4,memory=16Gi,requests.nvidia.com/gpu=1");
@@ -269,9 +409,9 @@ void add_user_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
                   "Wait for the profile controller (namespace, RBAC, Istio policy), e.g. "
                   "--wait=2m; --wait alone waits 5m")
       ->expected(0, 1)
-      ->default_str("5m");
-  add->add_flag("--dry-run", add_flags->dry_run, "Print the planned changes, write nothing");
-  add->add_option("-o,--output", add_flags->output, "table, json or yaml")->capture_default_str();
+      ->type_name("DURATION")
+      ->transform([](std::string value) { return value.empty() ? std::string("5m") : value; });
+  add_plan_flags(add, add_flags->dry_run, add_flags->output);
   add->callback([&options, &exit_code, add_flags] { exit_code = run_add(options, *add_flags); });
 
   auto remove_flags = std::make_shared<RemoveFlags>();
@@ -280,7 +420,7 @@ void add_user_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   remove->add_option("EMAIL", remove_flags->email, "The user's email")->required();
   remove->add_flag("--keep-profile", remove_flags->keep_profile, "Keep the user's profile(s)");
   remove->add_flag("-y,--yes", remove_flags->yes, "Do not ask for confirmation");
-  remove->add_flag("--dry-run", remove_flags->dry_run, "Print the planned changes, write nothing");
+  add_plan_flags(remove, remove_flags->dry_run, remove_flags->output);
   remove->callback(
       [&options, &exit_code, remove_flags] { exit_code = run_remove(options, *remove_flags); });
 
@@ -288,9 +428,14 @@ void add_user_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
   auto* passwd = user->add_subcommand("passwd", "Set a new password for a Dex user");
   passwd->add_option("EMAIL", passwd_flags->email, "The user's email")->required();
   add_password_flags(passwd, passwd_flags->password);
-  passwd->add_option("--bcrypt-cost", passwd_flags->bcrypt_cost, "bcrypt cost, 10..16")
+  passwd->add_option("--passwords-out", passwd_flags->passwords_out,
+                     "With --generate-password: write the password to this new file (mode 0600) "
+                     "instead of printing it");
+  passwd
+      ->add_option("--bcrypt-cost", passwd_flags->bcrypt_cost,
+                   fmt::format("bcrypt cost, {}..{}", dex::kMinBcryptCost, dex::kMaxBcryptCost))
       ->capture_default_str();
-  passwd->add_flag("--dry-run", passwd_flags->dry_run, "Print the planned changes, write nothing");
+  add_plan_flags(passwd, passwd_flags->dry_run, passwd_flags->output);
   passwd->callback(
       [&options, &exit_code, passwd_flags] { exit_code = run_passwd(options, *passwd_flags); });
 

@@ -30,6 +30,20 @@ Result<void> validate_password(std::string_view password) {
   if (password.find('\0') != std::string_view::npos) {
     return make_error(ErrorCode::kInvalidArgument, "password must not contain a NUL byte");
   }
+  // A password is one line of printable text: Dex's login form cannot send a line break, and a
+  // tab or escape byte is almost always a copy-paste accident (the password then works nowhere).
+  if (password.find_first_of("\r\n") != std::string_view::npos) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the password contains a line break: give one line (a password file may "
+                      "end with one newline, nothing more)");
+  }
+  for (char c : password) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f)
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the password contains a control character (a tab, an escape or another "
+                        "invisible byte): use printable characters only");
+  }
   return ok();
 }
 

@@ -3,6 +3,7 @@
 // Object format: dexidp/dex storage/kubernetes/types.go Password, fromStoragePassword.
 #include "dex/user_directories.h"
 #include "kftenant/base64.h"
+#include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/password_object.h"
 
 namespace kftenant::dex::detail {
@@ -90,6 +91,7 @@ class PasswordObjectDirectory final : public UserDirectory {
                  {"metadata", {{"name", name}, {"namespace", loc_.ns}}}};
     }
     desired["email"] = normalize_email(user.email);
+    const bool new_hash = !*existing || text_field(**existing, "hash") != base64::encode(user.hash);
     desired["hash"] = base64::encode(user.hash);
     set_or_erase(desired, "username", user.username);
     set_or_erase(desired, "userID", user.user_id);
@@ -105,20 +107,49 @@ class PasswordObjectDirectory final : public UserDirectory {
       s.summary = "create " + store::describe(s.key) + " (Dex user " + user.email + ")";
     }
     s.after = std::move(desired);
+    s.writes_password = new_hash;
     return std::vector<Step>{std::move(s)};
   }
 
   Result<std::vector<Step>> plan_remove(store::ObjectStore& store,
                                         std::string_view email) const override {
-    auto existing = get(store, email);
-    if (!existing) return fail(existing.error());
-    if (!*existing) return std::vector<Step>{};
-    Step s;
-    s.kind = StepKind::kDelete;
-    s.key = store::key_of(**existing);
-    s.before = **existing;
-    s.summary = "delete " + store::describe(s.key) + " (Dex user " + std::string(email) + ")";
-    return std::vector<Step>{std::move(s)};
+    auto objects = objects_of(store, email);
+    if (!objects) return fail(objects.error());
+    std::vector<Step> steps;
+    for (auto& o : *objects) {
+      Step s;
+      s.kind = StepKind::kDelete;
+      s.key = store::key_of(o);
+      s.before = std::move(o);
+      s.summary = "delete " + store::describe(s.key) + " (Dex user " + std::string(email) + ")";
+      steps.push_back(std::move(s));
+    }
+    return steps;
+  }
+
+  Result<std::vector<Step>> plan_set_password(store::ObjectStore& store, std::string_view email,
+                                              const std::string& hash) const override {
+    if (auto cost = bcrypt_cost(hash); !cost)
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the new password hash for " + std::string(email) + " is not bcrypt");
+    auto objects = objects_of(store, email);
+    if (!objects) return fail(objects.error());
+    std::vector<Step> steps;
+    const std::string encoded = base64::encode(hash);
+    for (auto& o : *objects) {
+      if (text_field(o, "hash") == encoded) continue;
+      Step s;
+      s.kind = StepKind::kReplace;
+      s.key = store::key_of(o);
+      s.before = o;
+      o["hash"] = encoded;
+      s.after = std::move(o);
+      s.writes_password = true;
+      s.summary =
+          "set the password of Dex user " + std::string(email) + " in " + store::describe(s.key);
+      steps.push_back(std::move(s));
+    }
+    return steps;
   }
 
   Result<std::vector<Step>> plan_restart(store::ObjectStore&,
@@ -144,6 +175,25 @@ class PasswordObjectDirectory final : public UserDirectory {
     return fail(object.error());
   }
 
+  // Every object of `email`: the one under its name and any other whose `email` field is the
+  // address in another case (made by hand, or by a tool that did not know idToName).
+  Result<std::vector<json>> objects_of(store::ObjectStore& store, std::string_view email) const {
+    std::vector<json> out;
+    auto objects = store.list(kPasswordApiVersion, kPasswordKind, loc_.ns);
+    if (!objects) {
+      if (objects.error().code == ErrorCode::kNotFound) return out;  // no CRD: no objects
+      return fail(objects.error());
+    }
+    const std::string key = normalize_email(email);
+    const std::string name = password_object_name(key);
+    for (auto& o : *objects) {
+      const std::string object_name = o.value(json::json_pointer("/metadata/name"), std::string());
+      if (normalize_email(text_field(o, "email")) == key || object_name == name)
+        out.push_back(std::move(o));
+    }
+    return out;
+  }
+
   // A get of a kind the store does not know is kNotFound like a missing object; a list tells
   // them apart, so a create against a cluster without the CRD fails at plan time, clearly.
   Result<void> require_crd(store::ObjectStore& store) const {
@@ -161,6 +211,29 @@ class PasswordObjectDirectory final : public UserDirectory {
     u.user_id = text_field(o, "userID");
     u.backend = Backend::kPasswordObject;
     u.location = store::describe(store::key_of(o));
+    u.object_name = o.value(json::json_pointer("/metadata/name"), std::string());
+    // What Dex makes of it (storage/kubernetes getPassword, server passwordDB.Login).
+    const std::string key = normalize_email(u.email);
+    if (u.email.empty()) {
+      u.problems.push_back("has no email: Dex cannot match it to a login");
+    } else if (u.object_name != password_object_name(key)) {
+      u.problems.push_back("is named " + u.object_name + ", but Dex looks " + key + " up as " +
+                           password_object_name(key) +
+                           ": Dex never reads this object (`kftenant user remove` deletes it)");
+    } else if (u.email != key) {
+      u.problems.push_back("its email " + u.email +
+                           " is not lower-case: Dex fails every login of this user (\"email "
+                           "mapped to password with email\"); re-add the user to rewrite it");
+    }
+    if (u.hash.empty()) {
+      u.problems.push_back("its hash is not base64 of a bcrypt hash: logins fail");
+    } else if (auto cost = bcrypt_cost(u.hash); !cost) {
+      u.problems.push_back("its hash is not a bcrypt hash: logins fail");
+    } else if (*cost < kMinBcryptCost || *cost > kMaxBcryptCost) {
+      u.problems.push_back("its bcrypt cost " + std::to_string(*cost) + " is outside Dex's " +
+                           std::to_string(kMinBcryptCost) + ".." + std::to_string(kMaxBcryptCost) +
+                           ": this user can never log in (set a new password)");
+    }
     return u;
   }
 };

@@ -3,10 +3,13 @@
 // byte of config.yaml is kept; Dex reads config.yaml only at start (cmd/dex/serve.go), so
 // plan_restart rolls the Deployment.
 #include <ctime>
+#include <functional>
 #include <utility>
 
 #include "common/sha256.h"
 #include "dex/user_directories.h"
+#include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/config_check.h"
 #include "kftenant/dex/static_passwords.h"
 
 namespace kftenant::dex::detail {
@@ -53,21 +56,30 @@ class StaticDirectory final : public UserDirectory {
   Backend backend() const override { return Backend::kStatic; }
 
   Result<std::vector<DexUser>> list(store::ObjectStore& store) const override {
-    auto cm = get_configmap(store);
-    if (!cm) return fail(cm.error());
-    auto config = parse_config(*cm);
-    if (!config) return fail(config.error());
+    auto loaded = load(store);
+    if (!loaded) return fail(loaded.error());
+    DexConfig* config = &loaded->config;
     std::vector<DexUser> out;
-    for (const auto& p : config->static_passwords()) out.push_back(to_user(p));
+    const auto& entries = config->static_passwords();
+    for (size_t i = 0; i < entries.size(); ++i) {
+      out.push_back(to_user(entries[i]));
+      out.back().line = config->entry_line(i);
+    }
+    // Dex's verdict on each entry; duplicates and shared IDs are reported per account/user.
+    for (const auto& problem : check_dex_config(*config)) {
+      if (!problem.entry || *problem.entry >= out.size() ||
+          problem.severity == ConfigProblem::Severity::kWarning)
+        continue;
+      out[*problem.entry].problems.push_back(problem.message);
+    }
     return out;
   }
 
   Result<std::optional<DexUser>> find(store::ObjectStore& store,
                                       std::string_view email) const override {
-    auto cm = get_configmap(store);
-    if (!cm) return fail(cm.error());
-    auto config = parse_config(*cm);
-    if (!config) return fail(config.error());
+    auto loaded = load(store);
+    if (!loaded) return fail(loaded.error());
+    DexConfig* config = &loaded->config;
     auto idx = config->find(email);
     if (!idx) return std::optional<DexUser>();
     return std::optional<DexUser>(to_user(config->static_passwords()[*idx]));
@@ -76,10 +88,10 @@ class StaticDirectory final : public UserDirectory {
   Result<std::vector<Step>> plan_upsert(store::ObjectStore& store,
                                         const DexUser& user) const override {
     if (auto v = validate_user(user, /*allow_hash_from_env=*/true); !v) return fail(v.error());
-    auto cm = get_configmap(store);
-    if (!cm) return fail(cm.error());
-    auto config = parse_config(*cm);
-    if (!config) return fail(config.error());
+    auto loaded = load(store);
+    if (!loaded) return fail(loaded.error());
+    json* cm = &loaded->cm;
+    DexConfig* config = &loaded->config;
     if (!config->password_db_enabled()) {
       return make_error(ErrorCode::kRefused,
                         where() +
@@ -91,28 +103,74 @@ class StaticDirectory final : public UserDirectory {
     const StaticPassword* existing = idx ? &config->static_passwords()[*idx] : nullptr;
     const StaticPassword entry = to_entry(user, existing);
     if (existing && *existing == entry) return std::vector<Step>{};
+    const bool new_hash = !existing || existing->hash != entry.hash;
     const std::string before = config->text();
     if (auto r = config->upsert_static_password(entry); !r)
       return fail(r.error().with_context(where()));
     if (config->text() == before) return std::vector<Step>{};
+    if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
     const std::string summary =
         existing ? "update Dex user " + user.email + " in staticPasswords in " + cm_name()
                  : "add Dex user " + user.email + " to staticPasswords in " + cm_name();
-    return std::vector<Step>{replace_step(store, *cm, config->text(), summary)};
+    Step step = replace_step(store, *cm, config->text(), summary);
+    step.writes_password = new_hash;
+    return std::vector<Step>{std::move(step)};
   }
 
   Result<std::vector<Step>> plan_remove(store::ObjectStore& store,
                                         std::string_view email) const override {
-    auto cm = get_configmap(store);
-    if (!cm) return fail(cm.error());
-    auto config = parse_config(*cm);
-    if (!config) return fail(config.error());
-    if (!config->find(email)) return std::vector<Step>{};
-    if (auto r = config->remove_static_password(email); !r)
-      return fail(r.error().with_context(where()));
+    auto loaded = load(store);
+    if (!loaded) return fail(loaded.error());
+    json* cm = &loaded->cm;
+    DexConfig* config = &loaded->config;
+    const auto indices = config->find_all(email);
+    if (indices.empty()) return std::vector<Step>{};
+    const std::string entries = describe_entries(*config, indices);
+    // From the last, so that earlier indices stay valid.
+    for (auto it = indices.rbegin(); it != indices.rend(); ++it)
+      if (auto r = config->remove_static_password_at(*it); !r)
+        return fail(r.error().with_context(where()));
+    if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
     const std::string summary =
-        "remove Dex user " + std::string(email) + " from staticPasswords in " + cm_name();
+        "remove Dex user " + std::string(email) + " from staticPasswords in " + cm_name() + entries;
     return std::vector<Step>{replace_step(store, *cm, config->text(), summary)};
+  }
+
+  Result<std::vector<Step>> plan_set_password(store::ObjectStore& store, std::string_view email,
+                                              const std::string& hash) const override {
+    if (auto cost = bcrypt_cost(hash); !cost)
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the new password hash for " + std::string(email) + " is not bcrypt");
+    auto loaded = load(store);
+    if (!loaded) return fail(loaded.error());
+    json* cm = &loaded->cm;
+    DexConfig* config = &loaded->config;
+    const auto indices = config->find_all(email);
+    if (indices.empty()) return std::vector<Step>{};
+    const std::string entries = describe_entries(*config, indices);
+    bool changed = false;
+    for (size_t i : indices) {
+      StaticPassword entry = config->static_passwords()[i];
+      if (entry.hash.empty() && !entry.hash_from_env.empty())
+        return make_error(ErrorCode::kRefused,
+                          where() + " line " + std::to_string(config->entry_line(i)) + ": " +
+                              entry.email + " takes its hash from environment variable " +
+                              entry.hash_from_env +
+                              " (hashFromEnv, a Secret of the Dex Deployment): update that "
+                              "Secret, or remove the entry and add the user again");
+      if (entry.hash == hash) continue;
+      entry.hash = hash;
+      if (auto r = config->replace_static_password_at(i, entry); !r)
+        return fail(r.error().with_context(where()));
+      changed = true;
+    }
+    if (!changed) return std::vector<Step>{};
+    if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
+    Step step = replace_step(store, *cm, config->text(),
+                             "set the password of Dex user " + std::string(email) +
+                                 " in staticPasswords in " + cm_name() + entries);
+    step.writes_password = true;
+    return std::vector<Step>{std::move(step)};
   }
 
   Result<std::vector<Step>> plan_restart(store::ObjectStore& store,
@@ -156,6 +214,10 @@ class StaticDirectory final : public UserDirectory {
     // kftenant wrote this very config (ConfigMap hash) and a crash came before the restart.
     const bool owed = sha != dep_hash && (pending_changes || has_dep_hash || cm_hash == sha);
     if (!owed) return std::vector<Step>{};
+    // Never restart Dex onto a config it cannot load: that takes every login down.
+    auto config = DexConfig::parse(*text, loc_.config_key);
+    if (!config) return fail(config.error().with_context(where()));
+    if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
     json after = *deployment;
     after[kTemplateAnnotations][kDeploymentConfigHashAnnotation] = sha;
     if (!store.capabilities().live) {
@@ -166,6 +228,7 @@ class StaticDirectory final : public UserDirectory {
       s.after = std::move(after);
       s.summary =
           "record config hash on " + deployment_name() + " so applying the manifests restarts Dex";
+      s.refresh = config_hash_refresh();
       return std::vector<Step>{std::move(s)};
     }
     after[kTemplateAnnotations][kRestartedAtAnnotation] = rfc3339(clock_->wall_now());
@@ -174,6 +237,7 @@ class StaticDirectory final : public UserDirectory {
     restart.key = deployment_key();
     restart.before = *deployment;
     restart.after = std::move(after);
+    restart.refresh = config_hash_refresh();
     restart.summary = "restart " + deployment_name() + " so Dex reads the new config.yaml";
     Step wait;
     wait.kind = StepKind::kWaitRollout;
@@ -193,6 +257,43 @@ class StaticDirectory final : public UserDirectory {
   std::string cm_name() const { return store::describe(configmap_key()); }
   std::string deployment_name() const { return store::describe(deployment_key()); }
   std::string where() const { return cm_name() + " key " + loc_.config_key; }
+
+  // The config hash recorded on the Deployment is that of config.yaml as it is when the restart
+  // is written (what the new pods read), not as planned: someone may have written in between.
+  std::function<Result<json>(store::ObjectStore&, const json&)> config_hash_refresh() const {
+    return [self = *this](store::ObjectStore& store, const json& after) -> Result<json> {
+      auto cm = self.get_configmap(store);
+      if (!cm) return fail(cm.error());
+      auto text = self.config_text(*cm);
+      if (!text) return fail(text.error());
+      json refreshed = after;
+      refreshed["spec"]["template"]["metadata"]["annotations"][kDeploymentConfigHashAnnotation] =
+          sha256_hex(*text);
+      return refreshed;
+    };
+  }
+
+  // kRefused when Dex could not start with `config` (naming the entry, line and problem).
+  Result<void> require_loadable(const DexConfig& config) const {
+    for (const auto& problem : check_dex_config(config)) {
+      if (problem.severity != ConfigProblem::Severity::kFatal) continue;
+      std::string at = problem.line > 0 ? " line " + std::to_string(problem.line) : "";
+      return make_error(ErrorCode::kRefused, "nothing was written: Dex would not start with " +
+                                                 where() + " as it would be (" + loc_.config_key +
+                                                 at + "): " + problem.message);
+    }
+    return ok();
+  }
+
+  // " (2 entries: a@x line 5, A@x line 9)" when there are case variants, else "".
+  static std::string describe_entries(const DexConfig& config, const std::vector<size_t>& indices) {
+    if (indices.size() < 2) return "";
+    std::string out = " (" + std::to_string(indices.size()) + " entries: ";
+    for (size_t k = 0; k < indices.size(); ++k)
+      out += (k ? ", " : "") + config.static_passwords()[indices[k]].email + " line " +
+             std::to_string(config.entry_line(indices[k]));
+    return out + ")";
+  }
 
   DexUser to_user(const StaticPassword& p) const {
     DexUser u;
@@ -225,6 +326,19 @@ class StaticDirectory final : public UserDirectory {
                         cm_name() + " has no data key '" + loc_.config_key +
                             "': point --dex-configmap at the ConfigMap holding Dex's config.yaml");
     return cm.at(p).get<std::string>();
+  }
+
+  // The Dex ConfigMap and its parsed config.yaml.
+  struct Loaded {
+    json cm;
+    DexConfig config;
+  };
+  Result<Loaded> load(store::ObjectStore& store) const {
+    auto cm = get_configmap(store);
+    if (!cm) return fail(cm.error());
+    auto config = parse_config(*cm);
+    if (!config) return fail(config.error());
+    return Loaded{std::move(*cm), std::move(*config)};
   }
 
   Result<DexConfig> parse_config(const json& cm) const {

@@ -1,6 +1,7 @@
 // The UserDirectory factory, backend names, shared validation and the merged user list.
 #include "kftenant/dex/user_directory.h"
 
+#include <map>
 #include <set>
 
 #include "dex/user_directories.h"
@@ -33,22 +34,95 @@ std::unique_ptr<UserDirectory> make_user_directory(Backend backend, DexLocation 
   return detail::make_static_directory(std::move(location), std::move(c));
 }
 
-Result<std::vector<DexUser>> list_all_dex_users(store::ObjectStore& store,
-                                                const DexLocation& location) {
-  auto statics = make_user_directory(Backend::kStatic, location)->list(store);
-  if (!statics) return fail(statics.error());
-  auto objects = make_user_directory(Backend::kPasswordObject, location)->list(store);
-  if (!objects && objects.error().code != ErrorCode::kNotFound) return fail(objects.error());
-  // storage/static.go: static users shadow stored ones with the same (lower-cased) email.
-  std::set<std::string> static_emails;
-  for (const auto& u : *statics) static_emails.insert(normalize_email(u.email));
-  std::vector<DexUser> out = std::move(*statics);
-  if (objects) {
-    for (auto& u : *objects) {
-      if (!static_emails.count(normalize_email(u.email))) out.push_back(std::move(u));
+std::string DexAccount::claim_email() const {
+  const DexUser* user = effective_record();
+  return user ? user->email : key;
+}
+
+namespace {
+
+std::string where(const DexUser& u) {
+  return u.backend == Backend::kStatic && u.line > 0
+             ? u.location + " config.yaml line " + std::to_string(u.line)
+             : u.location;
+}
+
+void describe_account(DexAccount& account) {
+  size_t statics = 0;
+  for (const auto& r : account.records) statics += r.backend == Backend::kStatic;
+  if (statics > 0) {
+    account.effective = statics - 1;  // the last static entry wins
+  } else {
+    const std::string name = password_object_name(account.key);
+    for (size_t i = 0; i < account.records.size(); ++i) {
+      const DexUser& r = account.records[i];
+      if (r.object_name == name && r.email == account.key) account.effective = i;
     }
   }
-  return out;
+  if (statics > 1) {
+    std::string list;
+    for (const auto& r : account.records) {
+      if (r.backend != Backend::kStatic) continue;
+      list += (list.empty() ? "" : ", ") + r.email + " (line " + std::to_string(r.line) + ")";
+    }
+    account.warnings.push_back(
+        std::to_string(statics) + " staticPasswords entries for this email: " + list +
+        "; Dex logs in with the last one and lists them all; `kftenant user remove` and "
+        "`kftenant user passwd` act on every one");
+  }
+  for (const auto& r : account.records) {
+    if (r.backend == Backend::kPasswordObject && statics > 0)
+      account.warnings.push_back(r.location +
+                                 " is shadowed by the staticPasswords entry (Dex uses config.yaml "
+                                 "for this email); it becomes the login again if the entry goes");
+    for (const auto& p : r.problems) account.warnings.push_back(where(r) + ": " + p);
+  }
+  if (const DexUser* e = account.effective_record(); e && e->email != account.key)
+    account.warnings.push_back(
+        "Dex keeps the capitals of " + e->email + " (" + where(*e) +
+        ") and puts it so in the email claim: profile owners and contributor bindings must use " +
+        e->email + " exactly");
+  if (!account.effective && !account.records.empty())
+    account.warnings.push_back("Dex can use none of these records: this user cannot log in");
+}
+
+}  // namespace
+
+Result<std::vector<DexAccount>> list_dex_accounts(store::ObjectStore& store,
+                                                  const DexLocation& location, Backend backend) {
+  std::vector<DexUser> records;
+  auto statics = make_user_directory(Backend::kStatic, location)->list(store);
+  if (!statics) {
+    if (backend != Backend::kPasswordObject || statics.error().code != ErrorCode::kNotFound)
+      return fail(statics.error());
+  } else {
+    records = std::move(*statics);
+  }
+  auto objects = make_user_directory(Backend::kPasswordObject, location)->list(store);
+  if (!objects && objects.error().code != ErrorCode::kNotFound) return fail(objects.error());
+  if (objects)
+    for (auto& o : *objects) records.push_back(std::move(o));
+  std::vector<DexAccount> accounts;
+  std::map<std::string, size_t> by_key;
+  for (auto& r : records) {
+    std::string key = normalize_email(r.email);
+    auto [it, added] = by_key.emplace(key, accounts.size());
+    if (added) {
+      accounts.emplace_back();
+      accounts.back().key = key;
+    }
+    accounts[it->second].records.push_back(std::move(r));
+  }
+  // Static entries first within an account (they are listed first already), then objects.
+  for (auto& a : accounts) describe_account(a);
+  return accounts;
+}
+
+const DexAccount* find_account(const std::vector<DexAccount>& accounts, std::string_view email) {
+  const std::string key = normalize_email(email);
+  for (const auto& a : accounts)
+    if (a.key == key) return &a;
+  return nullptr;
 }
 
 namespace detail {

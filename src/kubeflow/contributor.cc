@@ -106,8 +106,39 @@ json build_contributor_policy(std::string_view ns, std::string_view email, Role 
   };
 }
 
+std::vector<std::string> holders_of(const json& object, const ContributorOptions& options) {
+  std::vector<std::string> out;
+  auto add = [&](std::string email) {
+    if (!email.empty() && std::find(out.begin(), out.end(), email) == out.end())
+      out.push_back(std::move(email));
+  };
+  add(string_at(object, "/metadata/annotations/user"));
+  if (auto it = object.find("subjects"); it != object.end() && it->is_array())
+    for (const auto& subject : *it)
+      if (string_at(subject, "/kind") == "User") add(string_at(subject, "/name"));
+  const std::string header_key = fmt::format("request.headers[{}]", options.userid_header);
+  const json::json_pointer rules_ptr("/spec/rules");
+  if (object.is_object() && object.contains(rules_ptr) && object.at(rules_ptr).is_array()) {
+    for (const auto& rule : object.at(rules_ptr)) {
+      if (!rule.is_object() || !rule.contains("when") || !rule["when"].is_array()) continue;
+      for (const auto& condition : rule["when"]) {
+        if (string_at(condition, "/key") != header_key) continue;
+        if (!condition.contains("values") || !condition["values"].is_array()) continue;
+        for (const auto& v : condition["values"]) {
+          if (!v.is_string()) continue;
+          std::string value = v.get<std::string>();
+          if (value.rfind(options.userid_prefix, 0) == 0)
+            add(value.substr(options.userid_prefix.size()));
+        }
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<Contributor> contributors_from(const std::vector<json>& role_bindings,
-                                           const std::vector<json>& policies) {
+                                           const std::vector<json>& policies,
+                                           const ContributorOptions& options) {
   // Policies by (namespace, name); `used` marks those matched to a RoleBinding.
   std::map<std::pair<std::string, std::string>, const json*> policy_by_key;
   for (const auto& p : policies) {
@@ -163,6 +194,17 @@ std::vector<Contributor> contributors_from(const std::vector<json>& role_binding
                       tenancy::quote_for_message(c.email)));
     }
 
+    if (!c.is_owner) {
+      // A role annotation that disagrees with the roleRef is reported above; either role's
+      // name is then KFAM's.
+      const std::string kfam_name = binding_name("User", c.email, to_string(c.role));
+      if (name != kfam_name && name != binding_name("User", c.email, role_annotation))
+        c.problems.push_back(fmt::format(
+            "RoleBinding {} is not named as KFAM names {} as {} ({}): the dashboard cannot "
+            "remove it",
+            where, tenancy::quote_for_message(c.email), to_string(c.role), kfam_name));
+    }
+
     const std::string policy_name = c.is_owner ? kOwnerAuthorizationPolicy : name;
     auto it = policy_by_key.find({ns, policy_name});
     if (it != policy_by_key.end()) {
@@ -175,6 +217,15 @@ std::vector<Contributor> contributors_from(const std::vector<json>& role_binding
                         "not {}",
                         ns, policy_name, tenancy::quote_for_message(policy_user),
                         tenancy::quote_for_message(c.email)));
+      } else if (!c.is_owner) {
+        for (const auto& holder : holders_of(*it->second, options)) {
+          if (holder == c.email) continue;
+          c.problems.push_back(fmt::format(
+              "AuthorizationPolicy {}/{} admits {}, not {}: two emails with the same KFAM "
+              "binding name share these objects",
+              ns, policy_name, tenancy::quote_for_message(holder),
+              tenancy::quote_for_message(c.email)));
+        }
       }
     } else {
       c.problems.push_back(

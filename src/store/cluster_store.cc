@@ -1,5 +1,9 @@
 #include "kftenant/store/cluster_store.h"
 
+#include <algorithm>
+#include <future>
+#include <optional>
+
 namespace kftenant::store {
 
 std::string ClusterStore::description() const {
@@ -94,6 +98,59 @@ Result<void> ClusterStore::remove(const ObjectKey& key,
                             key.api_version, key.kind);
   if (!removed) return fail(removed.error());
   return ok();
+}
+
+Result<std::vector<AccessRequest>> ClusterStore::denied(
+    const std::vector<AccessRequest>& requests) {
+  static const kube::ResourceRef kSelfSubjectAccessReviews{
+      "authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false};
+  struct Review {
+    AccessRequest request;
+    nlohmann::json body;
+  };
+  std::vector<Review> reviews;
+  for (const auto& request : requests) {
+    AccessRequest normalized = request;
+    if (normalized.verb == "create") normalized.key.name.clear();  // RBAC sees no name on create
+    bool asked = false;
+    for (const auto& r : reviews) asked = asked || r.request == normalized;
+    if (asked) continue;
+    auto ref = resolve(request.key.api_version, request.key.kind);
+    if (!ref) {
+      if (ref.error().code == ErrorCode::kNotFound) continue;  // the write says "not installed"
+      return fail(ref.error());
+    }
+    nlohmann::json attributes = {{"verb", normalized.verb},
+                                 {"group", ref->group},
+                                 {"version", ref->version},
+                                 {"resource", ref->resource}};
+    if (ref->namespaced) attributes["namespace"] = normalized.key.ns;
+    if (!normalized.key.name.empty()) attributes["name"] = normalized.key.name;
+    normalized.resource = ref->group_resource();
+    reviews.push_back({std::move(normalized),
+                       {{"apiVersion", "authorization.k8s.io/v1"},
+                        {"kind", "SelfSubjectAccessReview"},
+                        {"spec", {{"resourceAttributes", std::move(attributes)}}}}});
+  }
+  // One round trip for all of them: the reviews are independent (the client is thread-safe).
+  std::vector<std::future<Result<kube::CreateResult>>> answers;
+  for (const auto& review : reviews)
+    answers.push_back(std::async(std::launch::async, [this, &review] {
+      return client_.create(kSelfSubjectAccessReviews, "", review.body);
+    }));
+  std::vector<AccessRequest> out;
+  std::optional<Error> error;
+  for (size_t i = 0; i < reviews.size(); ++i) {
+    auto answer = answers[i].get();
+    if (!answer) {
+      if (!error) error = answer.error();
+      continue;
+    }
+    if (!answer->object.value(nlohmann::json::json_pointer("/status/allowed"), false))
+      out.push_back(reviews[i].request);
+  }
+  if (error) return fail(*error);
+  return out;
 }
 
 }  // namespace kftenant::store

@@ -63,6 +63,16 @@ struct ManifestStore::State {
   // The object as returned to callers: resourceVersion set, apiVersion as asked.
   nlohmann::json present(const ManifestDocument& doc, const std::string& api_version) const;
 
+  // Where create() puts a new object of `key`: the folder holding most objects of its kind
+  // (else options.new_objects_dir, new_folder when that has no kustomization yet) and a file
+  // name not taken yet.
+  struct Placement {
+    std::string folder;
+    std::string file_name;
+    bool new_folder = false;
+  };
+  Placement placement_for(const ObjectKey& key) const;
+
   // Adds / removes `entry` in the `resources:` of `folder`'s kustomization file (no-op when the
   // folder has none or the entry is already there / absent).
   Result<void> add_resource(const std::string& folder, const std::string& entry);

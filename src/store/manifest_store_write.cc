@@ -120,6 +120,48 @@ Result<void> ManifestStore::State::remove_resource(const std::string& folder,
   return ok();
 }
 
+ManifestStore::State::Placement ManifestStore::State::placement_for(const ObjectKey& key) const {
+  // The folder that holds the most objects of this kind.
+  std::map<std::string, size_t> per_folder;
+  const std::string group = api_group(key.api_version);
+  for (const auto& [rel, file] : files) {
+    for (const auto& d : file.documents) {
+      if (d.object && d.key.kind == key.kind && api_group(d.key.api_version) == group)
+        ++per_folder[folder_of(rel)];
+    }
+  }
+  Placement place;
+  size_t best = 0;
+  for (const auto& [f, n] : per_folder) {
+    if (n > best) place.folder = f, best = n;
+  }
+  if (best == 0) {
+    std::string folder = options.new_objects_dir;
+    while (!folder.empty() && folder.back() == '/') folder.pop_back();
+    if (folder.rfind("./", 0) == 0) folder.erase(0, 2);
+    if (folder == ".") folder.clear();
+    place.new_folder = !folder.empty() && !kustomizations.count(folder);
+    place.folder = std::move(folder);
+  }
+  const std::string stem = lower(key.kind) + "-" + key.name;
+  place.file_name = stem + ".yaml";
+  std::error_code ec;
+  for (int n = 2; fs::exists(abs(join(place.folder, place.file_name)), ec); ++n) {
+    place.file_name = stem + "-" + std::to_string(n) + ".yaml";
+  }
+  return place;
+}
+
+std::optional<std::string> ManifestStore::file_of(const ObjectKey& key) {
+  State& s = *state_;
+  auto found = s.find(key);
+  if (found.size() == 1) return found.front().file->rel;
+  if (!found.empty()) return std::nullopt;  // ambiguous
+  if (!safe_file_part(key.name) || !safe_file_part(lower(key.kind))) return std::nullopt;
+  const State::Placement place = s.placement_for(key);
+  return join(place.folder, place.file_name);
+}
+
 Result<json> ManifestStore::create(const json& object) {
   State& s = *state_;
   const ObjectKey key = key_of(object);
@@ -135,37 +177,13 @@ Result<json> ManifestStore::create(const json& object) {
     return make_error(ErrorCode::kAlreadyExists,
                       describe(key) + " already exists in the manifests at " + s.root);
   }
-  // The folder that holds the most objects of this kind.
-  std::map<std::string, size_t> per_folder;
-  const std::string group = api_group(key.api_version);
-  for (const auto& [rel, file] : s.files) {
-    for (const auto& d : file.documents) {
-      if (d.object && d.key.kind == key.kind && api_group(d.key.api_version) == group)
-        ++per_folder[folder_of(rel)];
-    }
-  }
-  std::string folder;
-  size_t best = 0;
-  for (const auto& [f, n] : per_folder) {
-    if (n > best) folder = f, best = n;
-  }
-  bool new_folder = false;
-  if (best == 0) {
-    folder = s.options.new_objects_dir;
-    while (!folder.empty() && folder.back() == '/') folder.pop_back();
-    if (folder.rfind("./", 0) == 0) folder.erase(0, 2);
-    if (folder == ".") folder.clear();
-    new_folder = !folder.empty() && !s.kustomizations.count(folder);
-  }
+  const State::Placement place = s.placement_for(key);
+  const std::string& folder = place.folder;
+  const std::string& name = place.file_name;
+  const bool new_folder = place.new_folder;
   std::error_code ec;
   fs::create_directories(s.abs(folder), ec);
   if (ec) return make_error(ErrorCode::kIo, "cannot create " + s.abs(folder) + ": " + ec.message());
-
-  const std::string stem = lower(key.kind) + "-" + key.name;
-  std::string name = stem + ".yaml";
-  for (int n = 2; fs::exists(s.abs(join(folder, name)), ec); ++n) {
-    name = stem + "-" + std::to_string(n) + ".yaml";
-  }
   const std::string rel = join(folder, name);
   if (auto w = detail::write_file_atomically(s.abs(rel), yaml::emit(without_version(object))); !w)
     return fail(w.error());

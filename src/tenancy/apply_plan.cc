@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -85,8 +86,13 @@ class Applier {
     for (int attempt = 0;; ++attempt) {
       auto plan = plan_once(store_, planner);
       if (!plan) return fail(plan.error());
-      if (attempt == 0)
+      if (attempt == 0) {
+        result.notes = plan->notes;
         for (const auto& note : plan->notes) say(note);
+        // Re-plans need the same permissions: checking the first plan is enough.
+        if (options_.check_access)
+          if (auto allowed = check_access(*plan); !allowed) return fail(allowed.error());
+      }
       bool replan = false;
       for (const Step& step : plan->steps) {
         auto done = execute(step);
@@ -132,7 +138,43 @@ class Applier {
     return step.timeout.count() > 0 ? step.timeout : options_.default_wait_timeout;
   }
 
+  // Refuses a plan whose writes (or waits) the store says the caller may not make, before
+  // anything is written. A store that cannot tell lets the writes answer for themselves.
+  Result<void> check_access(const Plan& plan) {
+    const auto needed = access_needed(plan);
+    bool writes = false;
+    for (const auto& r : needed) writes = writes || r.verb != "get";
+    if (!writes) return ok();
+    auto denied = store_.denied(needed);
+    if (!denied || denied->empty()) return ok();
+    std::string what;
+    for (const auto& d : *denied) {
+      what += what.empty() ? "" : "; ";
+      what += "you may not " + d.verb + " " + (d.resource.empty() ? d.key.kind : d.resource) +
+              (d.key.ns.empty() ? std::string(" (cluster-wide)") : " in namespace " + d.key.ns) +
+              (d.key.name.empty() || d.verb == "create" ? "" : " (" + d.key.name + ")");
+    }
+    return make_error(ErrorCode::kForbidden,
+                      "nothing was written: " + what +
+                          ". Ask a cluster admin for these permissions (for example a ClusterRole "
+                          "granting them, bound to you), or use a kubeconfig that has them, "
+                          "such as a cluster admin's (`kubectl auth can-i` shows what you may do)");
+  }
+
+  static bool is_write(const Step& s) {
+    return s.kind == StepKind::kCreate || s.kind == StepKind::kReplace ||
+           s.kind == StepKind::kDelete || s.kind == StepKind::kRestartDeployment;
+  }
+
   Result<void> execute(const Step& step) {
+    if (is_write(step) && options_.before_step)
+      if (auto r = options_.before_step(step); !r) return fail(r.error());
+    auto done = execute_step(step);
+    if (done && options_.after_step) options_.after_step(step);
+    return done;
+  }
+
+  Result<void> execute_step(const Step& step) {
     switch (step.kind) {
       case StepKind::kCreate: {
         nlohmann::json object = step.after;
@@ -143,7 +185,13 @@ class Applier {
       }
       case StepKind::kReplace:
       case StepKind::kRestartDeployment: {
-        auto r = store_.replace(step.after);
+        nlohmann::json after = step.after;
+        if (step.refresh) {
+          auto refreshed = step.refresh(store_, after);
+          if (!refreshed) return fail(refreshed.error());
+          after = std::move(*refreshed);
+        }
+        auto r = store_.replace(after);
         if (!r) return fail(r.error());
         break;
       }
@@ -234,6 +282,42 @@ class Applier {
 };
 
 }  // namespace
+
+std::vector<store::AccessRequest> access_needed(const Plan& plan) {
+  std::vector<store::AccessRequest> out;
+  auto add = [&](std::string verb, store::ObjectKey key) {
+    store::AccessRequest r{std::move(verb), std::move(key), {}};
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(std::move(r));
+  };
+  for (const Step& s : plan.steps) {
+    switch (s.kind) {
+      case StepKind::kCreate:
+        add("create", s.key);
+        break;
+      case StepKind::kReplace:
+      case StepKind::kRestartDeployment:
+        add("update", s.key);
+        break;
+      case StepKind::kDelete:
+        add("delete", s.key);
+        break;
+      case StepKind::kWaitRollout:
+        add("get", s.key);
+        break;
+      case StepKind::kWaitProfileReady: {
+        // What kubeflow::check_profile_ready reads.
+        const std::string& ns = s.key.name;
+        add("get", {"v1", "Namespace", "", ns});
+        add("get",
+            {"rbac.authorization.k8s.io/v1", "RoleBinding", ns, kubeflow::kOwnerRoleBinding});
+        add("get", {"security.istio.io/v1beta1", "AuthorizationPolicy", ns,
+                    kubeflow::kOwnerAuthorizationPolicy});
+        break;
+      }
+    }
+  }
+  return out;
+}
 
 Result<Plan> plan_once(store::ObjectStore& store, const Planner& planner) {
   ReadCache cache(store);

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
+#include "kftenant/dex/password_object.h"
 #include "kftenant/kubeflow/naming.h"
 #include "kftenant/kubeflow/profile.h"
+#include "kftenant/tenancy/validate.h"
 
 namespace kftenant::tenancy {
 namespace {
@@ -53,6 +57,13 @@ std::optional<nlohmann::json> repaired(const nlohmann::json& existing,
   return out;
 }
 
+Error refused(std::string message) {
+  Error e;
+  e.code = ErrorCode::kRefused;
+  e.message = std::move(message);
+  return e;
+}
+
 Step delete_step(const nlohmann::json& object, std::string summary) {
   Step step;
   step.kind = StepKind::kDelete;
@@ -60,6 +71,41 @@ Step delete_step(const nlohmann::json& object, std::string summary) {
   step.before = object;
   step.summary = std::move(summary);
   return step;
+}
+
+// The emails `object` admits or is annotated for that are not `email` (ignoring case: case
+// variants are one Dex user).
+std::vector<std::string> other_holders(const nlohmann::json& object, const std::string& email,
+                                       const kubeflow::ContributorOptions& options) {
+  std::vector<std::string> out;
+  for (auto& h : kubeflow::holders_of(object, options))
+    if (dex::normalize_email(h) != dex::normalize_email(email)) out.push_back(std::move(h));
+  return out;
+}
+
+Error taken_by(const nlohmann::json& object, const std::vector<std::string>& holders,
+               const std::string& email, const std::string& hint) {
+  std::string list;
+  for (const auto& h : holders) list += (list.empty() ? "" : ", ") + h;
+  return refused(fmt::format(
+      "{} belongs to {}: KFAM gives {} and {} the same binding name, so changing it would take "
+      "{}'s access away; nothing was written. {}",
+      store::describe(store::key_of(object)), list, holders.front(), email, holders.front(), hint));
+}
+
+// The email as Dex will put it in the claim (stored case of a static entry), else `email`.
+std::string claim_email(store::ObjectStore& store, const dex::DexLocation& location,
+                        const std::string& email, Plan& plan) {
+  auto accounts = dex::list_dex_accounts(store, location, dex::Backend::kPasswordObject);
+  if (!accounts) return email;
+  const auto* account = dex::find_account(*accounts, email);
+  if (!account || !account->effective_record()) return email;
+  std::string claim = account->claim_email();
+  if (claim != email)
+    plan.notes.push_back(fmt::format(
+        "Dex stores this user as {} and puts that in the email claim: the bindings use {}", claim,
+        claim));
+  return claim;
 }
 
 }  // namespace
@@ -101,13 +147,19 @@ Planner quota_planner(QuotaRequest request) {
   };
 }
 
-Planner share_planner(ShareRequest request) {
-  return [request](store::ObjectStore& store) -> Result<Plan> {
+Planner share_planner(ShareRequest raw) {
+  return [raw](store::ObjectStore& store) -> Result<Plan> {
+    ShareRequest request = raw;
+    auto valid_email = validate_email(request.email);
+    if (!valid_email) return fail(valid_email.error().with_context("--with"));
+    if (auto v = kubeflow::validate_profile_name(request.profile); !v)
+      return fail(v.error().with_context("profile " + request.profile));
     Plan plan;
+    request.email = claim_email(store, request.dex, *valid_email, plan);
     auto profile = get_profile(store, request.profile);
     if (!profile) return fail(profile.error());
     auto owner = kubeflow::profile_owner(*profile);
-    if (owner && *owner == request.email)
+    if (owner && dex::normalize_email(*owner) == dex::normalize_email(request.email))
       return make_error(ErrorCode::kRefused,
                         fmt::format("{} owns profile {} already (RoleBinding namespaceAdmin)",
                                     request.email, request.profile));
@@ -127,18 +179,27 @@ Planner share_planner(ShareRequest request) {
     if (!rbs) return fail(rbs.error());
     auto aps = list_in(store, kIstioApiVersion, "AuthorizationPolicy", ns);
     if (!aps) return fail(aps.error());
+    const std::string role(kubeflow::to_string(request.role));
+    const std::string unshare_hint = fmt::format(
+        "Share with {} under another role, or take the access away first with "
+        "`kftenant profile unshare {} --with <that email>`",
+        request.email, request.profile);
 
     // Pairs of this user under another role go (their names carry the role).
-    std::string wanted_name =
-        kubeflow::binding_name("User", request.email, kubeflow::to_string(request.role));
-    for (const auto& c : kubeflow::contributors_from(*rbs, *aps)) {
-      if (c.is_owner || c.email != request.email || c.binding_name == wanted_name) continue;
+    std::string wanted_name = kubeflow::binding_name("User", request.email, role);
+    for (const auto& c : kubeflow::contributors_from(*rbs, *aps, request.options)) {
+      if (c.is_owner || dex::normalize_email(c.email) != dex::normalize_email(request.email) ||
+          c.binding_name == wanted_name)
+        continue;
       for (const auto* list : {&*rbs, &*aps})
-        for (const auto& o : *list)
-          if (o["metadata"].value("name", "") == c.binding_name)
-            plan.steps.push_back(delete_step(
-                o, fmt::format("delete {} ({} had role {})", store::describe(store::key_of(o)),
-                               request.email, kubeflow::to_string(c.role))));
+        for (const auto& o : *list) {
+          if (o["metadata"].value("name", "") != c.binding_name) continue;
+          if (auto others = other_holders(o, request.email, request.options); !others.empty())
+            return fail(taken_by(o, others, request.email, unshare_hint));
+          plan.steps.push_back(delete_step(
+              o, fmt::format("delete {} ({} had role {})", store::describe(store::key_of(o)),
+                             request.email, kubeflow::to_string(c.role))));
+        }
     }
     nlohmann::json desired[] = {
         kubeflow::build_contributor_role_binding(ns, request.email, request.role),
@@ -152,8 +213,12 @@ Planner share_planner(ShareRequest request) {
       if (!existing) {
         step.kind = StepKind::kCreate;
         step.after = want;
-        step.summary = fmt::format("create {} ({} as {})", store::describe(key), request.email,
-                                   kubeflow::to_string(request.role));
+        step.summary =
+            fmt::format("create {} ({} as {})", store::describe(key), request.email, role);
+      } else if (auto others = other_holders(*existing, request.email, request.options);
+                 !others.empty()) {
+        // Never rewrite another user's binding or policy onto this email.
+        return fail(taken_by(*existing, others, request.email, unshare_hint));
       } else if (auto fixed = repaired(*existing, want)) {
         step.kind = StepKind::kReplace;
         step.before = *existing;
@@ -165,19 +230,25 @@ Planner share_planner(ShareRequest request) {
       plan.steps.push_back(std::move(step));
     }
     if (plan.steps.empty())
-      plan.notes.push_back(fmt::format("{} already has role {} in profile {}", request.email,
-                                       kubeflow::to_string(request.role), request.profile));
+      plan.notes.push_back(fmt::format("{} already has role {} in profile {}", request.email, role,
+                                       request.profile));
     return plan;
   };
 }
 
-Planner unshare_planner(std::string profile_name, std::string email) {
-  return [profile_name, email](store::ObjectStore& store) -> Result<Plan> {
+Planner unshare_planner(std::string profile_name, std::string raw_email,
+                        kubeflow::ContributorOptions options) {
+  return [profile_name, raw_email, options](store::ObjectStore& store) -> Result<Plan> {
+    auto valid_email = validate_email(raw_email);
+    if (!valid_email) return fail(valid_email.error().with_context("--with"));
+    const std::string& email = *valid_email;
+    if (auto v = kubeflow::validate_profile_name(profile_name); !v)
+      return fail(v.error().with_context("profile " + profile_name));
     Plan plan;
     auto profile = get_profile(store, profile_name);
     if (!profile) return fail(profile.error());
     auto owner = kubeflow::profile_owner(*profile);
-    if (owner && *owner == email)
+    if (owner && dex::normalize_email(*owner) == email)
       return make_error(ErrorCode::kRefused,
                         fmt::format("{} owns profile {}: an owner cannot be unshared (transfer or "
                                     "delete the profile instead)",
@@ -186,35 +257,73 @@ Planner unshare_planner(std::string profile_name, std::string email) {
     if (!rbs) return fail(rbs.error());
     auto aps = list_in(store, kIstioApiVersion, "AuthorizationPolicy", profile_name);
     if (!aps) return fail(aps.error());
-    bool found = false;
-    for (const auto& c : kubeflow::contributors_from(*rbs, *aps)) {
-      if (c.is_owner || c.email != email) continue;
-      found = true;
+    for (const auto& c : kubeflow::contributors_from(*rbs, *aps, options)) {
+      if (c.is_owner || dex::normalize_email(c.email) != email) continue;
       for (const auto* list : {&*rbs, &*aps})
-        for (const auto& o : *list)
-          if (o["metadata"].value("name", "") == c.binding_name)
-            plan.steps.push_back(delete_step(
-                o, fmt::format("delete {} ({} as {})", store::describe(store::key_of(o)), email,
-                               kubeflow::to_string(c.role))));
+        for (const auto& o : *list) {
+          if (o["metadata"].value("name", "") != c.binding_name) continue;
+          if (auto others = other_holders(o, email, options); !others.empty())
+            return fail(taken_by(o, others, email,
+                                 "Remove that object by hand once you know whose access it is "
+                                 "(`kftenant profile contributors " +
+                                     profile_name + "`)"));
+          plan.steps.push_back(
+              delete_step(o, fmt::format("delete {} ({} as {})", store::describe(store::key_of(o)),
+                                         email, kubeflow::to_string(c.role))));
+        }
     }
-    if (!found)
-      return make_error(ErrorCode::kNotFound,
-                        fmt::format("{} is not a contributor of profile {} (see `kftenant profile "
-                                    "contributors {}`)",
-                                    email, profile_name, profile_name));
+    if (plan.steps.empty())
+      plan.notes.push_back(fmt::format(
+          "{} is not a contributor of profile {} (see `kftenant profile contributors {}`)", email,
+          profile_name, profile_name));
     return plan;
   };
 }
 
-Result<std::vector<kubeflow::Contributor>> list_contributors(store::ObjectStore& store,
-                                                             const std::string& profile) {
+std::vector<std::vector<std::string>> binding_name_collisions(
+    const std::vector<std::string>& emails) {
+  // One role is enough: the role is appended to the same email-derived part.
+  std::map<std::string, std::vector<std::string>> by_name;
+  for (const auto& e : emails) {
+    auto& group = by_name[kubeflow::binding_name("User", e, "edit")];
+    bool known = false;
+    for (const auto& g : group) known = known || dex::normalize_email(g) == dex::normalize_email(e);
+    if (!known) group.push_back(e);
+  }
+  std::vector<std::vector<std::string>> out;
+  for (auto& [name, group] : by_name)
+    if (group.size() > 1) out.push_back(std::move(group));
+  return out;
+}
+
+Result<std::vector<kubeflow::Contributor>> list_contributors(
+    store::ObjectStore& store, const std::string& profile, const dex::DexLocation& dex,
+    const kubeflow::ContributorOptions& options) {
   auto p = get_profile(store, profile);
   if (!p) return fail(p.error());
   auto rbs = list_in(store, kRbacApiVersion, "RoleBinding", profile);
   if (!rbs) return fail(rbs.error());
   auto aps = list_in(store, kIstioApiVersion, "AuthorizationPolicy", profile);
   if (!aps) return fail(aps.error());
-  return kubeflow::contributors_from(*rbs, *aps);
+  auto contributors = kubeflow::contributors_from(*rbs, *aps, options);
+  // Dex users KFAM would name like a contributor: sharing with them would need these objects.
+  auto accounts = dex::list_dex_accounts(store, dex, dex::Backend::kPasswordObject);
+  if (accounts) {
+    for (auto& c : contributors) {
+      if (c.is_owner) continue;
+      for (const auto& a : *accounts) {
+        if (a.key == dex::normalize_email(c.email)) continue;
+        if (kubeflow::binding_name("User", a.claim_email(), kubeflow::to_string(c.role)) ==
+            c.binding_name)
+          c.problems.push_back(fmt::format(
+              "KFAM names Dex user {} like {} ({}): {} cannot be given role {} here without "
+              "taking it from {}",
+              a.claim_email(), c.email, c.binding_name, a.claim_email(),
+              kubeflow::to_string(c.role), c.email));
+      }
+    }
+  }
+  return contributors;
 }
 
 }  // namespace kftenant::tenancy

@@ -17,6 +17,13 @@ class ReadCache : public store::ObjectStore {
   std::string description() const override { return inner_.description(); }
   store::StoreCapabilities capabilities() const override { return inner_.capabilities(); }
   std::vector<std::string> changed_files() const override { return inner_.changed_files(); }
+  std::optional<std::string> file_of(const store::ObjectKey& key) override {
+    return inner_.file_of(key);
+  }
+  Result<std::vector<store::AccessRequest>> denied(
+      const std::vector<store::AccessRequest>& requests) override {
+    return inner_.denied(requests);
+  }
 
   Result<nlohmann::json> get(const store::ObjectKey& key) override {
     auto index = std::make_tuple(key.api_version, key.kind, key.ns, key.name);

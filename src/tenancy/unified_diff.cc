@@ -51,10 +51,12 @@ std::vector<Op> diff_region(const std::vector<std::string_view>& a, size_t a0, s
     if (i < n && j < m && a[a0 + i] == b[b0 + j]) {
       ops.push_back({' ', a[a0 + i]});
       ++i, ++j;
-    } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      ops.push_back({'+', b[b0 + j++]});
-    } else {
+    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      // On a tie the removal goes first: a changed line reads "-old" then "+new", as in
+      // diff(1) and git.
       ops.push_back({'-', a[a0 + i++]});
+    } else {
+      ops.push_back({'+', b[b0 + j++]});
     }
   }
   return ops;

@@ -107,25 +107,35 @@ void add_warnings(UserView& view) {
   if (view.dex && view.profiles.empty()) view.warnings.push_back("no profile");
   if (!view.dex)
     view.warnings.push_back("profile owner has no Dex user (cannot log in with a password)");
-  if (view.dex && view.dex->backend == dex::Backend::kStatic && view.dex->hash.empty())
+  if (view.dex && view.dex->backend == dex::Backend::kStatic && view.dex->hash.empty() &&
+      !view.dex->hash_from_env.empty())
     view.warnings.push_back(
         fmt::format("hash comes from environment variable {} (a Secret)", view.dex->hash_from_env));
-  for (const auto& p : view.profiles)
+  for (const auto& p : view.profiles) {
     if (p.namespace_phase == "missing")
       view.warnings.push_back(
           fmt::format("namespace {} not created yet (profile controller)", p.name));
+    // Owners are matched byte for byte against the claim (the kubeflow-userid header).
+    if (view.dex && p.owner != view.email)
+      view.warnings.push_back(fmt::format(
+          "profile {} is owned by {}, but Dex puts {} in the email claim: this user cannot open "
+          "it",
+          p.name, p.owner, view.email));
+  }
 }
 
-std::vector<UserView> merge(const std::vector<dex::DexUser>& users, const ClusterState& state) {
+std::vector<UserView> merge(const std::vector<dex::DexAccount>& accounts,
+                            const ClusterState& state) {
   std::vector<UserView> views;
   std::map<std::string, size_t> by_email;  // normalised email → index
-  for (const auto& u : users) {
-    std::string key = dex::normalize_email(u.email);
-    if (by_email.count(key)) continue;  // shadowed duplicate: Dex uses the first listing here
-    by_email[key] = views.size();
+  for (const auto& a : accounts) {
+    if (a.records.empty()) continue;
+    by_email[a.key] = views.size();
     UserView v;
-    v.email = u.email;
-    v.dex = u;
+    v.email = a.claim_email();
+    v.dex = a.effective_record() ? *a.effective_record() : a.records.front();
+    v.records = a.records;
+    v.warnings = a.warnings;
     views.push_back(std::move(v));
   }
   for (const auto& profile : state.profiles) {
@@ -147,31 +157,23 @@ std::vector<UserView> merge(const std::vector<dex::DexUser>& users, const Cluste
 }  // namespace
 
 Result<std::vector<UserView>> list_users(store::ObjectStore& store, const TenancyContext& context) {
-  auto users = dex::list_all_dex_users(store, context.dex);
-  if (!users) return fail(users.error());
+  auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
+  if (!accounts) return fail(accounts.error());
   auto state = read_state(store);
   if (!state) return fail(state.error());
-  return merge(*users, *state);
+  return merge(*accounts, *state);
 }
 
 Result<UserView> show_user(store::ObjectStore& store, const TenancyContext& context,
                            std::string_view email) {
   std::string wanted = dex::normalize_email(email);
-  std::vector<dex::DexUser> users;
-  for (auto backend : {dex::Backend::kStatic, dex::Backend::kPasswordObject}) {
-    auto user = dex::make_user_directory(backend, context.dex, context.clock)->find(store, wanted);
-    if (!user) {
-      if (user.error().code == ErrorCode::kNotFound) continue;  // backend not installed
-      return fail(user.error());
-    }
-    if (*user) {
-      users.push_back(std::move(**user));
-      break;  // static wins, as in Dex
-    }
-  }
+  auto all = dex::list_dex_accounts(store, context.dex, dex::Backend::kPasswordObject);
+  if (!all) return fail(all.error());
+  std::vector<dex::DexAccount> accounts;
+  if (const auto* account = dex::find_account(*all, wanted)) accounts.push_back(*account);
   auto state = read_state(store, &wanted);
   if (!state) return fail(state.error());
-  auto views = merge(users, *state);
+  auto views = merge(accounts, *state);
   if (views.empty())
     return make_error(
         ErrorCode::kNotFound,
@@ -186,11 +188,23 @@ nlohmann::json to_json(const UserView& view) {
     out["backend"] = std::string(dex::to_string(view.dex->backend));
     out["username"] = view.dex->username;
     out["userID"] = view.dex->user_id;
-    out["hashSource"] = view.dex->hash.empty() ? "env:" + view.dex->hash_from_env : "inline";
+    out["hashSource"] = !view.dex->hash.empty()            ? std::string("inline")
+                        : !view.dex->hash_from_env.empty() ? "env:" + view.dex->hash_from_env
+                                                           : std::string("none");
     out["location"] = view.dex->location;
   } else {
     out["backend"] = nullptr;
   }
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& r : view.records) {
+    nlohmann::json jr = {{"email", r.email},
+                         {"backend", std::string(dex::to_string(r.backend))},
+                         {"location", r.location},
+                         {"problems", r.problems}};
+    if (r.line > 0) jr["line"] = r.line;
+    records.push_back(std::move(jr));
+  }
+  out["records"] = std::move(records);
   nlohmann::json profiles = nlohmann::json::array();
   for (const auto& p : view.profiles) {
     nlohmann::json contributors = nlohmann::json::array();

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "kftenant/base64.h"
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/password_object.h"
 #include "kftenant/kubeflow/naming.h"
@@ -14,6 +15,8 @@ namespace kftenant::tenancy {
 namespace {
 
 const char* const kProfileApiVersion = "kubeflow.org/v1";
+const char* const kHashPlaceholder = "<bcrypt hash of the new password, made at apply>";
+const char* const kUserIdPlaceholder = "<user ID, a random UUID made at apply>";
 
 std::string local_part(std::string_view email) {
   return std::string(email.substr(0, email.find('@')));
@@ -23,36 +26,44 @@ void append(std::vector<Step>& to, std::vector<Step> from) {
   for (auto& s : from) to.push_back(std::move(s));
 }
 
-// The Dex user of `email` in whichever backend holds it (static wins, as in Dex).
-Result<std::optional<dex::DexUser>> find_any(store::ObjectStore& store,
-                                             const TenancyContext& context,
-                                             std::string_view email) {
-  auto statics = dex::make_user_directory(dex::Backend::kStatic, context.dex, context.clock);
-  auto found = statics->find(store, email);
-  if (!found) {
-    // Without a Dex ConfigMap the password-object backend can still hold the user.
-    if (context.backend != dex::Backend::kPasswordObject ||
-        found.error().code != ErrorCode::kNotFound)
-      return fail(found.error());
-  } else if (*found) {
-    return found;
-  }
-  auto objects =
-      dex::make_user_directory(dex::Backend::kPasswordObject, context.dex, context.clock);
-  auto object = objects->find(store, email);
-  if (!object) {
-    if (object.error().code == ErrorCode::kNotFound) return std::optional<dex::DexUser>();
-    return fail(object.error());
-  }
-  return object;
-}
-
 Error refused(std::string message) {
   Error e;
   e.code = ErrorCode::kRefused;
   e.message = std::move(message);
   return e;
 }
+
+// "ConfigMap auth/dex config.yaml line 12" / "Password auth/<name>".
+std::string where(const dex::DexUser& u) {
+  return u.backend == dex::Backend::kStatic && u.line > 0
+             ? u.location + " config.yaml line " + std::to_string(u.line)
+             : u.location;
+}
+
+bool has_backend(const dex::DexAccount& account, dex::Backend backend) {
+  for (const auto& r : account.records)
+    if (r.backend == backend) return true;
+  return false;
+}
+
+// The hash of a new password made once per planner (bcrypt is slow; a re-plan must not rehash),
+// and the placeholders that hide it in printed plans.
+struct HashMemo {
+  std::string hash;
+  Result<std::string> get(const std::string& password, int cost) {
+    if (hash.empty()) {
+      auto made = dex::bcrypt_hash(password, cost);
+      if (!made) return fail(made.error());
+      hash = *made;
+    }
+    return hash;
+  }
+  void hide_in(Plan& plan) const {
+    if (hash.empty()) return;
+    plan.placeholders.emplace_back(hash, kHashPlaceholder);
+    plan.placeholders.emplace_back(base64::encode(hash), kHashPlaceholder);
+  }
+};
 
 Result<std::optional<nlohmann::json>> get_optional(store::ObjectStore& store,
                                                    const store::ObjectKey& key) {
@@ -74,19 +85,25 @@ Result<std::optional<nlohmann::json>> get_optional(store::ObjectStore& store,
 }
 
 // Profile steps of `user add`: create when absent; nothing when it is there for this owner
-// with the requested quota; refusals otherwise.
+// with the requested quota; refusals otherwise. `owner` is the email as Dex puts it in the claim.
 Result<std::vector<Step>> plan_profile(store::ObjectStore& store, const AddUserRequest& request,
-                                       const std::string& name) {
+                                       const std::string& name, const std::string& owner) {
   std::vector<Step> steps;
   store::ObjectKey key{kProfileApiVersion, "Profile", "", name};
   auto existing = get_optional(store, key);
   if (!existing) return fail(existing.error());
   if (*existing) {
-    auto owner = kubeflow::profile_owner(**existing);
-    if (!owner || dex::normalize_email(*owner) != request.email)
+    auto current = kubeflow::profile_owner(**existing);
+    if (!current || dex::normalize_email(*current) != dex::normalize_email(owner))
       return fail(refused(fmt::format(
           "profile {} already exists and belongs to {}: choose another name with --profile NAME",
-          name, owner ? *owner : std::string("no user (spec.owner is not a User)"))));
+          name, current ? *current : std::string("no user (spec.owner is not a User)"))));
+    if (*current != owner)
+      return fail(refused(fmt::format(
+          "profile {} is owned by {}, but Dex puts {} in the email claim (the kubeflow-userid "
+          "header), so this user cannot open it; make them agree: `kftenant user remove {} "
+          "--keep-profile --yes` then `kftenant user add {}` stores the email in lower case",
+          name, *current, owner, owner, request.email)));
     if (!request.quota.empty()) {
       auto hard = (*existing)->value(nlohmann::json::json_pointer("/spec/resourceQuotaSpec/hard"),
                                      nlohmann::json::object());
@@ -104,31 +121,53 @@ Result<std::vector<Step>> plan_profile(store::ObjectStore& store, const AddUserR
     auto ns = get_optional(store, {"v1", "Namespace", "", name});
     if (!ns) return fail(ns.error());
     if (*ns) {
-      auto owner =
+      auto ns_owner =
           (*ns)->value(nlohmann::json::json_pointer("/metadata/annotations/owner"), std::string());
-      if (owner != request.email)
+      if (ns_owner != owner)
         return fail(refused(fmt::format(
             "namespace {} already exists and is not owned by {} (annotation owner: {}); the "
             "Kubeflow profile controller would not adopt it: choose another name with --profile",
-            name, request.email, owner.empty() ? "none" : owner)));
+            name, owner, ns_owner.empty() ? "none" : ns_owner)));
     }
   }
   kubeflow::ProfileSpecInput input;
   input.name = name;
-  input.owner_email = request.email;
+  input.owner_email = owner;
   input.quota_hard = request.quota;
   Step step;
   step.kind = StepKind::kCreate;
   step.key = key;
   step.after = kubeflow::build_profile(input);
-  step.summary = fmt::format("create Profile {} owned by {}", name, request.email);
+  step.summary = fmt::format("create Profile {} owned by {}", name, owner);
   steps.push_back(std::move(step));
   return steps;
 }
 
+// The account that already has `user_id`, other than `email`'s own; null when none.
+const dex::DexAccount* user_id_holder(const std::vector<dex::DexAccount>& accounts,
+                                      const std::string& user_id, const std::string& email) {
+  const std::string key = dex::normalize_email(email);
+  for (const auto& a : accounts) {
+    if (a.key == key) continue;
+    for (const auto& r : a.records)
+      if (r.user_id == user_id) return &a;
+  }
+  return nullptr;
+}
+
+Result<int> checked_cost(int cost) {
+  if (cost < dex::kMinBcryptCost || cost > dex::kMaxBcryptCost)
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("--bcrypt-cost {}: Dex accepts logins only for costs {}..{} "
+                    "(default {})",
+                    cost, dex::kMinBcryptCost, dex::kMaxBcryptCost, dex::kDefaultBcryptCost));
+  return cost;
+}
+
 }  // namespace
 
-Result<AddUserRequest> validate_add_user(AddUserRequest request) {
+Result<AddUserRequest> validate_add_user(AddUserRequest request, bool check_password) {
   auto email = validate_email(request.email);
   if (!email) return fail(email.error());
   request.email = *email;
@@ -138,12 +177,9 @@ Result<AddUserRequest> validate_add_user(AddUserRequest request) {
   if (request.user_id) {
     if (auto v = validate_user_id(*request.user_id); !v) return fail(v.error());
   }
-  if (auto v = dex::validate_password(request.password); !v) return fail(v.error());
-  if (request.bcrypt_cost < 10 || request.bcrypt_cost > 16)
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("--bcrypt-cost {}: Dex accepts logins only for costs 10..16 "
-                                  "(default 12)",
-                                  request.bcrypt_cost));
+  if (check_password)
+    if (auto v = dex::validate_password(request.password); !v) return fail(v.error());
+  if (auto c = checked_cost(request.bcrypt_cost); !c) return fail(c.error());
   if (request.create_profile) {
     std::string name =
         request.profile ? *request.profile : kubeflow::default_profile_name(request.email);
@@ -163,61 +199,111 @@ Result<AddUserRequest> validate_add_user(AddUserRequest request) {
   return request;
 }
 
+Result<PasswdRequest> validate_passwd(PasswdRequest request, bool check_password) {
+  auto email = validate_email(request.email);
+  if (!email) return fail(email.error());
+  request.email = *email;
+  if (auto c = checked_cost(request.bcrypt_cost); !c) return fail(c.error());
+  if (check_password)
+    if (auto v = dex::validate_password(request.password); !v) return fail(v.error());
+  return request;
+}
+
 Planner add_user_planner(TenancyContext context, AddUserRequest request) {
   // State kept across re-plans: a conflict must not rehash (bcrypt is slow) nor change the ID.
   struct Memo {
-    std::string hash;
+    HashMemo hash;
     std::string user_id;
   };
   auto memo = std::make_shared<Memo>();
-  return [context, request, memo](store::ObjectStore& store) -> Result<Plan> {
+  return [context, raw = std::move(request), memo](store::ObjectStore& store) -> Result<Plan> {
+    // Planners check their own input: a caller may not have.
+    auto valid = validate_add_user(raw);
+    if (!valid) return fail(valid.error());
+    const AddUserRequest& request = *valid;
     Plan plan;
     auto directory = dex::make_user_directory(context.backend, context.dex, context.clock);
-    auto existing = find_any(store, context, request.email);
-    if (!existing) return fail(existing.error());
+    auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
+    if (!accounts) return fail(accounts.error());
+    const dex::DexAccount* account = dex::find_account(*accounts, request.email);
+    const dex::DexUser* existing = account ? account->effective_record() : nullptr;
+    // The email as Dex will put it in the claim: profiles and bindings must carry exactly it.
+    std::string owner = request.email;
     dex::DexUser desired;
-    if (*existing) {
-      const dex::DexUser& user = **existing;
+    if (existing) {
+      const dex::DexUser& user = *existing;
       if (user.backend != context.backend)
         return fail(refused(
             fmt::format("{} is already a Dex user in {} ({}): remove it there first, or use "
                         "--dex-backend {}",
                         request.email, user.location, dex::to_string(user.backend),
                         dex::to_string(user.backend))));
-      if (user.hash.empty())
+      if (user.hash.empty() && !user.hash_from_env.empty() && !request.keep_existing_password)
         return fail(refused(fmt::format(
             "{} already exists and its hash comes from environment variable {} (hashFromEnv, a "
             "Secret of the Dex Deployment); kftenant leaves that entry alone",
             request.email, user.hash_from_env)));
-      auto same = dex::bcrypt_verify(request.password, user.hash);
-      if (!same)
-        return fail(same.error().with_context("checking the existing hash of " + request.email));
-      if (!*same)
+      if (user.hash.empty() && user.hash_from_env.empty())
         return fail(refused(fmt::format(
-            "{} already exists with a different password: to change it use `kftenant user "
-            "passwd {}`",
-            request.email, request.email)));
+            "{}: the entry for {} has no hash and no hashFromEnv, so Dex cannot start with this "
+            "config.yaml; give it a password with `kftenant user passwd {}`",
+            where(user), request.email, request.email)));
+      if (request.keep_existing_password) {
+        plan.notes.push_back(fmt::format(
+            "Dex user {} already exists ({}): its password is kept, no password was generated "
+            "(`kftenant user passwd {}` sets a new one)",
+            request.email, where(user), request.email));
+      } else {
+        auto same = dex::bcrypt_verify(request.password, user.hash);
+        if (!same)
+          return fail(same.error().with_context("checking the existing hash of " + request.email));
+        if (!*same)
+          return fail(refused(fmt::format(
+              "{} already exists with a different password: to change it use `kftenant user "
+              "passwd {}`",
+              request.email, request.email)));
+        plan.notes.push_back(fmt::format("Dex user {} already exists ({}), unchanged",
+                                         request.email, user.location));
+      }
       if (request.username && *request.username != user.username)
         return fail(refused(
             fmt::format("{} already exists with username {}", request.email, user.username)));
       if (request.user_id && *request.user_id != user.user_id)
         return fail(
             refused(fmt::format("{} already exists with user ID {}", request.email, user.user_id)));
-      plan.notes.push_back(
-          fmt::format("Dex user {} already exists ({}), unchanged", request.email, user.location));
+      owner = account->claim_email();
+      if (owner != request.email)
+        plan.notes.push_back(fmt::format(
+            "Dex stores this user as {} ({}) and puts that in the email claim: the profile is "
+            "owned by {} to match",
+            owner, where(user), owner));
       desired = user;
     } else {
-      if (memo->hash.empty()) {
-        auto hash = dex::bcrypt_hash(request.password, request.bcrypt_cost);
-        if (!hash) return fail(hash.error());
-        memo->hash = *hash;
+      if (account && !account->records.empty())
+        for (const auto& w : account->warnings)
+          plan.notes.push_back(fmt::format("{}: {} (left as it is)", request.email, w));
+      if (memo->user_id.empty()) {
         memo->user_id = request.user_id ? *request.user_id : generate_user_id();
+        // A random UUID colliding is not a real risk, but the check below costs nothing more.
+        while (!request.user_id && user_id_holder(*accounts, memo->user_id, request.email))
+          memo->user_id = generate_user_id();
       }
+      if (const auto* holder = user_id_holder(*accounts, memo->user_id, request.email))
+        return fail(refused(fmt::format(
+            "user ID {} is already the user ID of {} ({}): Dex puts it in the `sub` claim, so "
+            "the two would be one identity to applications; choose another --user-id or leave "
+            "it out for a random one",
+            quote_for_message(memo->user_id), holder->claim_email(),
+            where(holder->records.front()))));
+      auto hash = memo->hash.get(request.password, request.bcrypt_cost);
+      if (!hash) return fail(hash.error());
       desired.email = request.email;
-      desired.hash = memo->hash;
+      desired.hash = *hash;
       desired.username = request.username ? *request.username : local_part(request.email);
       desired.user_id = memo->user_id;
       desired.backend = context.backend;
+      memo->hash.hide_in(plan);
+      if (!request.user_id) plan.placeholders.emplace_back(memo->user_id, kUserIdPlaceholder);
     }
     auto upsert = directory->plan_upsert(store, desired);
     if (!upsert) return fail(upsert.error());
@@ -226,19 +312,19 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
     if (!restart) return fail(restart.error());
     append(plan.steps, std::move(*restart));
     if (request.create_profile) {
-      auto profile = plan_profile(store, request, *request.profile);
+      auto profile = plan_profile(store, request, *request.profile, owner);
       if (!profile) return fail(profile.error());
       append(plan.steps, std::move(*profile));
       if (request.wait) {
         Step wait;
         wait.kind = StepKind::kWaitProfileReady;
         wait.key = {kProfileApiVersion, "Profile", "", *request.profile};
-        wait.owner = request.email;
+        wait.owner = owner;
         wait.timeout = *request.wait;
         wait.summary = fmt::format(
             "wait for the profile controller: namespace {} (owner {}), RoleBinding namespaceAdmin, "
             "AuthorizationPolicy ns-owner-access-istio",
-            *request.profile, request.email);
+            *request.profile, owner);
         plan.steps.push_back(std::move(wait));
       }
     }
@@ -268,32 +354,27 @@ Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
     Plan plan;
     std::string email = dex::normalize_email(request.email);
     bool found_anything = false;
-    std::vector<Step> dex_steps;
-    std::unique_ptr<dex::UserDirectory> statics;
-    for (auto backend : {dex::Backend::kStatic, dex::Backend::kPasswordObject}) {
-      auto directory = dex::make_user_directory(backend, context.dex, context.clock);
-      auto user = directory->find(store, email);
-      if (!user) {
-        // A backend that is not installed holds no users.
-        if (user.error().code == ErrorCode::kNotFound && backend != context.backend) continue;
-        return fail(user.error());
+    auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
+    if (!accounts) return fail(accounts.error());
+    if (const dex::DexAccount* account = dex::find_account(*accounts, email)) {
+      found_anything = !account->records.empty();
+      for (const auto& r : account->records)
+        if (r.hash.empty() && !r.hash_from_env.empty())
+          plan.notes.push_back(fmt::format(
+              "{} had its hash in environment variable {} (a Secret); the Secret is left as it is",
+              r.email, r.hash_from_env));
+      for (auto backend : {dex::Backend::kStatic, dex::Backend::kPasswordObject}) {
+        if (!has_backend(*account, backend)) continue;
+        auto directory = dex::make_user_directory(backend, context.dex, context.clock);
+        auto steps = directory->plan_remove(store, email);
+        if (!steps) return fail(steps.error());
+        append(plan.steps, std::move(*steps));
+        if (backend == dex::Backend::kStatic) {
+          auto restart = directory->plan_restart(store, plan.steps);
+          if (!restart) return fail(restart.error());
+          append(plan.steps, std::move(*restart));
+        }
       }
-      if (!*user) continue;
-      found_anything = true;
-      if (backend == dex::Backend::kStatic && (*user)->hash.empty())
-        plan.notes.push_back(fmt::format(
-            "{} had its hash in environment variable {} (a Secret); the Secret is left as it is",
-            email, (*user)->hash_from_env));
-      auto steps = directory->plan_remove(store, email);
-      if (!steps) return fail(steps.error());
-      append(dex_steps, std::move(*steps));
-      if (backend == dex::Backend::kStatic) statics = std::move(directory);
-    }
-    append(plan.steps, std::move(dex_steps));
-    if (statics) {
-      auto restart = statics->plan_restart(store, plan.steps);
-      if (!restart) return fail(restart.error());
-      append(plan.steps, std::move(*restart));
     }
     auto owned = profiles_owned_by(store, email);
     if (!owned) return fail(owned.error());
@@ -321,49 +402,60 @@ Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
       plan.steps.push_back(std::move(step));
     }
     if (!found_anything)
-      return make_error(ErrorCode::kNotFound,
-                        fmt::format("no Dex user and no profile for {}: nothing to remove "
-                                    "(see `kftenant user list`)",
-                                    email));
+      plan.notes.push_back(
+          fmt::format("no Dex user and no profile for {}: nothing to remove", email));
     return plan;
   };
 }
 
 Planner passwd_planner(TenancyContext context, PasswdRequest request) {
-  auto memo = std::make_shared<std::string>();
+  auto memo = std::make_shared<HashMemo>();
   return [context, request, memo](store::ObjectStore& store) -> Result<Plan> {
+    auto valid = validate_passwd(request);
+    if (!valid) return fail(valid.error());
+    const std::string& email = valid->email;
     Plan plan;
-    std::string email = dex::normalize_email(request.email);
-    auto existing = find_any(store, context, email);
-    if (!existing) return fail(existing.error());
-    if (!*existing)
+    auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
+    if (!accounts) return fail(accounts.error());
+    const dex::DexAccount* account = dex::find_account(*accounts, email);
+    if (!account || account->records.empty())
       return make_error(
           ErrorCode::kNotFound,
           fmt::format("no Dex user {}: add it with `kftenant user add {}`", email, email));
-    dex::DexUser user = **existing;
-    if (user.hash.empty())
-      return fail(refused(fmt::format(
-          "{} takes its hash from environment variable {} (hashFromEnv, a Secret of the Dex "
-          "Deployment): update that Secret, or remove the entry and add the user again",
-          email, user.hash_from_env)));
-    auto same = dex::bcrypt_verify(request.password, user.hash);
-    if (same && *same) {
-      plan.notes.push_back(fmt::format("{} already has this password, unchanged", email));
-    } else {
-      if (memo->empty()) {
-        auto hash = dex::bcrypt_hash(request.password, request.bcrypt_cost);
-        if (!hash) return fail(hash.error());
-        *memo = *hash;
-      }
-      user.hash = *memo;
+    for (const auto& r : account->records)
+      if (r.hash.empty() && !r.hash_from_env.empty())
+        return fail(refused(fmt::format(
+            "{} ({}) takes its hash from environment variable {} (hashFromEnv, a Secret of the "
+            "Dex Deployment): update that Secret, or remove the entry and add the user again",
+            r.email, where(r), r.hash_from_env)));
+    // Unchanged only when every record already verifies with this password.
+    bool all_same = true;
+    for (const auto& r : account->records) {
+      auto same =
+          r.hash.empty() ? Result<bool>(false) : dex::bcrypt_verify(valid->password, r.hash);
+      all_same = all_same && same && *same;
     }
-    auto directory = dex::make_user_directory(user.backend, context.dex, context.clock);
-    auto upsert = directory->plan_upsert(store, user);
-    if (!upsert) return fail(upsert.error());
-    append(plan.steps, std::move(*upsert));
-    auto restart = directory->plan_restart(store, plan.steps);
-    if (!restart) return fail(restart.error());
-    append(plan.steps, std::move(*restart));
+    if (all_same) {
+      plan.notes.push_back(fmt::format("{} already has this password, unchanged", email));
+      return plan;
+    }
+    auto hash = memo->get(valid->password, valid->bcrypt_cost);
+    if (!hash) return fail(hash.error());
+    memo->hide_in(plan);
+    if (account->records.size() > 1)
+      plan.notes.push_back(fmt::format(
+          "{} has {} records in Dex; each gets the new password, so none keeps the old one", email,
+          account->records.size()));
+    for (auto backend : {dex::Backend::kStatic, dex::Backend::kPasswordObject}) {
+      if (!has_backend(*account, backend)) continue;
+      auto directory = dex::make_user_directory(backend, context.dex, context.clock);
+      auto steps = directory->plan_set_password(store, email, *hash);
+      if (!steps) return fail(steps.error());
+      append(plan.steps, std::move(*steps));
+      auto restart = directory->plan_restart(store, plan.steps);
+      if (!restart) return fail(restart.error());
+      append(plan.steps, std::move(*restart));
+    }
     return plan;
   };
 }

@@ -100,7 +100,7 @@ TEST(CliBasics, WaitHelpSaysWaitingIsOffUnlessGiven) {
   const std::size_t at = r.out.find("--wait");
   ASSERT_NE(at, std::string::npos) << r.out;
   const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
-  EXPECT_THAT(line, ::testing::StartsWith("--wait[="));  // the value is optional
+  EXPECT_THAT(line, ::testing::StartsWith("--wait[=DURATION]"));  // the value is optional
   EXPECT_THAT(line, HasSubstr("off unless given"));
   EXPECT_THAT(line, HasSubstr("--wait alone waits 5m"));
   EXPECT_THAT(line, HasSubstr("--wait=2m"));

@@ -449,28 +449,107 @@ TEST_F(PasswordDirectoryTest, MissingCrd) {
   ASSERT_FALSE(planned);
   EXPECT_THAT(planned.error().message, HasSubstr("passwords.dex.coreos.com"));
   // The merged list is just the static users.
-  auto all = must(list_all_dex_users(store, {}));
+  auto all = must(list_dex_accounts(store, {}));
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].email, "user@example.com");
+  EXPECT_EQ(all[0].claim_email(), "user@example.com");
 }
 
-TEST(ListAllDexUsers, StaticFirstThenObjectsNotShadowed) {
+json password_object(const std::string& name, const std::string& email,
+                     const std::string& hash = kHash) {
+  return {{"apiVersion", "dex.coreos.com/v1"},
+          {"kind", "Password"},
+          {"metadata", {{"name", name}, {"namespace", "auth"}}},
+          {"email", email},
+          {"hash", base64::encode(hash)},
+          {"userID", "id-" + name.substr(0, 4)}};
+}
+
+TEST(DexAccounts, StaticWinsAndTheShadowedObjectIsKept) {
   MemoryStore store = kubeflow_store();
   auto objects = make_user_directory(Backend::kPasswordObject, {});
   apply_steps(store, must(objects->plan_upsert(store, user("bob@example.com"))));
-  // A Password object for the static user (made by hand): Dex ignores it.
-  store.seed(
-      {{"apiVersion", "dex.coreos.com/v1"},
-       {"kind", "Password"},
-       {"metadata", {{"name", password_object_name("user@example.com")}, {"namespace", "auth"}}},
-       {"email", "user@example.com"},
-       {"hash", base64::encode(kHash)}});
-  auto all = must(list_all_dex_users(store, {}));
+  // A Password object for the static user (made by hand): Dex ignores it while the entry lives.
+  store.seed(password_object(password_object_name("user@example.com"), "user@example.com"));
+  auto all = must(list_dex_accounts(store, {}));
   ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].email, "user@example.com");
-  EXPECT_EQ(all[0].backend, Backend::kStatic);
-  EXPECT_EQ(all[1].email, "bob@example.com");
-  EXPECT_EQ(all[1].backend, Backend::kPasswordObject);
+  EXPECT_EQ(all[0].key, "user@example.com");
+  ASSERT_EQ(all[0].records.size(), 2u);
+  EXPECT_EQ(all[0].records[0].backend, Backend::kStatic);
+  EXPECT_EQ(all[0].records[0].line, 15u);  // "- email: user@example.com" in Kubeflow's config
+  EXPECT_EQ(all[0].effective, 0u);
+  EXPECT_THAT(all[0].warnings.front(), HasSubstr("is shadowed by the staticPasswords entry"));
+  EXPECT_EQ(all[1].claim_email(), "bob@example.com");
+  EXPECT_EQ(all[1].records[0].backend, Backend::kPasswordObject);
+  EXPECT_TRUE(all[1].warnings.empty());
+}
+
+TEST(DexAccounts, CaseVariantsAreOneAccountAndTheLastEntryWins) {
+  MemoryStore store = kubeflow_store();
+  auto statics = make_user_directory(Backend::kStatic, {});
+  json cm = *store.peek(kConfigMap);
+  std::string text = cm.at(kConfigText).get<std::string>();
+  text.insert(text.find("staticClients:"), std::string("- email: ann@example.com\n  hash: \"") +
+                                               kHash + "\"\n- email: Ann@Example.com\n  hash: \"" +
+                                               kOtherHash + "\"\n");
+  cm[kConfigText] = text;
+  ASSERT_TRUE(store.replace(cm));
+  auto all = must(list_dex_accounts(store, {}));
+  const DexAccount* ann = find_account(all, "ANN@example.com");
+  ASSERT_NE(ann, nullptr);
+  ASSERT_EQ(ann->records.size(), 2u);
+  EXPECT_EQ(ann->effective, 1u);
+  EXPECT_EQ(ann->claim_email(), "Ann@Example.com");
+  EXPECT_THAT(ann->warnings[0], HasSubstr("2 staticPasswords entries for this email"));
+  EXPECT_THAT(ann->warnings.back(), HasSubstr("puts it so in the email claim"));
+
+  // remove takes both; set_password changes both.
+  auto set = must(statics->plan_set_password(store, "ann@example.com", kHash));
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_TRUE(set[0].writes_password);
+  EXPECT_THAT(set[0].summary, HasSubstr("2 entries"));
+  apply_steps(store, set);
+  const auto after = must(list_dex_accounts(store, {}));
+  for (const auto& r : find_account(after, "ann@example.com")->records) EXPECT_EQ(r.hash, kHash);
+  auto removed = must(statics->plan_remove(store, "ann@example.com"));
+  ASSERT_EQ(removed.size(), 1u);
+  apply_steps(store, removed);
+  EXPECT_EQ(find_account(must(list_dex_accounts(store, {})), "ann@example.com"), nullptr);
+  EXPECT_THAT(config_of(store), HasSubstr("hashFromEnv: DEX_USER_PASSWORD"));
+}
+
+TEST(DexAccounts, MisnamedAndMixedCaseObjectsAreFlaggedAndRemovable) {
+  MemoryStore store = kubeflow_store();
+  store.seed(password_object("handmade", "carl@example.com"));
+  store.seed(password_object(password_object_name("dora@example.com"), "Dora@example.com"));
+  auto all = must(list_dex_accounts(store, {}));
+  const DexAccount* carl = find_account(all, "carl@example.com");
+  ASSERT_NE(carl, nullptr);
+  EXPECT_FALSE(carl->effective);
+  EXPECT_THAT(carl->records[0].problems[0], HasSubstr("Dex never reads this object"));
+  const DexAccount* dora = find_account(all, "dora@example.com");
+  ASSERT_NE(dora, nullptr);
+  EXPECT_FALSE(dora->effective);
+  EXPECT_THAT(dora->records[0].problems[0], HasSubstr("is not lower-case"));
+  auto objects = make_user_directory(Backend::kPasswordObject, {});
+  auto steps = must(objects->plan_remove(store, "CARL@example.com"));
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].key.name, "handmade");
+  auto set = must(objects->plan_set_password(store, "dora@example.com", kOtherHash));
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(base64::decode(set[0].after["hash"].get<std::string>()), std::string(kOtherHash));
+}
+
+TEST(DexAccounts, ObjectWithAnUnusableCostIsFlagged) {
+  MemoryStore store = kubeflow_store();
+  // cost 04: Dex reads it, refuses every login (checkCost 10..16).
+  const std::string cost4 = "$2a$04$2b2cU8CPhOTaGrs1HRQuAueS7JTT5ZHsHSzYiFPm1leZck7Mc8T4W";
+  store.seed(password_object(password_object_name("eve@example.com"), "eve@example.com", cost4));
+  auto all = must(list_dex_accounts(store, {}));
+  const DexAccount* eve = find_account(all, "eve@example.com");
+  ASSERT_NE(eve, nullptr);
+  EXPECT_EQ(eve->effective, 0u);
+  ASSERT_EQ(eve->records[0].problems.size(), 1u);
+  EXPECT_THAT(eve->records[0].problems[0], HasSubstr("10..16"));
 }
 
 }  // namespace

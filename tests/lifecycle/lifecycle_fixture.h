@@ -5,7 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kftenant/yaml.h"
@@ -76,6 +78,16 @@ class LifecycleTest : public ::testing::Test {
     return d.value(nlohmann::json::json_pointer("/spec/template/metadata/annotations"),
                    nlohmann::json::object());
   }
+  // Polls until `pred` holds, for up to 10 s (controllers work asynchronously).
+  template <typename Pred>
+  bool eventually(Pred pred) {
+    for (int i = 0; i < 200; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
   // Requests that changed something (not GET/watch).
   std::vector<testserver::RequestRecord> writes() {
     std::vector<testserver::RequestRecord> out;

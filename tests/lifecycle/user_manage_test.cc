@@ -92,9 +92,11 @@ TEST_F(LifecycleTest, RemoveDeletesUserAndProfileAndKeepsEveryOtherByte) {
   EXPECT_FALSE(exists("kubeflow.org/v1", "profiles", "", "ivan"));
   EXPECT_FALSE(exists("v1", "namespaces", "", "ivan"));
 
+  // Removing again is not an error (issue 7 item 11): nothing to change.
   r = kftenant({"user", "remove", "ivan@example.com", "--yes"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("nothing to remove"));
+  EXPECT_THAT(r.err, HasSubstr("Nothing to change."));
 }
 
 TEST_F(LifecycleTest, RemoveKeepProfileAndPasswordObjects) {

@@ -19,7 +19,8 @@ inline constexpr int kDefaultBcryptCost = 12;  // Dex's recCost and Kubeflow's d
 inline constexpr std::size_t kMinPasswordBytes = 8;
 inline constexpr std::size_t kMaxPasswordBytes = 72;  // bcrypt ignores what follows
 
-// Checks the password length (8..72 bytes); the message never contains the password.
+// Checks the password: 8..72 bytes, no NUL, no line break and no other control character
+// (C0 or DEL). The message never contains the password.
 [[nodiscard]] Result<void> validate_password(std::string_view password);
 
 // Hashes `password` with a fresh random salt: "$2y$<cost>$...". kInvalidArgument for a cost

@@ -37,6 +37,7 @@ struct DexLocation {
   std::string deployment = "dex";
 };
 
+// One record Dex holds: a staticPasswords entry or a Password object.
 struct DexUser {
   std::string email;          // as stored (static entries keep their case)
   std::string hash;           // bcrypt string ($2a$/$2b$/$2y$); empty for hashFromEnv users
@@ -44,9 +45,40 @@ struct DexUser {
   std::string username;
   std::string user_id;
   Backend backend = Backend::kStatic;
-  std::string location;  // "ConfigMap auth/dex" or "Password auth/<object name>"
+  std::string location;     // "ConfigMap auth/dex" or "Password auth/<object name>"
+  size_t line = 0;          // static: 1-based line of the entry in config.yaml
+  std::string object_name;  // Password objects: metadata.name
+  // Why Dex cannot use this record as it is, one line each, naming the place: "config.yaml line
+  // 12: no hash and no hashFromEnv: Dex exits at startup", "bcrypt cost 8 is outside Dex's
+  // 10..16: this user can never log in", "named x, not the name Dex looks up for this email".
+  std::vector<std::string> problems;
 
   friend bool operator==(const DexUser&, const DexUser&) = default;
+};
+
+// Every record Dex has for one login: records whose emails are equal ignoring ASCII case (Dex
+// lower-cases emails for lookups), and which of them Dex logs in with.
+//  - Static entries win over Password objects (storage/static.go), and among static entries the
+//    last one wins (a map keyed by the lower-cased email) — yet every entry is listed and each
+//    one's hash matters to whoever edits config.yaml next.
+//  - Without a static entry Dex reads the Password object named password_object_name(email),
+//    and only if its `email` field is the lower-cased address (storage/kubernetes getPassword).
+//    An object under another name is never read.
+struct DexAccount {
+  std::string key;                  // the lower-cased email
+  std::vector<DexUser> records;     // static entries in file order, then Password objects
+  std::optional<size_t> effective;  // index into records; nullopt when Dex can use none of them
+  // What is surprising about this login, one line each: case variants, shadowed or misnamed
+  // Password objects, an email with capitals in the claim, and every record's problems.
+  std::vector<std::string> warnings;
+
+  // The email Dex puts in the `email` claim — and so in the kubeflow-userid header that profile
+  // owners and contributor bindings are matched against: the effective record's email exactly as
+  // stored (static entries keep their case), else the lower-cased key.
+  [[nodiscard]] std::string claim_email() const;
+  [[nodiscard]] const DexUser* effective_record() const {
+    return effective ? &records[*effective] : nullptr;
+  }
 };
 
 // Pod-template annotation kftenant sets on the Dex Deployment when it restarts it: the SHA-256
@@ -82,9 +114,17 @@ class UserDirectory {
   [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_upsert(
       store::ObjectStore& store, const DexUser& user) const = 0;
 
-  // Steps that remove the user; empty when absent.
+  // Steps that remove every record of `email` in this backend (case variants of a static entry,
+  // Password objects of that email whatever their name); empty when there is none.
   [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_remove(
       store::ObjectStore& store, std::string_view email) const = 0;
+
+  // Steps that set `hash` (a bcrypt string) on every record of `email` in this backend, keeping
+  // everything else of each record (static entries keep their other bytes, comments included).
+  // Empty when there is none or all have it already. A hashFromEnv entry is kRefused (its hash
+  // lives in a Secret).
+  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_set_password(
+      store::ObjectStore& store, std::string_view email, const std::string& hash) const = 0;
 
   // Steps that make Dex serve the config the store will hold after `pending` (the steps planned
   // so far in this command) are applied: for static, a rollout restart (+ wait on live stores)
@@ -99,10 +139,16 @@ class UserDirectory {
                                                                  DexLocation location,
                                                                  Clock* clock = nullptr);
 
-// Users of both backends merged for `user list`: static entries first, then Password objects
-// whose email is not static (Dex's own ListPasswords order, storage/static.go). A missing
-// Password CRD yields just the static users.
-[[nodiscard]] Result<std::vector<DexUser>> list_all_dex_users(store::ObjectStore& store,
-                                                              const DexLocation& location);
+// Every login of both backends, grouped into accounts, in Dex's ListPasswords order (static
+// first, then Password objects; storage/static.go). A missing Password CRD means no Password
+// objects; a missing Dex ConfigMap means no static users only when `backend` is password-crd
+// (otherwise it is the error that names it).
+[[nodiscard]] Result<std::vector<DexAccount>> list_dex_accounts(store::ObjectStore& store,
+                                                                const DexLocation& location,
+                                                                Backend backend = Backend::kStatic);
+
+// The account of `email` (any case) among `accounts`; null when there is none.
+[[nodiscard]] const DexAccount* find_account(const std::vector<DexAccount>& accounts,
+                                             std::string_view email);
 
 }  // namespace kftenant::dex

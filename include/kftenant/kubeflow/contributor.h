@@ -81,8 +81,19 @@ struct Contributor {
 // as the store returns them). Rows come from RoleBindings with both `user` and `role`
 // annotations, plus one row per annotated AuthorizationPolicy without its RoleBinding (KFAM
 // would not list it; flagged so it can be repaired). Missing or mismatched halves are recorded
-// in `problems`. Order: the owner first, then by email, then by binding name.
+// in `problems`: a policy or subject for another email than the `user` annotation (two emails
+// that KFAM names alike, binding_name, fighting over one name), a name that is not KFAM's for
+// the user and role. Order: the owner first, then by email, then by binding name.
 [[nodiscard]] std::vector<Contributor> contributors_from(
-    const std::vector<nlohmann::json>& role_bindings, const std::vector<nlohmann::json>& policies);
+    const std::vector<nlohmann::json>& role_bindings, const std::vector<nlohmann::json>& policies,
+    const ContributorOptions& options = {});
+
+// Every email a contributor RoleBinding or AuthorizationPolicy is for, as written in it: the
+// `user` annotation, the RoleBinding's User subjects, the policy's `when` values on the userid
+// header (options.userid_header, with options.userid_prefix removed). In that order, each once.
+// Two emails whose KFAM names are equal (ex.jo@x, ex-jo@x) get the same object: before changing
+// one, check that it holds nobody else.
+[[nodiscard]] std::vector<std::string> holders_of(const nlohmann::json& object,
+                                                  const ContributorOptions& options = {});
 
 }  // namespace kftenant::kubeflow

@@ -28,6 +28,13 @@ class ClusterStore : public ObjectStore {
   [[nodiscard]] Result<void> remove(const ObjectKey& key,
                                     std::optional<std::string> resource_version) override;
 
+  // One SelfSubjectAccessReview (authorization.k8s.io/v1) per distinct request, as `kubectl auth
+  // can-i` asks. A kind the cluster does not serve is not denied (its write fails with a clear
+  // "CRD not installed" instead). When the review API itself cannot be used (forbidden, not
+  // served) the answer is an error and callers carry on without the check.
+  [[nodiscard]] Result<std::vector<AccessRequest>> denied(
+      const std::vector<AccessRequest>& requests) override;
+
   [[nodiscard]] kube::Client& client() { return client_; }
 
  private:

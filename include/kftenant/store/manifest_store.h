@@ -80,6 +80,9 @@ class ManifestStore : public ObjectStore {
   // Paths relative to the root written, created or deleted so far, first change first, each once.
   [[nodiscard]] std::vector<std::string> changed_files() const override;
 
+  // The file holding `key`, or the file create() would write for it (see Placement above).
+  [[nodiscard]] std::optional<std::string> file_of(const ObjectKey& key) override;
+
   // Files skipped because they do not parse, with the reason.
   [[nodiscard]] const std::vector<std::string>& warnings() const;
 

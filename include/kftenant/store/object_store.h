@@ -39,6 +39,18 @@ inline constexpr const char* kKindNotServedReason = "NoKindMatch";
   return e.code == ErrorCode::kNotFound && e.reason == kKindNotServedReason;
 }
 
+// One permission a write needs: `verb` ("create", "update", "patch", "delete", "get") on the
+// object `key` (for "create" the name is not part of the check, as in Kubernetes RBAC).
+struct AccessRequest {
+  std::string verb;
+  ObjectKey key;
+  // Filled in by ObjectStore::denied in its answers: the resource as the API server names it in
+  // messages ("profiles.kubeflow.org", "configmaps").
+  std::string resource;
+
+  friend bool operator==(const AccessRequest&, const AccessRequest&) = default;
+};
+
 struct StoreCapabilities {
   // Deployments can be restarted and rollouts/controllers observed (a live cluster). A manifests
   // folder cannot: a restart there is recorded as a pod-template annotation only.
@@ -79,6 +91,22 @@ class ObjectStore {
 
   // Files changed so far (ManifestStore); empty for a cluster.
   [[nodiscard]] virtual std::vector<std::string> changed_files() const { return {}; }
+
+  // The file `key` lives in, relative to the store's root: for an existing object the file
+  // holding it, for a new one the file create() would write (ManifestStore). nullopt for a
+  // cluster, or when the key is ambiguous.
+  [[nodiscard]] virtual std::optional<std::string> file_of(const ObjectKey& /*key*/) {
+    return std::nullopt;
+  }
+
+  // Which of `requests` the caller may not make. A cluster asks the API server
+  // (SelfSubjectAccessReview, as `kubectl auth can-i`); a folder allows everything. An error only
+  // when the store cannot tell at all (e.g. the review API itself is forbidden): callers then go
+  // ahead and let the writes answer.
+  [[nodiscard]] virtual Result<std::vector<AccessRequest>> denied(
+      const std::vector<AccessRequest>& /*requests*/) {
+    return std::vector<AccessRequest>{};
+  }
 };
 
 }  // namespace kftenant::store

@@ -45,12 +45,24 @@ struct Step {
   std::string owner;
   // Waits: how long; zero means the apply options' default.
   std::chrono::milliseconds timeout{0};
+  // The step stores a new Dex password hash (a new user, a new password): a caller that made the
+  // password up records it before such a step runs (ApplyOptions::before_step).
+  bool writes_password = false;
+  // Recomputes `after` from the store right before the step runs (apply only; a dry run shows
+  // the planned `after`). A Dex restart uses it to record the hash of config.yaml as it is at
+  // that moment, which is what the restarted pods read, even when someone wrote in between.
+  std::function<Result<nlohmann::json>(store::ObjectStore&, const nlohmann::json& after)> refresh;
 };
 
 struct Plan {
   std::vector<Step> steps;
   // Things found that are not changed but worth saying ("user already exists, unchanged").
   std::vector<std::string> notes;
+  // Values a printed plan shows as a placeholder instead: the hash of a new password, and values
+  // made up while planning that the apply makes up anew (a generated user ID) — a dry run and
+  // the later apply are separate runs. (value, what to show), e.g. (hash, "<bcrypt hash of the
+  // new password, made at apply>"). render_plan also hides every other bcrypt hash.
+  std::vector<std::pair<std::string, std::string>> placeholders;
 
   [[nodiscard]] bool empty() const { return steps.empty(); }
 };
@@ -69,10 +81,20 @@ struct ApplyOptions {
   // Waits poll at 50 ms, doubling up to this.
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(1000)};
   Reporter report;  // may be empty
+  // Called before each write step (create/replace/delete/restart) runs; an error stops the
+  // apply before that step, so nothing of it is written.
+  std::function<Result<void>(const Step&)> before_step;
+  // Called after each step that succeeded.
+  std::function<void(const Step&)> after_step;
+  // Before the first write, ask the store whether every write and read of the plan is allowed
+  // (ObjectStore::denied: SelfSubjectAccessReview on a cluster) and refuse up front, naming what
+  // is missing, instead of stopping half-way at a 403.
+  bool check_access = true;
 };
 
 struct ApplyResult {
-  std::vector<Step> applied;  // steps executed, in order (after re-planning)
+  std::vector<Step> applied;       // steps executed, in order (after re-planning)
+  std::vector<std::string> notes;  // the first plan's notes
   int replans = 0;
 };
 
@@ -87,9 +109,24 @@ struct ApplyResult {
 [[nodiscard]] Result<ApplyResult> apply_plan(store::ObjectStore& store, const Planner& planner,
                                              const ApplyOptions& options);
 
-// Renders a plan for --dry-run: each step's summary, then a unified diff of `text_field` for
-// text edits, the YAML of created objects, a YAML diff for replaced objects, the key for deletes.
-[[nodiscard]] std::string render_plan(const Plan& plan);
+// The permissions a plan needs: create/update/delete for its writes, get for what its waits
+// read. Each once, in step order.
+[[nodiscard]] std::vector<store::AccessRequest> access_needed(const Plan& plan);
+
+// Renders a plan for --dry-run: each step's summary, the file it changes when the store has
+// files (`store` may be null), then a unified diff of `text_field` for text edits, the YAML of
+// created objects, a YAML diff for replaced objects. Placeholders replace their values, and every
+// bcrypt hash (raw or base64, as in Password objects) shows as <bcrypt hash>.
+[[nodiscard]] std::string render_plan(const Plan& plan, store::ObjectStore* store = nullptr);
+
+// The plan as JSON for `--dry-run -o json`: {"notes": [...], "steps": [{"action": "create" |
+// "replace" | "delete" | "restart" | "wait-rollout" | "wait-profile", "apiVersion", "kind",
+// "namespace", "name", "summary", "file"?, "object"? (create), "diff"? (replace/restart)}]},
+// hidden values as in render_plan.
+[[nodiscard]] nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store = nullptr);
+
+// `text` with the plan's placeholders and every bcrypt hash hidden (see render_plan).
+[[nodiscard]] std::string hide_secrets(const Plan& plan, std::string text);
 
 // A unified diff (3 lines of context, "--- a/<name>" / "+++ b/<name>") of two texts; empty when
 // equal.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kftenant/dex/user_directory.h"
 #include "kftenant/kubeflow/contributor.h"
 #include "kftenant/tenancy/plan.h"
 
@@ -25,21 +26,36 @@ struct QuotaRequest {
 
 struct ShareRequest {
   std::string profile;
-  std::string email;  // lower-cased by the caller (validate_email)
+  std::string email;  // any case; validated by the planner
   kubeflow::Role role = kubeflow::Role::kEdit;
   kubeflow::ContributorOptions options;
+  // Where Dex keeps its users: when the contributor is a Dex user stored with capitals, the
+  // bindings carry the email exactly as Dex puts it in the claim. Not found / not readable: the
+  // email as given, lower-cased.
+  dex::DexLocation dex;
 };
 // Creates (or repairs) the RoleBinding and AuthorizationPolicy; a contributor with another role
-// has the old pair removed (KFAM names carry the role). kRefused for the profile's owner;
-// kNotFound for an unknown profile or, on a cluster, a namespace the profile controller has not
-// made yet.
+// has the old pair removed (KFAM names carry the role). kRefused for the profile's owner, and
+// for an object of that name that belongs to another email (KFAM names ex.jo@x and ex-jo@x
+// alike: "repairing" it would take the other user's access away); kNotFound for an unknown
+// profile or, on a cluster, a namespace the profile controller has not made yet.
 [[nodiscard]] Planner share_planner(ShareRequest request);
 
-// Deletes every KFAM binding pair of `email` in the profile; kNotFound when there is none.
-[[nodiscard]] Planner unshare_planner(std::string profile, std::string email);
+// Deletes every KFAM binding pair of `email` in the profile (objects that also admit another
+// email are refused, as in share). An empty plan with a note when `email` is no contributor.
+[[nodiscard]] Planner unshare_planner(std::string profile, std::string email,
+                                      kubeflow::ContributorOptions options = {});
 
-// The owner (namespaceAdmin) and contributors of a profile, KFAM's view with problems flagged.
+// The owner (namespaceAdmin) and contributors of a profile, KFAM's view with problems flagged,
+// including contributors whose binding names collide with another Dex user's (`dex`: where to
+// read Dex's users from; not readable means no collision check).
 [[nodiscard]] Result<std::vector<kubeflow::Contributor>> list_contributors(
-    store::ObjectStore& store, const std::string& profile);
+    store::ObjectStore& store, const std::string& profile, const dex::DexLocation& dex = {},
+    const kubeflow::ContributorOptions& options = {});
+
+// Emails among `emails` that KFAM gives the same binding names, grouped: {{"ex.jo@x",
+// "ex-jo@x"}, ...}; case variants of one email are one user, not a collision.
+[[nodiscard]] std::vector<std::vector<std::string>> binding_name_collisions(
+    const std::vector<std::string>& emails);
 
 }  // namespace kftenant::tenancy

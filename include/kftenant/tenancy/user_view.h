@@ -26,8 +26,15 @@ struct ProfileView {
 };
 
 struct UserView {
-  std::string email;                // as Dex stores it; for profile-only rows the owner name
-  std::optional<dex::DexUser> dex;  // absent: a profile owner without a Dex user
+  // As Dex puts it in the email claim (the effective record's email as stored); for profile-only
+  // rows the owner name.
+  std::string email;
+  // The record Dex logs in with (or, when it can use none, the first one); absent: a profile
+  // owner without a Dex user.
+  std::optional<dex::DexUser> dex;
+  // Every record Dex has of this login (case variants, shadowed or misnamed Password objects):
+  // one user, however many records.
+  std::vector<dex::DexUser> records;
   std::vector<ProfileView> profiles;
   std::vector<std::string> warnings;
 };
@@ -42,8 +49,9 @@ struct UserView {
 [[nodiscard]] Result<UserView> show_user(store::ObjectStore& store, const TenancyContext& context,
                                          std::string_view email);
 
-// {"email", "backend", "username", "userID", "hashSource", "location", "profiles": [...],
-// "warnings": [...]}; no hash.
+// {"email", "backend", "username", "userID", "hashSource" ("inline", "env:VAR" or "none"),
+// "location", "records": [{"email", "backend", "location", "line"?, "problems"}], "profiles":
+// [...], "warnings": [...]}; no hash.
 [[nodiscard]] nlohmann::json to_json(const UserView& view);
 
 }  // namespace kftenant::tenancy

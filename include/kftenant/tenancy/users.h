@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/user_directory.h"
 #include "kftenant/tenancy/plan.h"
 
@@ -28,17 +29,27 @@ struct AddUserRequest {
   std::optional<std::string> profile;   // default: kubeflow::default_profile_name(email)
   bool create_profile = true;
   std::string password;  // never logged, never part of a Plan (only its bcrypt hash is)
-  int bcrypt_cost = 12;
+  // The password was made up for this user (--generate-password): when the Dex user exists
+  // already, its password is kept (nothing to compare) and the rest of the add goes on, so a
+  // re-run after a failure finishes the job. Otherwise a different password is kRefused.
+  bool keep_existing_password = false;
+  int bcrypt_cost = dex::kDefaultBcryptCost;
   std::map<std::string, std::string> quota;       // Profile resourceQuotaSpec.hard
   std::optional<std::chrono::milliseconds> wait;  // wait for the profile controller
 };
 
-// Checks the request alone (email, names, password length, cost, quota, profile name); the
-// returned request has the email lower-cased. kInvalidArgument naming the field otherwise.
-[[nodiscard]] Result<AddUserRequest> validate_add_user(AddUserRequest request);
+// Checks the request alone (email, names, password, cost, quota, profile name); the returned
+// request has the email lower-cased and the profile name filled in. kInvalidArgument naming the
+// field otherwise. With `check_password` false the password is not looked at (so a command can
+// check everything else before asking for one).
+[[nodiscard]] Result<AddUserRequest> validate_add_user(AddUserRequest request,
+                                                       bool check_password = true);
 
 // A planner for `user add`. It keeps the bcrypt hash and generated user ID between re-plans (so a
-// conflict does not rehash) — call it from one thread. Refusals are kRefused.
+// conflict does not rehash) — call it from one thread. Refusals are kRefused: a different
+// password, a --user-id another user has (Dex's `sub` claim would be shared), a profile that
+// belongs to someone else. When Dex stores the email with capitals (a hand-made static entry),
+// the profile is owned by the email exactly as Dex puts it in the claim.
 [[nodiscard]] Planner add_user_planner(TenancyContext context, AddUserRequest request);
 
 struct RemoveUserRequest {
@@ -48,18 +59,23 @@ struct RemoveUserRequest {
 // Profiles owned by `email` (what `user remove` would delete), for the confirmation prompt.
 [[nodiscard]] Result<std::vector<std::string>> profiles_owned_by(store::ObjectStore& store,
                                                                  std::string_view email);
-// Removes the Dex user wherever it is stored (config.yaml entry and/or Password object), its
-// profiles unless keep_profile, and restarts Dex when config.yaml changed. kNotFound when there
-// is neither a Dex user nor a profile for the email.
+// Removes every record Dex has of the user (all case variants of the config.yaml entry, Password
+// objects whatever their name), its profiles unless keep_profile, and restarts Dex when
+// config.yaml changed. An empty plan with a note when there is neither a Dex user nor a profile
+// for the email (removing twice is not an error).
 [[nodiscard]] Planner remove_user_planner(TenancyContext context, RemoveUserRequest request);
 
 struct PasswdRequest {
   std::string email;
   std::string password;
-  int bcrypt_cost = 12;
+  int bcrypt_cost = dex::kDefaultBcryptCost;
 };
-// Rehashes the user's password in the backend that holds it; nothing when the password is
-// already that one. kNotFound for an unknown user; kRefused for a hashFromEnv user.
+// Checks the request alone: email (lower-cased in the result), password, cost.
+[[nodiscard]] Result<PasswdRequest> validate_passwd(PasswdRequest request,
+                                                    bool check_password = true);
+// Rehashes the user's password in every record Dex has of the user (case variants, a shadowed
+// Password object); nothing when they all have that password already. kNotFound for an unknown
+// user; kRefused for a hashFromEnv user.
 [[nodiscard]] Planner passwd_planner(TenancyContext context, PasswdRequest request);
 
 }  // namespace kftenant::tenancy

@@ -1,0 +1,231 @@
+#include "kftenant/tenancy/diagnostics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "kftenant/base64.h"
+#include "kftenant/dex/config_check.h"
+#include "kftenant/dex/password_object.h"
+#include "kftenant/dex/static_passwords.h"
+#include "kftenant/kubeflow/naming.h"
+#include "kftenant/kubeflow/profile.h"
+#include "kftenant/tenancy/profiles.h"
+
+namespace kftenant::tenancy {
+namespace {
+
+using nlohmann::json;
+
+std::string string_at(const json& j, const char* pointer) {
+  const json::json_pointer p(pointer);
+  if (!j.is_object() || !j.contains(p) || !j.at(p).is_string()) return {};
+  return j.at(p).get<std::string>();
+}
+
+// A list that is empty when the store does not know the kind (CRD not installed).
+Result<std::vector<json>> list_or_empty(store::ObjectStore& store, const char* api_version,
+                                        const char* kind, const std::string& ns = "") {
+  auto items = store.list(api_version, kind, ns);
+  if (!items && items.error().code == ErrorCode::kNotFound) return std::vector<json>();
+  return items;
+}
+
+std::string where(const dex::DexUser& u) {
+  return u.backend == dex::Backend::kStatic && u.line > 0
+             ? u.location + " config.yaml line " + std::to_string(u.line)
+             : u.location;
+}
+
+// Whether the Dex Deployment's containers get environment variable `var` (env, or envFrom a
+// Secret/ConfigMap that has the key). nullopt when that cannot be told (an unreadable Secret).
+std::optional<bool> deployment_provides(store::ObjectStore& store, const json& deployment,
+                                        const std::string& var) {
+  const json::json_pointer containers_ptr("/spec/template/spec/containers");
+  if (!deployment.contains(containers_ptr) || !deployment.at(containers_ptr).is_array())
+    return false;
+  const std::string ns = string_at(deployment, "/metadata/namespace");
+  bool unknown = false;
+  for (const auto& c : deployment.at(containers_ptr)) {
+    for (const auto& e : c.value("env", json::array()))
+      if (e.is_object() && e.value("name", "") == var) return true;
+    for (const auto& from : c.value("envFrom", json::array())) {
+      if (!from.is_object()) continue;
+      const std::string prefix = from.value("prefix", "");
+      if (var.rfind(prefix, 0) != 0) continue;
+      const std::string key = var.substr(prefix.size());
+      for (const char* ref : {"secretRef", "configMapRef"}) {
+        if (!from.contains(ref) || !from[ref].is_object()) continue;
+        const std::string name = from[ref].value("name", "");
+        auto source =
+            store.get({"v1", std::string(ref) == "secretRef" ? "Secret" : "ConfigMap", ns, name});
+        if (!source) {
+          if (source.error().code != ErrorCode::kNotFound) unknown = true;
+          continue;
+        }
+        for (const char* field : {"data", "stringData"})
+          if (source->contains(field) && (*source)[field].is_object() &&
+              (*source)[field].contains(key))
+            return true;
+      }
+    }
+  }
+  if (unknown) return std::nullopt;
+  return false;
+}
+
+void config_findings(store::ObjectStore& store, const TenancyContext& context,
+                     std::vector<Finding>& out) {
+  const std::string cm_name =
+      store::describe({"v1", "ConfigMap", context.dex.ns, context.dex.configmap});
+  auto cm = store.get({"v1", "ConfigMap", context.dex.ns, context.dex.configmap});
+  if (!cm) return;  // reported by the account listing (or not used: password-crd)
+  const json::json_pointer text_ptr = json::json_pointer("/data") / context.dex.config_key;
+  if (!cm->contains(text_ptr) || !cm->at(text_ptr).is_string()) return;
+  auto config = dex::DexConfig::parse(cm->at(text_ptr).get<std::string>(), context.dex.config_key);
+  if (!config) {
+    out.push_back({Finding::Level::kError, cm_name + " " + context.dex.config_key,
+                   config.error().message + ": Dex cannot start with it"});
+    return;
+  }
+  for (const auto& p : dex::check_dex_config(*config)) {
+    Finding f;
+    f.level = p.severity == dex::ConfigProblem::Severity::kWarning ? Finding::Level::kWarning
+                                                                   : Finding::Level::kError;
+    f.subject = cm_name + " " + context.dex.config_key +
+                (p.line > 0 ? " line " + std::to_string(p.line) : std::string());
+    f.message = p.message;
+    out.push_back(std::move(f));
+  }
+  // hashFromEnv entries whose variable the Deployment does not set: Dex would exit at start
+  // ("no password hash provided").
+  auto deployment = store.get({"apps/v1", "Deployment", context.dex.ns, context.dex.deployment});
+  if (!deployment) return;
+  const auto& entries = config->static_passwords();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (!e.hash.empty() || e.hash_from_env.empty()) continue;
+    auto provided = deployment_provides(store, *deployment, e.hash_from_env);
+    if (provided && !*provided)
+      out.push_back(
+          {Finding::Level::kError,
+           cm_name + " " + context.dex.config_key + " line " +
+               std::to_string(config->entry_line(i)),
+           fmt::format("{} takes its hash from environment variable {}, which {} does not set "
+                       "(env or envFrom): Dex exits at startup (\"no password hash provided\")",
+                       e.email, e.hash_from_env, store::describe(store::key_of(*deployment)))});
+  }
+}
+
+void account_findings(const std::vector<dex::DexAccount>& accounts, std::vector<Finding>& out) {
+  for (const auto& a : accounts) {
+    size_t statics = 0;
+    for (const auto& r : a.records) statics += r.backend == dex::Backend::kStatic;
+    for (const auto& r : a.records) {
+      if (r.backend != dex::Backend::kPasswordObject) continue;  // config.yaml: see above
+      if (statics > 0)
+        out.push_back({Finding::Level::kWarning, a.key,
+                       r.location +
+                           " is shadowed by a staticPasswords entry: Dex uses config.yaml for "
+                           "this email, and the object becomes the login again (with its own "
+                           "password) if the entry goes; `kftenant user remove` deletes both"});
+      for (const auto& p : r.problems)
+        out.push_back({Finding::Level::kError, a.key, r.location + " " + p});
+    }
+    if (const dex::DexUser* e = a.effective_record(); e && e->email != a.key)
+      out.push_back({Finding::Level::kWarning, e->email,
+                     "Dex keeps the capitals of " + e->email + " (" + where(*e) +
+                         ") and puts it so in the email claim: profile owners and contributor "
+                         "bindings must use it exactly; lower-case it by removing and adding "
+                         "the user again"});
+  }
+  // One userID in two logins: Dex's `sub` claim would name both as one identity.
+  std::map<std::string, std::vector<const dex::DexAccount*>> by_id;
+  for (const auto& a : accounts) {
+    std::set<std::string> ids;
+    for (const auto& r : a.records)
+      if (!r.user_id.empty()) ids.insert(r.user_id);
+    for (const auto& id : ids) by_id[id].push_back(&a);
+  }
+  for (const auto& [id, holders] : by_id) {
+    if (holders.size() < 2) continue;
+    std::string list;
+    for (const auto* a : holders) list += (list.empty() ? "" : ", ") + a->claim_email();
+    out.push_back({Finding::Level::kWarning, "user ID " + id,
+                   "shared by " + list +
+                       ": Dex puts it in the `sub` claim, so applications see one identity"});
+  }
+}
+
+void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccount>& accounts,
+                      const std::vector<json>& profiles,
+                      const kubeflow::ContributorOptions& options, std::vector<Finding>& out,
+                      std::vector<std::string>& emails) {
+  auto rolebindings = list_or_empty(store, "rbac.authorization.k8s.io/v1", "RoleBinding");
+  auto policies = list_or_empty(store, "security.istio.io/v1beta1", "AuthorizationPolicy");
+  std::map<std::string, std::vector<json>> rbs_by_ns, aps_by_ns;
+  if (rolebindings)
+    for (auto& rb : *rolebindings) rbs_by_ns[string_at(rb, "/metadata/namespace")].push_back(rb);
+  if (policies)
+    for (auto& ap : *policies) aps_by_ns[string_at(ap, "/metadata/namespace")].push_back(ap);
+  for (const auto& p : profiles) {
+    const std::string name = string_at(p, "/metadata/name");
+    const std::string subject = "profile " + name;
+    auto owner = kubeflow::profile_owner(p);
+    if (!owner) {
+      out.push_back({Finding::Level::kWarning, subject, "spec.owner is not a User"});
+      continue;
+    }
+    emails.push_back(*owner);
+    const auto* account = dex::find_account(accounts, *owner);
+    if (!account || account->records.empty()) {
+      out.push_back({Finding::Level::kWarning, subject,
+                     "owner " + *owner + " has no Dex user (cannot log in with a password)"});
+    } else if (account->claim_email() != *owner) {
+      out.push_back({Finding::Level::kError, subject,
+                     fmt::format("owned by {}, but Dex puts {} in the email claim: the owner "
+                                 "cannot open it",
+                                 *owner, account->claim_email())});
+    }
+    for (const auto& c : kubeflow::contributors_from(rbs_by_ns[name], aps_by_ns[name], options)) {
+      if (!c.is_owner) emails.push_back(c.email);
+      for (const auto& problem : c.problems)
+        out.push_back({Finding::Level::kWarning, subject, c.email + ": " + problem});
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Finding>> diagnose(store::ObjectStore& store, const TenancyContext& context,
+                                      const kubeflow::ContributorOptions& options) {
+  std::vector<Finding> out;
+  auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
+  if (!accounts) return fail(accounts.error());
+  config_findings(store, context, out);
+  account_findings(*accounts, out);
+  auto profiles = list_or_empty(store, "kubeflow.org/v1", "Profile");
+  if (!profiles) return fail(profiles.error());
+  std::vector<std::string> emails;
+  for (const auto& a : *accounts) emails.push_back(a.claim_email());
+  profile_findings(store, *accounts, *profiles, options, out, emails);
+  for (const auto& group : binding_name_collisions(emails)) {
+    std::string list;
+    for (const auto& e : group) list += (list.empty() ? "" : ", ") + e;
+    std::string name = kubeflow::binding_name("User", group.front(), "edit");
+    name.replace(name.size() - 4, 4, "<role>");
+    out.push_back({Finding::Level::kWarning, list,
+                   fmt::format("KFAM gives these emails the same binding names ({}): in any "
+                               "profile only one of them can hold each role",
+                               name)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    return a.level == Finding::Level::kError && b.level != Finding::Level::kError;
+  });
+  return out;
+}
+
+}  // namespace kftenant::tenancy

@@ -1,0 +1,233 @@
+// The write path itself: apply_plan (re-plans, hooks, the up-front access check, refreshed
+// steps), access_needed, and what printed plans show and hide.
+#include "kftenant/tenancy/plan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "kftenant/base64.h"
+#include "support/memory_store.h"
+
+namespace kftenant::tenancy {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+json config_map(const std::string& name, const std::string& value) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata", {{"name", name}, {"namespace", "ns"}}},
+          {"data", {{"k", value}}}};
+}
+
+// A planner that makes ConfigMap ns/<name> hold `value`: create when absent, replace otherwise.
+Planner set_value(std::string name, std::string value) {
+  return [name, value](store::ObjectStore& store) -> Result<Plan> {
+    Plan plan;
+    auto current = store.get({"v1", "ConfigMap", "ns", name});
+    Step step;
+    step.key = {"v1", "ConfigMap", "ns", name};
+    step.summary = "set " + name;
+    if (!current) {
+      step.kind = StepKind::kCreate;
+      step.after = config_map(name, value);
+    } else {
+      if ((*current)["data"]["k"] == value) return plan;
+      step.kind = StepKind::kReplace;
+      step.before = *current;
+      step.after = *current;
+      step.after["data"]["k"] = value;
+    }
+    plan.steps.push_back(std::move(step));
+    return plan;
+  };
+}
+
+class DenyingStore : public testing::MemoryStore {
+ public:
+  std::vector<store::AccessRequest> asked;
+  std::string deny_verb = "create";
+  Result<std::vector<store::AccessRequest>> denied(
+      const std::vector<store::AccessRequest>& requests) override {
+    asked = requests;
+    std::vector<store::AccessRequest> out;
+    for (auto r : requests)
+      if (r.verb == deny_verb) {
+        r.resource = "configmaps";
+        out.push_back(r);
+      }
+    return out;
+  }
+};
+
+TEST(ApplyPlan, ReplansAfterAConflictAndConverges) {
+  testing::MemoryStore store;
+  store.seed(config_map("a", "old"));
+  // Someone else writes between planning and the write: the first replace conflicts.
+  Error conflict;
+  conflict.code = ErrorCode::kConflict;
+  conflict.message = "modified";
+  store.next_write_errors.push_back(conflict);
+  ApplyOptions options;
+  auto result = apply_plan(store, set_value("a", "new"), options);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->replans, 1);
+  EXPECT_EQ((*store.get({"v1", "ConfigMap", "ns", "a"}))["data"]["k"], "new");
+  // Planning again finds nothing to do.
+  auto again = apply_plan(store, set_value("a", "new"), options);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->applied.empty());
+}
+
+TEST(ApplyPlan, AnErrorFromBeforeStepStopsBeforeTheWrite) {
+  testing::MemoryStore store;
+  std::vector<std::string> seen;
+  ApplyOptions options;
+  options.before_step = [&](const Step& s) -> Result<void> {
+    seen.push_back("before " + s.summary);
+    return make_error(ErrorCode::kIo, "disk full");
+  };
+  options.after_step = [&](const Step& s) { seen.push_back("after " + s.summary); };
+  auto result = apply_plan(store, set_value("a", "v"), options);
+  ASSERT_FALSE(result);
+  EXPECT_THAT(result.error().message, HasSubstr("disk full"));
+  EXPECT_TRUE(store.writes.empty());
+  EXPECT_THAT(seen, ElementsAre("before set a"));
+}
+
+TEST(ApplyPlan, AfterStepSeesEachStepThatSucceeded) {
+  testing::MemoryStore store;
+  std::vector<std::string> seen;
+  ApplyOptions options;
+  options.after_step = [&](const Step& s) { seen.push_back(s.summary); };
+  ASSERT_TRUE(apply_plan(store, set_value("a", "v"), options));
+  EXPECT_THAT(seen, ElementsAre("set a"));
+}
+
+TEST(ApplyPlan, DeniedWritesAreRefusedBeforeAnythingIsWritten) {
+  DenyingStore store;
+  store.seed(config_map("a", "old"));
+  Planner two = [](store::ObjectStore& s) -> Result<Plan> {
+    auto first = set_value("a", "new")(s);
+    auto second = set_value("b", "new")(s);
+    if (!first || !second) return make_error(ErrorCode::kInternal, "planner");
+    for (auto& step : second->steps) first->steps.push_back(std::move(step));
+    return first;
+  };
+  auto result = apply_plan(store, two, {});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::kForbidden);
+  EXPECT_THAT(result.error().message, HasSubstr("nothing was written"));
+  EXPECT_THAT(result.error().message, HasSubstr("you may not create configmaps in namespace ns"));
+  EXPECT_TRUE(store.writes.empty());
+  ASSERT_EQ(store.asked.size(), 2u);
+  EXPECT_EQ(store.asked[0].verb, "update");
+  EXPECT_EQ(store.asked[1].verb, "create");
+
+  // Without the check the allowed write would have happened first.
+  ApplyOptions unchecked;
+  unchecked.check_access = false;
+  ASSERT_TRUE(apply_plan(store, two, unchecked));
+  EXPECT_EQ(store.writes.size(), 2u);
+}
+
+TEST(ApplyPlan, ARefreshedStepWritesWhatTheRefreshReturns) {
+  testing::MemoryStore store;
+  store.seed(config_map("a", "old"));
+  Planner planner = [](store::ObjectStore& s) -> Result<Plan> {
+    auto plan = set_value("a", "planned")(s);
+    if (!plan) return plan;
+    plan->steps[0].refresh = [](store::ObjectStore& st, const json& after) -> Result<json> {
+      auto now = st.get({"v1", "ConfigMap", "ns", "a"});
+      if (!now) return fail(now.error());
+      json out = after;
+      out["data"]["k"] = "refreshed from " + (*now)["data"]["k"].get<std::string>();
+      return out;
+    };
+    return plan;
+  };
+  ASSERT_TRUE(apply_plan(store, planner, {}));
+  EXPECT_EQ((*store.get({"v1", "ConfigMap", "ns", "a"}))["data"]["k"], "refreshed from old");
+  // A dry run shows the planned object, not a refreshed one.
+  auto plan = plan_once(store, set_value("a", "planned"));
+  ASSERT_TRUE(plan);
+  EXPECT_THAT(render_plan(*plan), HasSubstr("planned"));
+}
+
+TEST(AccessNeeded, WritesAndWhatWaitsRead) {
+  Plan plan;
+  Step create;
+  create.kind = StepKind::kCreate;
+  create.key = {"kubeflow.org/v1", "Profile", "", "p"};
+  Step wait;
+  wait.kind = StepKind::kWaitProfileReady;
+  wait.key = create.key;
+  Step restart;
+  restart.kind = StepKind::kRestartDeployment;
+  restart.key = {"apps/v1", "Deployment", "auth", "dex"};
+  plan.steps = {create, restart, wait, create};
+  auto needed = access_needed(plan);
+  ASSERT_EQ(needed.size(), 5u);
+  EXPECT_EQ(needed[0].verb, "create");
+  EXPECT_EQ(needed[1].verb, "update");
+  EXPECT_EQ(needed[1].key.kind, "Deployment");
+  EXPECT_EQ(needed[2].key.kind, "Namespace");
+  EXPECT_EQ(needed[3].key.name, "namespaceAdmin");
+  EXPECT_EQ(needed[4].key.name, "ns-owner-access-istio");
+}
+
+TEST(RenderPlan, HidesEveryBcryptHashAndShowsPlaceholders) {
+  const std::string hash = "$2y$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234";
+  const std::string other = "$2a$12$zyxwvutsrqponmlkjihgfeZYXWVUTSRQPONMLKJIHGFEDCBA98765";
+  Plan plan;
+  Step step;
+  step.kind = StepKind::kReplace;
+  step.key = {"v1", "ConfigMap", "auth", "dex"};
+  step.text_field = {"data", "config.yaml"};
+  step.before = {{"apiVersion", "v1"},
+                 {"kind", "ConfigMap"},
+                 {"metadata", {{"name", "dex"}, {"namespace", "auth"}}},
+                 {"data", {{"config.yaml", "- hash: \"" + other + "\"\n"}}}};
+  step.after = step.before;
+  step.after["data"]["config.yaml"] =
+      "- hash: \"" + other + "\"\n- hash: \"" + hash + "\"\n  userID: \"uuid-1\"\n";
+  step.summary = "add";
+  Step object;
+  object.kind = StepKind::kCreate;
+  object.key = {"dex.coreos.com/v1", "Password", "auth", "x"};
+  object.after = {{"apiVersion", "dex.coreos.com/v1"},
+                  {"kind", "Password"},
+                  {"metadata", {{"name", "x"}, {"namespace", "auth"}}},
+                  {"hash", base64::encode(other)}};
+  object.summary = "create";
+  plan.steps = {step, object};
+  plan.placeholders = {{hash, "<new hash>"}, {"uuid-1", "<made at apply>"}};
+  const std::string text = render_plan(plan);
+  EXPECT_THAT(text, HasSubstr("+- hash: \"<new hash>\""));
+  EXPECT_THAT(text, HasSubstr("userID: \"<made at apply>\""));
+  EXPECT_THAT(text, HasSubstr("- hash: \"<bcrypt hash>\""));
+  EXPECT_THAT(text, HasSubstr("hash: <bcrypt hash, base64>"));
+  for (const auto& secret : {hash, other, base64::encode(other), std::string("uuid-1")})
+    EXPECT_THAT(text, Not(HasSubstr(secret))) << text;
+  const std::string as_json = plan_to_json(plan).dump();
+  for (const auto& secret : {hash, other, base64::encode(other)})
+    EXPECT_THAT(as_json, Not(HasSubstr(secret))) << as_json;
+  auto j = plan_to_json(plan);
+  EXPECT_EQ(j["steps"][0]["action"], "replace");
+  EXPECT_EQ(j["steps"][1]["action"], "create");
+  EXPECT_EQ(j["steps"][1]["object"]["hash"], "<bcrypt hash, base64>");
+}
+
+TEST(UnifiedDiff, AChangedLineShowsTheOldLineFirst) {
+  auto diff = unified_diff("a\nb\nc\n", "a\nB\nc\n", "f");
+  EXPECT_EQ(diff, "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
+  diff = unified_diff("x\none\ntwo\ny\n", "x\nuno\ndos\ny\n", "f");
+  EXPECT_THAT(diff, HasSubstr("-one\n-two\n+uno\n+dos\n"));
+  EXPECT_EQ(unified_diff("same\n", "same\n", "f"), "");
+}
+
+}  // namespace
+}  // namespace kftenant::tenancy
