@@ -147,6 +147,17 @@ TEST_F(ManifestsModeTest, DryRunWritesNothing) {
       "quinn-password\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("+- email: \"quinn@example.com\""));
+  // Each step names the file it changes (issue 7 item 10), also the file a new object goes to.
+  EXPECT_THAT(r.out, HasSubstr("   file: common/dex/base/config-map.yaml\n"));
+  EXPECT_THAT(r.out, HasSubstr("   file: common/dex/base/deployment.yaml\n"));
+  EXPECT_THAT(r.out, HasSubstr("   file: common/user-namespace/base/profile-quinn.yaml\n"));
+  r = kftenant({"user", "add", "quinn@example.com", "--password-stdin", "--bcrypt-cost", "10",
+                "--dry-run", "-o", "json"},
+               "quinn-password\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto plan = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(plan.is_discarded()) << r.out;
+  EXPECT_EQ(plan["steps"][0]["file"], "common/dex/base/config-map.yaml");
   EXPECT_EQ(snapshot(root_), original_);
 }
 
