@@ -279,8 +279,9 @@ class StaticDirectory final : public UserDirectory {
       if (problem.severity != ConfigProblem::Severity::kFatal) continue;
       std::string at = problem.line > 0 ? " line " + std::to_string(problem.line) : "";
       return make_error(ErrorCode::kRefused, "nothing was written: Dex would not start with " +
-                                                 where() + " as it would be (" + loc_.config_key +
-                                                 at + "): " + problem.message);
+                                                 loc_.config_key + " of " + cm_name() +
+                                                 " after this change (" + loc_.config_key + at +
+                                                 "): " + problem.message);
     }
     return ok();
   }
