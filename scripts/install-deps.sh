@@ -12,6 +12,7 @@ PKGS=(
   libcli11-dev libfmt-dev libexpected-dev libcrypt-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   python3 python3-bcrypt
+  etcd-server xz-utils
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -75,7 +75,7 @@ class AdminFixesTest : public LifecycleTest {
 
 // ---- 1. profile share never takes over another contributor's access -------------------------
 
-TEST_F(AdminFixesTest, Item1_ShareRefusesABindingThatBelongsToAnotherEmail) {
+TEST_P(AdminFixesTest, Item1_ShareRefusesABindingThatBelongsToAnotherEmail) {
   ASSERT_EQ(add_user("owner@example.com", "owner-password", {"--profile", "team", "--wait=20s"})
                 .exit_code,
             0);
@@ -86,13 +86,13 @@ TEST_F(AdminFixesTest, Item1_ShareRefusesABindingThatBelongsToAnotherEmail) {
   auto ap_before = object("security.istio.io/v1beta1", "authorizationpolicies", "team", name);
   ASSERT_FALSE(rb_before.is_null());
   for (const char* other : {"ex-jo@example.com", "ex@jo-example.com", "EX-JO@example.com"}) {
-    server_->clear_requests();
+    mark_state();
     r = kftenant({"profile", "share", "team", "--with", other, "--role", "edit"});
     EXPECT_EQ(r.exit_code, 3) << other << r.out << r.err;
     EXPECT_THAT(r.err, HasSubstr("belongs to ex.jo@example.com")) << r.err;
     EXPECT_THAT(r.err, HasSubstr("nothing was written"));
     EXPECT_THAT(r.err, HasSubstr("unshare team --with"));
-    EXPECT_TRUE(writes().empty()) << other;
+    EXPECT_EQ(changes(), "") << other;
   }
   // ex.jo keeps exactly what it had.
   EXPECT_EQ(object("rbac.authorization.k8s.io/v1", "rolebindings", "team", name), rb_before);
@@ -107,7 +107,7 @@ TEST_F(AdminFixesTest, Item1_ShareRefusesABindingThatBelongsToAnotherEmail) {
   EXPECT_EQ(object("rbac.authorization.k8s.io/v1", "rolebindings", "team", name), rb_before);
 }
 
-TEST_F(AdminFixesTest, Item1_ContributorsAndDoctorFlagCollidingEmails) {
+TEST_P(AdminFixesTest, Item1_ContributorsAndDoctorFlagCollidingEmails) {
   ASSERT_EQ(add_user("owner@example.com", "owner-password", {"--profile", "team", "--wait=20s"})
                 .exit_code,
             0);
@@ -138,7 +138,7 @@ TEST_F(AdminFixesTest, Item1_ContributorsAndDoctorFlagCollidingEmails) {
 
 // ---- 2. case variants are one user ---------------------------------------------------------
 
-TEST_F(AdminFixesTest, Item2_RemoveAndPasswdActOnEveryCaseVariant) {
+TEST_P(AdminFixesTest, Item2_RemoveAndPasswdActOnEveryCaseVariant) {
   add_raw_entries(
       "- email: casey@example.com\n  hash: \"" + hash_of("casey-lower") +
       "\"\n  username: casey\n  userID: \"c1\"\n- email: Casey@Example.com\n  hash: \"" +
@@ -184,7 +184,7 @@ TEST_F(AdminFixesTest, Item2_RemoveAndPasswdActOnEveryCaseVariant) {
 
 // ---- 3. passwords with control characters, group-readable password files --------------------
 
-TEST_F(AdminFixesTest, Item3_PasswordsWithLineBreaksAndOpenFilesAreRefused) {
+TEST_P(AdminFixesTest, Item3_PasswordsWithLineBreaksAndOpenFilesAreRefused) {
   auto r = kftenant({"user", "add", "nl@example.com", "--password-stdin", "--no-profile"},
                     "first-line\nsecond-line\n");
   EXPECT_EQ(r.exit_code, 2);
@@ -204,12 +204,13 @@ TEST_F(AdminFixesTest, Item3_PasswordsWithLineBreaksAndOpenFilesAreRefused) {
 
 // ---- 4. a generated password reaches the administrator also when a later step fails ---------
 
-TEST_F(AdminFixesTest, Item4_GeneratedPasswordIsShownWhenTheProfileFailsAndTheRerunFinishes) {
+TEST_P(AdminFixesTest, Item4_GeneratedPasswordIsShownWhenTheProfileFailsAndTheRerunFinishes) {
+  if (!fake()) GTEST_SKIP() << "fault injection: the fake API server only";
   testserver::FaultRule forbidden;
   forbidden.method = "POST";
   forbidden.path_regex = "/apis/kubeflow.org/v1/profiles$";
   forbidden.status = 403;
-  server_->inject_fault(forbidden);
+  fake()->inject_fault(forbidden);
   auto r = kftenant({"user", "add", "gen@example.com", "--generate-password"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   // The Dex user was written: its password is on stderr's last line.
@@ -230,12 +231,13 @@ TEST_F(AdminFixesTest, Item4_GeneratedPasswordIsShownWhenTheProfileFailsAndTheRe
   EXPECT_EQ(entry_for("gen@example.com").value("hash", ""), hash);
 }
 
-TEST_F(AdminFixesTest, Item4_PasswordsOutFileIsWrittenBeforeTheDexUser) {
+TEST_P(AdminFixesTest, Item4_PasswordsOutFileIsWrittenBeforeTheDexUser) {
+  if (!fake()) GTEST_SKIP() << "fault injection: the fake API server only";
   testserver::FaultRule forbidden;
   forbidden.method = "POST";
   forbidden.path_regex = "/apis/kubeflow.org/v1/profiles$";
   forbidden.status = 403;
-  server_->inject_fault(forbidden);
+  fake()->inject_fault(forbidden);
   const std::string out = dir_.file("passwords.csv");
   auto r = kftenant({"user", "add", "file@example.com", "--generate-password", "--passwords-out",
                      out, "-o", "json"});
@@ -252,11 +254,11 @@ TEST_F(AdminFixesTest, Item4_PasswordsOutFileIsWrittenBeforeTheDexUser) {
   EXPECT_THAT(r.out + r.err, Not(HasSubstr(password)));  // only in the file
 
   // The file exists now: a second run refuses to touch it (exit 2) and writes nothing.
-  server_->clear_requests();
+  mark_state();
   r = kftenant({"user", "add", "other@example.com", "--generate-password", "--passwords-out", out});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("choose a new name"));
-  EXPECT_TRUE(writes().empty());
+  EXPECT_EQ(changes(), "");
   // A user that exists keeps its password; the new file is not left behind.
   const std::string unused = dir_.file("unused.csv");
   r = kftenant(
@@ -267,11 +269,11 @@ TEST_F(AdminFixesTest, Item4_PasswordsOutFileIsWrittenBeforeTheDexUser) {
 
 // ---- 6. configs Dex would reject -----------------------------------------------------------
 
-TEST_F(AdminFixesTest, Item6_NoRestartOntoAConfigDexCannotLoad) {
+TEST_P(AdminFixesTest, Item6_NoRestartOntoAConfigDexCannotLoad) {
   add_raw_entries("- email: nohash@example.com\n  username: nohash\n  userID: \"n1\"\n");
   auto before = config_yaml();
   auto annotations = dex_template_annotations();
-  server_->clear_requests();
+  mark_state();
   auto r = add_user("alice@example.com", "alice-password");
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_THAT(r.err, HasSubstr("nohash@example.com"));
@@ -279,7 +281,7 @@ TEST_F(AdminFixesTest, Item6_NoRestartOntoAConfigDexCannotLoad) {
   EXPECT_THAT(r.err, HasSubstr("nothing was written"));
   EXPECT_EQ(config_yaml(), before);
   EXPECT_EQ(dex_template_annotations(), annotations);
-  EXPECT_TRUE(writes().empty());
+  EXPECT_EQ(changes(), "");
 
   // list and doctor show the entry for what it is (not "hash from environment variable").
   r = kftenant({"user", "show", "nohash@example.com", "-o", "json"});
@@ -298,7 +300,7 @@ TEST_F(AdminFixesTest, Item6_NoRestartOntoAConfigDexCannotLoad) {
   EXPECT_EQ(add_user("alice@example.com", "alice-password").exit_code, 0);
 }
 
-TEST_F(AdminFixesTest, Item6_EntriesThatCanNeverLogInAreShown) {
+TEST_P(AdminFixesTest, Item6_EntriesThatCanNeverLogInAreShown) {
   add_raw_entries("- email: weak@example.com\n  hash: \"" + python_hash("weak-password", 4) +
                   "\"\n  username: weak\n  userID: \"w1\"\n");
   auto r = kftenant({"user", "list"});
@@ -314,7 +316,7 @@ TEST_F(AdminFixesTest, Item6_EntriesThatCanNeverLogInAreShown) {
 
 // ---- 7. an email Dex stores with capitals --------------------------------------------------
 
-TEST_F(AdminFixesTest, Item7_ProfileOwnerIsTheEmailAsDexPutsItInTheClaim) {
+TEST_P(AdminFixesTest, Item7_ProfileOwnerIsTheEmailAsDexPutsItInTheClaim) {
   add_raw_entries("- email: Mixed.Case@Example.com\n  hash: \"" + hash_of("mixed-password") +
                   "\"\n  username: mixed\n  userID: \"m1\"\n");
   auto r = add_user("mixed.case@example.com", "mixed-password", {"--wait=20s"});
@@ -336,7 +338,7 @@ TEST_F(AdminFixesTest, Item7_ProfileOwnerIsTheEmailAsDexPutsItInTheClaim) {
   EXPECT_EQ(ap["spec"]["rules"][0]["when"][0]["values"][0], "Mixed.Case@Example.com");
 }
 
-TEST_F(AdminFixesTest, Item7_AProfileOwnedByTheLowerCasedEmailIsRefusedWithTheFix) {
+TEST_P(AdminFixesTest, Item7_AProfileOwnedByTheLowerCasedEmailIsRefusedWithTheFix) {
   ASSERT_EQ(add_user("upper@example.com", "upper-password").exit_code, 0);  // profile "upper"
   // Someone rewrites the entry with capitals by hand.
   auto cm = object("v1", "configmaps", "auth", "dex");
@@ -355,7 +357,7 @@ TEST_F(AdminFixesTest, Item7_AProfileOwnedByTheLowerCasedEmailIsRefusedWithTheFi
 
 // ---- 8. a user in both backends, a misnamed Password object -------------------------------
 
-TEST_F(AdminFixesTest, Item8_ShadowedAndMisnamedPasswordObjectsAreShownAndRemoved) {
+TEST_P(AdminFixesTest, Item8_ShadowedAndMisnamedPasswordObjectsAreShownAndRemoved) {
   ASSERT_EQ(add_user("both@example.com", "both-password", {"--no-profile"}).exit_code, 0);
   put_password_object(dex::password_object_name("both@example.com"), "both@example.com",
                       hash_of("old-object-password"));
@@ -386,18 +388,18 @@ TEST_F(AdminFixesTest, Item8_ShadowedAndMisnamedPasswordObjectsAreShownAndRemove
 
 // ---- 9. a user ID another user has ---------------------------------------------------------
 
-TEST_F(AdminFixesTest, Item9_ASharedUserIdIsRefused) {
-  server_->clear_requests();
+TEST_P(AdminFixesTest, Item9_ASharedUserIdIsRefused) {
+  mark_state();
   auto r = add_user("second@example.com", "second-password", {"--user-id", "15841185641784"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_THAT(r.err, HasSubstr("user@example.com"));
   EXPECT_THAT(r.err, HasSubstr("sub"));
-  EXPECT_TRUE(writes().empty());
+  EXPECT_EQ(changes(), "");
 }
 
 // ---- 10. plans say exactly what happens ----------------------------------------------------
 
-TEST_F(AdminFixesTest, Item10_DryRunShowsGeneratedValuesAsPlaceholdersAndNoHash) {
+TEST_P(AdminFixesTest, Item10_DryRunShowsGeneratedValuesAsPlaceholdersAndNoHash) {
   auto r = add_user("dry@example.com", "dry-password", {"--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("<user ID, a random UUID made at apply>"));
@@ -430,7 +432,7 @@ TEST_F(AdminFixesTest, Item10_DryRunShowsGeneratedValuesAsPlaceholdersAndNoHash)
 
 // ---- 11. idempotence on the way out --------------------------------------------------------
 
-TEST_F(AdminFixesTest, Item11_SecondUnshareAndSecondRemoveChangeNothing) {
+TEST_P(AdminFixesTest, Item11_SecondUnshareAndSecondRemoveChangeNothing) {
   ASSERT_EQ(add_user("owner@example.com", "owner-password", {"--profile", "team", "--wait=20s"})
                 .exit_code,
             0);
@@ -445,16 +447,17 @@ TEST_F(AdminFixesTest, Item11_SecondUnshareAndSecondRemoveChangeNothing) {
 
   ASSERT_EQ(add_user("gone@example.com", "gone-password", {"--no-profile"}).exit_code, 0);
   ASSERT_EQ(kftenant({"user", "remove", "gone@example.com", "--yes"}).exit_code, 0);
-  server_->clear_requests();
+  mark_state();
   r = kftenant({"user", "remove", "gone@example.com"});  // no --yes needed: nothing to confirm
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("Nothing to change."));
-  EXPECT_TRUE(writes().empty());
+  EXPECT_EQ(changes(), "");
 }
 
 // ---- 12. the recorded config hash is that of the config the pods read ----------------------
 
-TEST_F(AdminFixesTest, Item12_ConfigHashIsThatOfTheConfigAtRestartTime) {
+TEST_P(AdminFixesTest, Item12_ConfigHashIsThatOfTheConfigAtRestartTime) {
+  if (!fake()) GTEST_SKIP() << "fault injection: the fake API server only";
   // Someone edits config.yaml right after kftenant wrote it and before the restart: the GET that
   // re-reads the ConfigMap for the restart is held back a moment, long enough for the edit.
   testserver::FaultRule slow;
@@ -462,7 +465,7 @@ TEST_F(AdminFixesTest, Item12_ConfigHashIsThatOfTheConfigAtRestartTime) {
   slow.path_regex = "/namespaces/auth/configmaps/dex$";
   slow.skip = 1;  // the planning read goes through
   slow.latency = std::chrono::milliseconds(1500);
-  server_->inject_fault(slow);
+  fake()->inject_fault(slow);
   std::thread editor([&] {
     auto rv = object("v1", "configmaps", "auth", "dex")["metadata"]["resourceVersion"];
     for (int i = 0; i < 400; ++i) {
@@ -482,15 +485,15 @@ TEST_F(AdminFixesTest, Item12_ConfigHashIsThatOfTheConfigAtRestartTime) {
   EXPECT_EQ(dex_template_annotations().value("kftenant.io/dex-config-sha256", ""),
             sha256_hex(config_yaml()));
   // So the next command sees no restart owed.
-  server_->clear_requests();
+  mark_state();
   r = add_user("race@example.com", "race-password", {"--no-profile"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(writes().empty());
+  EXPECT_EQ(changes(), "");
 }
 
 // ---- 16. passwd keeps the comments of the entry it rewrites --------------------------------
 
-TEST_F(AdminFixesTest, Item16_PasswdKeepsTrailingComments) {
+TEST_P(AdminFixesTest, Item16_PasswdKeepsTrailingComments) {
   add_raw_entries("- email: commented@example.com  # team lead\n  hash: \"" + hash_of("old-pw-1") +
                   "\"  # rotated 2024\n  username: commented\n  userID: \"k1\"\n");
   auto r = kftenant(
@@ -502,6 +505,8 @@ TEST_F(AdminFixesTest, Item16_PasswdKeepsTrailingComments) {
   EXPECT_THAT(config, HasSubstr("\"  # rotated 2024\n"));
   EXPECT_TRUE(python_checkpw("new-commented-pw", entry_for("commented@example.com")["hash"]));
 }
+
+KFTENANT_ON_BOTH_SERVERS(AdminFixesTest);
 
 }  // namespace
 }  // namespace kftenant::testing

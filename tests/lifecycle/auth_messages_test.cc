@@ -15,7 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class AuthMessagesTest : public LifecycleTest {
+class AuthMessagesTest : public FakeLifecycleTest {
  protected:
   // The fixture's kubeconfig with its user's `token: ...` line replaced by `user_block`.
   void replace_user(const std::string& user_block) {
@@ -23,7 +23,7 @@ class AuthMessagesTest : public LifecycleTest {
     std::stringstream ss;
     ss << in.rdbuf();
     std::string text = ss.str();
-    const std::string token_line = "    token: " + server_->admin_token() + "\n";
+    const std::string token_line = "    token: " + fake_server().admin_token() + "\n";
     auto at = text.find(token_line);
     ASSERT_NE(at, std::string::npos) << text;
     text.replace(at, token_line.size(), user_block);

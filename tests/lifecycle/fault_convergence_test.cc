@@ -38,14 +38,14 @@ struct Fault {
   bool drop;
 };
 
-class FaultConvergenceTest : public LifecycleTest {};
+class FaultConvergenceTest : public FakeLifecycleTest {};
 
 TEST_F(FaultConvergenceTest, EveryRequestOfUserAddCanFailAndTheRerunConverges) {
   // The requests of a clean run, in order.
-  server_->clear_requests();
+  fake_server().clear_requests();
   ASSERT_EQ(add_user("probe@example.com", "probe-password", {"--wait=20s"}).exit_code, 0);
   std::vector<testserver::RequestRecord> requests;
-  for (const auto& r : server_->requests())
+  for (const auto& r : fake_server().requests())
     if (r.path.rfind("/api", 0) == 0) requests.push_back(r);
   ASSERT_GE(requests.size(), 5u);
   std::printf("user add made %zu API requests\n", requests.size());
@@ -77,9 +77,9 @@ TEST_F(FaultConvergenceTest, EveryRequestOfUserAddCanFailAndTheRerunConverges) {
       rule.status = fault.status;
       rule.drop_connection = fault.drop;
       if (fault.status == 409) rule.reason = target.method == "POST" ? "AlreadyExists" : "Conflict";
-      server_->inject_fault(rule);
+      fake_server().inject_fault(rule);
       auto faulted = add_user(email, "victim-password", {"--wait=20s"});
-      server_->clear_faults();
+      fake_server().clear_faults();
       auto rerun = add_user(email, "victim-password", {"--wait=20s"});
       ASSERT_EQ(rerun.exit_code, 0) << "faulted: " << faulted.err << "\nrerun: " << rerun.err;
       ++runs;

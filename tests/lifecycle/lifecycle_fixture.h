@@ -1,5 +1,14 @@
-// Runs the real kftenant binary against the test API server over HTTPS (seeded like a Kubeflow
-// install, with the simulated Deployment and profile controllers).
+// Runs the real kftenant binary over HTTPS against an API server seeded like a Kubeflow install:
+// the project's test API server ("fake", simulated Deployment and profile controllers) or a real
+// kube-apiserver 1.26 ("real": etcd + kube-apiserver + kube-controller-manager from
+// KUBEBUILDER_ASSETS, Kubeflow installed from tests/data, stand-ins for Dex's rollout and the
+// profile controller; see tests/support/test_cluster.h).
+//
+// Suites derived from LifecycleTest run on both: KFTENANT_ON_BOTH_SERVERS(Suite) instantiates
+// them as FakeApiServer/Suite.Test/fake and RealApiServer_StandInControllers/Suite.Test/real
+// (ctest label real-apiserver). Without the binaries the real ones skip with one line saying how
+// to get them. FakeLifecycleTest is for tests that need the fake's own interface (faults, the
+// request log).
 #pragma once
 
 #include <gmock/gmock.h>
@@ -13,26 +22,51 @@
 #include "kftenant/yaml.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
+#include "support/test_cluster.h"
 #include "testserver/apiserver.h"
 
 namespace kftenant::testing {
 
-class LifecycleTest : public ::testing::Test {
+class ClusterTestBase : public ::testing::Test {
  protected:
+  virtual ClusterKind cluster_kind() const { return ClusterKind::kFake; }
   void SetUp() override {
+    if (cluster_kind() == ClusterKind::kReal) {
+      if (auto why = real_cluster_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    }
     testserver::Options options;
     options.seed_kubeflow = true;
     options.simulate_profile_controller = true;
     options.rollout_delay = std::chrono::milliseconds(50);
     customize(options);
-    auto server = testserver::ApiServer::start(options);
-    ASSERT_TRUE(server) << server.error().message;
-    server_ = std::move(*server);
+    auto cluster = TestCluster::start(cluster_kind(), options);
+    ASSERT_TRUE(cluster) << cluster.error().message;
+    cluster_ = std::move(*cluster);
+    server_ = cluster_.get();
     kubeconfig_ = dir_.file("kubeconfig");
     ASSERT_TRUE(server_->write_kubeconfig(kubeconfig_));
     original_config_ = config_yaml();
   }
   virtual void customize(testserver::Options&) {}
+
+  bool real() const { return cluster_kind() == ClusterKind::kReal; }
+  // The fake's own interface; null on the real server.
+  testserver::ApiServer* fake() { return server_->fake(); }
+
+  // Remembers the state: changes() then lists what was written since.
+  void mark_state() {
+    snapshot_ = server_->snapshot();
+    if (fake()) fake()->clear_requests();
+  }
+  // "" when nothing was written since mark_state(): no object's resourceVersion moved (both
+  // servers) and, on the fake, no write request arrived at all.
+  std::string changes() {
+    std::string out = server_->changes_since(snapshot_);
+    if (fake()) {
+      for (const auto& r : writes()) out += "request " + r.method + " " + r.path + "\n";
+    }
+    return out;
+  }
 
   // kftenant --kubeconfig K <args...>, with `input` on stdin.
   ProcessResult kftenant(std::vector<std::string> args, const std::string& input = "") {
@@ -88,10 +122,11 @@ class LifecycleTest : public ::testing::Test {
     return false;
   }
 
-  // Requests that changed something (not GET/watch).
+  // Requests that changed something (not GET/watch). The fake only (empty on the real one).
   std::vector<testserver::RequestRecord> writes() {
     std::vector<testserver::RequestRecord> out;
-    for (auto& r : server_->requests())
+    if (!fake()) return out;
+    for (auto& r : fake()->requests())
       if (r.method != "GET") out.push_back(r);
     return out;
   }
@@ -107,9 +142,35 @@ class LifecycleTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<testserver::ApiServer> server_;
+  std::unique_ptr<TestCluster> cluster_;
+  TestCluster* server_ = nullptr;
   std::string kubeconfig_;
   std::string original_config_;
+  Snapshot snapshot_;
 };
+
+// Parametrised by the server: see KFTENANT_ON_BOTH_SERVERS.
+class LifecycleTest : public ClusterTestBase, public ::testing::WithParamInterface<ClusterKind> {
+ protected:
+  ClusterKind cluster_kind() const override { return GetParam(); }
+};
+
+// Only on the fake (fault injection, the request log).
+class FakeLifecycleTest : public ClusterTestBase {
+ protected:
+  testserver::ApiServer& fake_server() { return *server_->fake(); }
+};
+
+inline std::string server_param_name(const ::testing::TestParamInfo<ClusterKind>& info) {
+  return to_string(info.param);
+}
+
+#define KFTENANT_ON_BOTH_SERVERS(Suite)                                                \
+  INSTANTIATE_TEST_SUITE_P(FakeApiServer, Suite,                                       \
+                           ::testing::Values(::kftenant::testing::ClusterKind::kFake), \
+                           ::kftenant::testing::server_param_name);                    \
+  INSTANTIATE_TEST_SUITE_P(RealApiServer_StandInControllers, Suite,                    \
+                           ::testing::Values(::kftenant::testing::ClusterKind::kReal), \
+                           ::kftenant::testing::server_param_name)
 
 }  // namespace kftenant::testing

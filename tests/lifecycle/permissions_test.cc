@@ -2,6 +2,7 @@
 // writes the caller may not make are found before anything is written, and doctor says what it
 // could not check instead of calling it missing.
 #include <fstream>
+#include <map>
 
 #include "kftenant/base64.h"
 #include "lifecycle_fixture.h"
@@ -15,9 +16,10 @@ using ::testing::Not;
 
 class PermissionsTest : public LifecycleTest {
  protected:
-  // A kubeconfig for bearer token `token` (user `user`, no groups).
-  std::string kubeconfig_for(const std::string& user, const std::string& token) {
-    server_->add_user_token(token, user);
+  // A kubeconfig for `user` (a bearer token, no groups).
+  std::string kubeconfig_for(const std::string& user) {
+    const std::string token = server_->user_token(user);
+    tokens_[user] = token;
     const std::string path = dir_.file("kubeconfig-" + user);
     std::ofstream(path) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
                         << "    server: " << server_->url() << "\n"
@@ -79,14 +81,15 @@ class PermissionsTest : public LifecycleTest {
          {"subjects",
           {{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", user}}}}});
   }
+  std::map<std::string, std::string> tokens_;
 };
 
-TEST_F(PermissionsTest, Item5_AMissingPermissionIsFoundBeforeAnythingIsWritten) {
-  const std::string kc = kubeconfig_for("carol", "carol-token");
+TEST_P(PermissionsTest, Item5_AMissingPermissionIsFoundBeforeAnythingIsWritten) {
+  const std::string kc = kubeconfig_for("carol");
   grant_all_but_profile_create("carol");
   const auto config = config_yaml();
   const auto annotations = dex_template_annotations();
-  server_->clear_requests();
+  mark_state();
   auto r = as(kc, {"user", "add", "new@example.com", "--password-stdin", "--bcrypt-cost", "10"},
               "new-user-password\n");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -106,8 +109,8 @@ TEST_F(PermissionsTest, Item5_AMissingPermissionIsFoundBeforeAnythingIsWritten) 
   EXPECT_THAT(config_yaml(), HasSubstr("new@example.com"));
 }
 
-TEST_F(PermissionsTest, Item13_DoctorSaysWhatItCouldNotCheck) {
-  const std::string kc = kubeconfig_for("dave", "dave-token");  // no permissions at all
+TEST_P(PermissionsTest, Item13_DoctorSaysWhatItCouldNotCheck) {
+  const std::string kc = kubeconfig_for("dave");  // no permissions at all
   auto r = as(kc, {"doctor"});
   EXPECT_THAT(r.out, Not(HasSubstr("MISSING")));
   EXPECT_THAT(
@@ -122,7 +125,7 @@ TEST_F(PermissionsTest, Item13_DoctorSaysWhatItCouldNotCheck) {
   {
     std::ifstream in(kc);
     std::string text((std::istreambuf_iterator<char>(in)), {});
-    text.replace(text.find("dave-token"), 10, "wrong-token");
+    text.replace(text.find(tokens_["dave"]), tokens_["dave"].size(), "wrong-token");
     std::ofstream(bad) << text;
   }
   r = as(bad, {"doctor"});
@@ -130,6 +133,8 @@ TEST_F(PermissionsTest, Item13_DoctorSaysWhatItCouldNotCheck) {
   EXPECT_THAT(r.out, Not(HasSubstr("MISSING")));
   EXPECT_THAT(r.out, HasSubstr("ERROR"));
 }
+
+KFTENANT_ON_BOTH_SERVERS(PermissionsTest);
 
 }  // namespace
 }  // namespace kftenant::testing

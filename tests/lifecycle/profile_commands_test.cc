@@ -19,7 +19,7 @@ class ProfileCommandsTest : public LifecycleTest {
   }
 };
 
-TEST_F(ProfileCommandsTest, QuotaSetReplaceAndClear) {
+TEST_P(ProfileCommandsTest, QuotaSetReplaceAndClear) {
   auto r = kftenant({"profile", "quota", "team", "--set", "cpu=4,memory=16Gi"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(object("kubeflow.org/v1", "profiles", "", "team")["spec"]["resourceQuotaSpec"]["hard"],
@@ -32,10 +32,10 @@ TEST_F(ProfileCommandsTest, QuotaSetReplaceAndClear) {
   EXPECT_EQ(object("kubeflow.org/v1", "profiles", "", "team")["spec"]["resourceQuotaSpec"]["hard"],
             (nlohmann::json{{"cpu", "8"}}));
 
-  server_->clear_requests();
+  mark_state();
   r = kftenant({"profile", "quota", "team", "--set", "cpu=8"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(writes().empty());
+  EXPECT_EQ(changes(), "");
 
   r = kftenant({"profile", "quota", "team", "--clear", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -57,7 +57,7 @@ TEST_F(ProfileCommandsTest, QuotaSetReplaceAndClear) {
   EXPECT_THAT(r.err, HasSubstr("no profile nosuch"));
 }
 
-TEST_F(ProfileCommandsTest, ShareWritesWhatKfamWritesAndRoleChangesReplaceThePair) {
+TEST_P(ProfileCommandsTest, ShareWritesWhatKfamWritesAndRoleChangesReplaceThePair) {
   auto r = kftenant({"profile", "share", "team", "--with", "Viewer@Example.com", "--role", "edit"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string edit = "user-viewer-example-com-clusterrole-edit";
@@ -73,11 +73,11 @@ TEST_F(ProfileCommandsTest, ShareWritesWhatKfamWritesAndRoleChangesReplaceThePai
   EXPECT_EQ(ap["spec"]["rules"][0]["when"][0]["values"][0], "viewer@example.com");
 
   // Same again: nothing to do. Another role: the edit pair goes, the view pair comes.
-  server_->clear_requests();
+  mark_state();
   EXPECT_EQ(kftenant({"profile", "share", "team", "--with", "viewer@example.com", "--role", "edit"})
                 .exit_code,
             0);
-  EXPECT_TRUE(writes().empty());
+  EXPECT_EQ(changes(), "");
   r = kftenant({"profile", "share", "team", "--with", "viewer@example.com", "--role", "view"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team", edit));
@@ -113,7 +113,7 @@ TEST_F(ProfileCommandsTest, ShareWritesWhatKfamWritesAndRoleChangesReplaceThePai
   EXPECT_THAT(r.err, HasSubstr("not a contributor"));
 }
 
-TEST_F(ProfileCommandsTest, ShareRefusalsAndOptions) {
+TEST_P(ProfileCommandsTest, ShareRefusalsAndOptions) {
   auto r = kftenant({"profile", "share", "team", "--with", "owner@example.com", "--role", "admin"});
   EXPECT_EQ(r.exit_code, 3);
   r = kftenant({"profile", "share", "team", "--with", "x@example.com", "--role", "owner"});
@@ -141,7 +141,7 @@ TEST_F(ProfileCommandsTest, ShareRefusalsAndOptions) {
   EXPECT_THAT(r.err, HasSubstr("profile controller"));
 }
 
-TEST_F(LifecycleTest, WaitTimesOutNamingWhatIsMissing) {
+TEST_P(LifecycleTest, WaitTimesOutNamingWhatIsMissing) {
   server_->set_profile_controller_paused(true);
   auto r = add_user("slow@example.com", "slow-password", {"--wait=1s"});
   EXPECT_EQ(r.exit_code, 1);
@@ -153,7 +153,7 @@ TEST_F(LifecycleTest, WaitTimesOutNamingWhatIsMissing) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-TEST_F(LifecycleTest, MissingPiecesAreNamedWithHowKubeflowInstallsThem) {
+TEST_P(LifecycleTest, MissingPiecesAreNamedWithHowKubeflowInstallsThem) {
   // A config.yaml that does not parse.
   auto cm = object("v1", "configmaps", "auth", "dex");
   auto broken = cm;
@@ -179,6 +179,11 @@ TEST_F(LifecycleTest, MissingPiecesAreNamedWithHowKubeflowInstallsThem) {
   ASSERT_TRUE(server_->put_object("apps/v1", "deployments", deployment));
   ASSERT_TRUE(server_->delete_object("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
                                      "profiles.kubeflow.org"));
+  // A real server keeps a deleted CRD (terminating) until its objects are deleted.
+  ASSERT_TRUE(eventually([&] {
+    return !exists("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
+                   "profiles.kubeflow.org");
+  }));
   r = add_user("m@example.com", "m-password");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("profiles.kubeflow.org"));
@@ -187,6 +192,10 @@ TEST_F(LifecycleTest, MissingPiecesAreNamedWithHowKubeflowInstallsThem) {
   // No Password CRD for the password-crd backend.
   ASSERT_TRUE(server_->delete_object("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
                                      "passwords.dex.coreos.com"));
+  ASSERT_TRUE(eventually([&] {
+    return !exists("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
+                   "passwords.dex.coreos.com");
+  }));
   r = add_user("m@example.com", "m-password", {"--dex-backend", "password-crd", "--no-profile"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("passwords.dex.coreos.com"));
@@ -198,6 +207,8 @@ TEST_F(LifecycleTest, MissingPiecesAreNamedWithHowKubeflowInstallsThem) {
   EXPECT_THAT(r.err, HasSubstr("ConfigMap auth/dex"));
   EXPECT_THAT(r.err, HasSubstr("--dex-configmap"));
 }
+
+KFTENANT_ON_BOTH_SERVERS(ProfileCommandsTest);
 
 }  // namespace
 }  // namespace kftenant::testing

@@ -8,7 +8,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-TEST_F(LifecycleTest, NoOptionTakesAPasswordOnTheCommandLine) {
+TEST_P(LifecycleTest, NoOptionTakesAPasswordOnTheCommandLine) {
   for (const char* option : {"--password", "-p", "--passwd", "--pass"}) {
     auto r = kftenant({"user", "add", "sec@example.com", option, "hunter2-hunter2"});
     EXPECT_EQ(r.exit_code, 2) << option;
@@ -16,7 +16,7 @@ TEST_F(LifecycleTest, NoOptionTakesAPasswordOnTheCommandLine) {
   }
 }
 
-TEST_F(LifecycleTest, PasswordNeverInOutputErrorsOrJson) {
+TEST_P(LifecycleTest, PasswordNeverInOutputErrorsOrJson) {
   const std::string secret = "Sup3r-Secret-Passw0rd";
   auto r = add_user("sec@example.com", secret, {"-v", "-o", "json", "--wait=20s"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -48,7 +48,7 @@ TEST_F(LifecycleTest, PasswordNeverInOutputErrorsOrJson) {
   EXPECT_THAT(r.out + r.err, Not(HasSubstr(secret)));
 }
 
-TEST_F(LifecycleTest, GeneratedPasswordIsShownOnceAndWorks) {
+TEST_P(LifecycleTest, GeneratedPasswordIsShownOnceAndWorks) {
   auto r = kftenant({"user", "add", "gen@example.com", "--generate-password", "--bcrypt-cost", "10",
                      "--no-profile"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

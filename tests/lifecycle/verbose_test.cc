@@ -15,7 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class VerboseTest : public LifecycleTest {
+class VerboseTest : public FakeLifecycleTest {
  protected:
   // The stderr lines of `err` that start with `prefix`.
   static std::vector<std::string> lines_starting(const std::string& err,
@@ -39,7 +39,7 @@ class VerboseTest : public LifecycleTest {
     return out;
   }
   void expect_no_secret(const std::string& text, const std::string& password = "") {
-    EXPECT_THAT(text, Not(HasSubstr(server_->admin_token())));
+    EXPECT_THAT(text, Not(HasSubstr(fake_server().admin_token())));
     EXPECT_THAT(text, Not(HasSubstr("Bearer")));
     EXPECT_THAT(text, Not(HasSubstr("Authorization")));
     EXPECT_THAT(text, Not(HasSubstr("$2y$")));  // no bcrypt hash from a request body
@@ -59,7 +59,7 @@ TEST_F(VerboseTest, UserAddPrintsTheConfigAndEveryRequestButNoSecret) {
                                "server " +
                                server_->url() + ", namespace default\n"));
   // One line per request the server saw, with the status it answered.
-  const auto seen = server_->requests();
+  const auto seen = fake_server().requests();
   const auto lines = request_lines(r.err);
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(lines.size(), seen.size()) << r.err;
@@ -79,7 +79,7 @@ TEST_F(VerboseTest, WorksAfterTheSubcommandAndShowsRetryWaits) {
   fault.method = "GET";
   fault.path_regex = "/configmaps/dex$";
   fault.status = 503;
-  server_->inject_fault(fault);
+  fake_server().inject_fault(fault);
   auto r = kftenant({"user", "list", "--verbose"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string path = "/api/v1/namespaces/auth/configmaps/dex";
@@ -93,7 +93,7 @@ TEST_F(VerboseTest, WorksAfterTheSubcommandAndShowsRetryWaits) {
 
 TEST_F(VerboseTest, TransportFailuresAreLoggedToo) {
   auto stopped_url = server_->url();
-  server_.reset();  // nothing listens any more
+  fake_server().stop();  // nothing listens any more
   auto r = kftenant({"-v", "user", "list"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("server " + stopped_url));
