@@ -99,7 +99,8 @@ void sort_by_name(Json& body, const char* list) {
 }
 
 // managedFields sort by operation, then time (whole seconds), then manager: the time order is
-// not reproducible across two servers, so both sides are put in (operation, manager) order.
+// not reproducible across two servers, so both sides are put in (operation, manager) order
+// (see the header).
 void sort_managed_fields(Json& body) {
   if (!body.is_object() || !body.contains("metadata") || !body["metadata"].is_object()) return;
   Json& mf = body["metadata"]["managedFields"];
@@ -164,6 +165,7 @@ bool AnswerComparer::pair(int a, int b, Position where) {
     real_to_fake_[b] = a;
     return true;
   }
+  if (where == Position::kCacheRevision) return true;  // the watch cache's: not comparable
   // The store's current revision: at least the real counterpart of the fake's value, and never
   // older than what the real server said for it before (unrelated writes only move it on).
   auto cur = current_fake_to_real_.find(a);
@@ -204,14 +206,14 @@ std::string AnswerComparer::reconcile_string(const std::string& fake, const std:
   return out;
 }
 
-void AnswerComparer::reconcile(const Json& fake, Json& real, bool list_body, bool bookmark,
+void AnswerComparer::reconcile(const Json& fake, Json& real, Position list_position, bool bookmark,
                                const std::string& path) {
   if (real.is_string()) {
-    const bool current = (list_body && path == "metadata.resourceVersion") ||
-                         (bookmark && path == "object.metadata.resourceVersion");
+    Position where = Position::kStrict;
+    if (path == "metadata.resourceVersion") where = list_position;
+    if (bookmark && path == "object.metadata.resourceVersion") where = Position::kCacheRevision;
     real = reconcile_string(fake.is_string() ? fake.get<std::string>() : std::string(),
-                            real.get<std::string>(),
-                            current ? Position::kCurrentRevision : Position::kStrict);
+                            real.get<std::string>(), where);
     return;
   }
   if (real.is_object()) {
@@ -219,15 +221,43 @@ void AnswerComparer::reconcile(const Json& fake, Json& real, bool list_body, boo
       const std::string child = path.empty() ? it.key() : path + "." + it.key();
       static const Json kNull;
       const Json& f = fake.is_object() && fake.contains(it.key()) ? fake.at(it.key()) : kNull;
-      reconcile(f, it.value(), list_body, bookmark, child);
+      reconcile(f, it.value(), list_position, bookmark, child);
     }
   } else if (real.is_array()) {
     for (size_t i = 0; i < real.size(); ++i) {
       static const Json kNull;
       const Json& f = fake.is_array() && i < fake.size() ? fake[i] : kNull;
-      reconcile(f, real[i], list_body, bookmark, path + "[" + std::to_string(i) + "]");
+      reconcile(f, real[i], list_position, bookmark, path + "[" + std::to_string(i) + "]");
     }
   }
+}
+
+// YAML (or other text) answers, line by line: in a List (a top-level `kind: ...List` line) the
+// `resourceVersion` under the top-level `metadata:` is the store's current revision.
+std::string AnswerComparer::reconcile_text(const std::string& fake, const std::string& real,
+                                           Position list_position) {
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+      out.push_back(text.substr(start, nl - start));
+    }
+    out.push_back(text.substr(start));
+    return out;
+  };
+  std::vector<std::string> f = lines(fake), r = lines(real);
+  if (f.size() != r.size()) return reconcile_string(fake, real, Position::kStrict);
+  static const std::regex list_kind(R"(^kind: [A-Za-z0-9]+List$)");
+  const bool list = std::any_of(
+      f.begin(), f.end(), [](const std::string& l) { return std::regex_match(l, list_kind); });
+  std::string out, top;
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (!r[i].empty() && r[i][0] != ' ' && r[i][0] != '-') top = r[i].substr(0, r[i].find(':'));
+    const bool current = list && top == "metadata" && r[i].rfind("  resourceVersion:", 0) == 0;
+    out += reconcile_string(f[i], r[i], current ? list_position : Position::kStrict);
+    if (i + 1 < r.size()) out += '\n';
+  }
+  return out;
 }
 
 void AnswerComparer::compare(const Answer& fake, const Answer& real, const Json& options,
@@ -268,12 +298,18 @@ void AnswerComparer::compare(const Answer& fake, const Answer& real, const Json&
   }
 
   const Json opts = options.is_object() ? options : Json::object();
+  // Where a List's revision comes from: the watch cache when a resourceVersion was asked for
+  // (other than an Exact one), else etcd (consistent read, or a continue token's snapshot).
+  static const std::regex asked_rv(R"([?&]resourceVersion=)");
+  static const std::regex exact(R"([?&]resourceVersionMatch=Exact(&|$))");
+  const Position list_position =
+      std::regex_search(real.request, asked_rv) && !std::regex_search(real.request, exact)
+          ? Position::kCacheRevision
+          : Position::kCurrentRevision;
   auto prepare = [&](Json f, Json r) {
     if (opts.value("trim_real_to_fake", false)) trim_to(f, r);
-    if (opts.value("sort_managed_fields", false)) {
-      sort_managed_fields(f);
-      sort_managed_fields(r);
-    }
+    sort_managed_fields(f);
+    sort_managed_fields(r);
     if (opts.value("sort_resources", false)) {
       sort_by_name(f, "resources");
       sort_by_name(r, "resources");
@@ -289,7 +325,7 @@ void AnswerComparer::compare(const Answer& fake, const Answer& real, const Json&
     return std::make_pair(std::move(f), std::move(r));
   };
   auto body_diffs = [&](const Json& f, Json& r, bool bookmark, const std::string& prefix) {
-    reconcile(f, r, is_list(f) || is_list(r), bookmark, "");
+    reconcile(f, r, is_list(f) || is_list(r) ? list_position : Position::kStrict, bookmark, "");
     for (const auto& d : transcripts::diff_json(f, r)) {
       bool order = d.find(": key order expected") != std::string::npos;
       disagree(order ? "key-order" : "body", prefix + reword(d));
@@ -346,9 +382,18 @@ void AnswerComparer::compare(const Answer& fake, const Answer& real, const Json&
     }
     return;
   }
+  if (fake.body.is_string() && real.body.is_string()) {
+    Json r =
+        reconcile_text(fake.body.get<std::string>(), real.body.get<std::string>(), list_position);
+    if (fake.body != r) {
+      disagree("body",
+               reword(transcripts::diff_text(fake.body.get<std::string>(), r.get<std::string>())));
+    }
+    return;
+  }
   if (fake.body.is_string() || real.body.is_string()) {
     Json r = real.body;
-    reconcile(fake.body, r, false, false, "");
+    reconcile(fake.body, r, Position::kStrict, false, "");
     if (fake.body != r) {
       std::string d =
           fake.body.is_string() && r.is_string()

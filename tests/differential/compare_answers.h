@@ -2,6 +2,9 @@
 // API server's ("fake") with a real kube-apiserver's ("real"), both normalised as the
 // transcripts README says.
 //
+// metadata.managedFields entries are compared in (operation, manager) order: both servers order
+// them by their times in whole seconds in between, which two runs do not reproduce.
+//
 // What is compared, per exchange: whether an answer came (transport), status, Content-Type, the
 // Warning / Retry-After / Location headers, the body (JSON: every value and the key order; texts
 // line by line; watches: the event lines, and their framing).
@@ -11,13 +14,17 @@
 // real one's background writes: Lease renewals, Events, controllers). So they are not compared
 // by number but by correspondence: the first time fake <rv:a> and real <rv:b> sit at the same
 // place they are paired, and from then on a must always meet b and b always a (a bijection), in
-// bodies and inside messages ("too old resource version: 1 (<rv:5>)"). Two places hold "the
-// store's current revision" rather than an object's, and there an unrelated write on the real
-// server gives a newer value: a List's metadata.resourceVersion and a BOOKMARK's. There the real
-// value must only be at least the one paired with the fake's (the fake's newest write has
-// happened on the real server too) and never older than the real value met there before for
-// the same fake value, so that "page 2 carries page 1's list resourceVersion" stays checked as
-// far as it can be (an older one fails; a newer one is an unrelated write).
+// bodies and inside messages ("too old resource version: 1 (<rv:5>)"). Some places hold a
+// revision of the store rather than an object's, where the real server, with its unrelated
+// writes, gives other values:
+//   - a List read from etcd (no resourceVersion asked for, or a continue token): its
+//     metadata.resourceVersion (JSON or YAML) is etcd's current revision. The real value must be
+//     at least the one paired with the fake's (the fake's newest write has happened on the real
+//     server too) and never older than the real value met there before for the same fake value,
+//     so that "page 2 carries page 1's list resourceVersion" stays checked as far as it can be;
+//   - a List served from the watch cache (a resourceVersion asked for, not Exact) and a
+//     BOOKMARK: the cache's revision, which follows that resource's own writes and may lag behind
+//     etcd's; it is not compared.
 #pragma once
 
 #include <map>
@@ -52,8 +59,6 @@ struct Comparison {
 //                               real server serves many kinds the fake does not model)
 //   "ignore": ["<path>", ...]   body paths not compared (dotted, as the differences print them)
 //   "sort_items": true          sort a List's items by namespace/name on both sides
-//   "sort_managed_fields": true metadata.managedFields in (operation, manager) order on both
-//                               sides (the servers order by time in whole seconds in between)
 //   "sort_resources": true      sort an APIResourceList's resources by name on both sides (the
 //                               real server lists a CRD group's kinds in informer order)
 class AnswerComparer {
@@ -64,13 +69,15 @@ class AnswerComparer {
   void compare(const Answer& fake, const Answer& real, const Json& options, Comparison& out);
 
  private:
-  enum class Position { kStrict, kCurrentRevision };
+  enum class Position { kStrict, kCurrentRevision, kCacheRevision };
   // Walks both bodies in step and rewrites the real side's placeholders into the fake's
   // numbering where they correspond (see the header comment); other real placeholders become
   // "<rv:real#N>" so that a difference prints unambiguously.
-  void reconcile(const Json& fake, Json& real, bool list_body, bool bookmark,
+  void reconcile(const Json& fake, Json& real, Position list_position, bool bookmark,
                  const std::string& path);
   std::string reconcile_string(const std::string& fake, const std::string& real, Position where);
+  std::string reconcile_text(const std::string& fake, const std::string& real,
+                             Position list_position);
   bool pair(int a, int b, Position where);
   [[nodiscard]] long long real_value(int n) const;
 

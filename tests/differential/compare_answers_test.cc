@@ -87,6 +87,32 @@ TEST(AnswerComparer, ListRevisionMayBeNewerOnTheRealServer) {
   EXPECT_EQ(c2.disagreements.size(), 1u) << details(c2);
 }
 
+TEST(AnswerComparer, YamlListRevisionMayBeNewerOnTheRealServer) {
+  Normalizer fake, real;
+  Comparison c;
+  AnswerComparer cmp(fake, real);
+  cmp.compare(
+      answer(fake, "create", R"({"kind":"ConfigMap","metadata":{"resourceVersion":"1001"}})"),
+      answer(real, "create", R"({"kind":"ConfigMap","metadata":{"resourceVersion":"8"}})"), Json(),
+      c);
+  auto yaml = [](Normalizer& n, const std::string& list_rv, const std::string& item_rv) {
+    Answer a;
+    a.step = "list";
+    a.sent = true;
+    a.status = 200;
+    a.content_type = "application/yaml";
+    a.body = n.normalize_text(
+        "apiVersion: v1\nitems:\n- metadata:\n    resourceVersion: \"" + item_rv +
+            "\"\nkind: ConfigMapList\nmetadata:\n  resourceVersion: \"" + list_rv + "\"\n",
+        "");
+    return a;
+  };
+  cmp.compare(yaml(fake, "1001", "1001"), yaml(real, "9", "8"), Json(), c);
+  EXPECT_TRUE(c.disagreements.empty()) << details(c);
+  cmp.compare(yaml(fake, "1001", "1001"), yaml(real, "9", "9"), Json(), c);  // an item's: strict
+  EXPECT_EQ(c.disagreements.size(), 1u) << details(c);
+}
+
 TEST(AnswerComparer, StatusHeadersAndOptions) {
   Normalizer fake, real;
   Comparison c;

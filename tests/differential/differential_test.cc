@@ -135,6 +135,8 @@ std::vector<nlohmann::json> fake_seed_crds() {
 }
 
 Result<testing::SharedControlPlane*> real_server() {
+  static testing::SharedControlPlane* started = nullptr;
+  if (started) return started;  // (the options below are only needed for the first start)
   testing::SharedControlPlaneOptions options;
   options.extra_token_users = {"alice"};
   // ServiceAccount default in every namespace, as the fake's namespace defaults.
@@ -143,7 +145,9 @@ Result<testing::SharedControlPlane*> real_server() {
   // real one too, so that resourceVersion=1 or 2 is too old for watches there as well.
   options.etcd_age_revisions = 100;
   options.extra_crds = fake_seed_crds();
-  return testing::SharedControlPlane::get(options);
+  auto plane = testing::SharedControlPlane::get(options);
+  if (plane) started = *plane;
+  return plane;
 }
 
 // A namespace of its own per run of a scenario: "diff-<scenario>[-<n>]".
