@@ -99,6 +99,11 @@ class ObjectStore {
     return std::nullopt;
   }
 
+  // Whether create(object) would be accepted now, without writing anything: a cluster sends the
+  // create with dryRun=All, so validation, admission, quota and a terminating namespace or CRD
+  // answer as they would for the real write. ok when the store cannot tell (a folder).
+  [[nodiscard]] virtual Result<void> check_create(const nlohmann::json& /*object*/) { return {}; }
+
   // Which of `requests` the caller may not make. A cluster asks the API server
   // (SelfSubjectAccessReview, as `kubectl auth can-i`); a folder allows everything. An error only
   // when the store cannot tell at all (e.g. the review API itself is forbidden): callers then go

@@ -88,7 +88,10 @@ struct ApplyOptions {
   std::function<void(const Step&)> after_step;
   // Before the first write, ask the store whether every write and read of the plan is allowed
   // (ObjectStore::denied: SelfSubjectAccessReview on a cluster) and refuse up front, naming what
-  // is missing, instead of stopping half-way at a 403.
+  // is missing, instead of stopping half-way at a 403; and whether each create that follows
+  // another write would be accepted (ObjectStore::check_create: dryRun=All on a cluster), so that
+  // a refusal there (a CRD being deleted, a terminating namespace, validation, a webhook) leaves
+  // nothing half-written either.
   bool check_access = true;
 };
 
