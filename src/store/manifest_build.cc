@@ -16,11 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-// An object's identity at one point of the build, for matching patches.
-struct CurrentId {
-  std::string api_version, kind, ns, name;
-};
-
 // kustomize matches names and namespaces of a selector as anchored regular expressions
 // (api/resource/resource.go, types/selector.go: "^" + s + "$").
 bool regex_full_match(const std::string& pattern, const std::string& value) {
@@ -40,32 +35,9 @@ const json& metadata_field(const json& object, const char* field) {
   return f == m->end() ? kNull : *f;
 }
 
-bool selector_matches_id(const detail::PatchTarget& t, const CurrentId& id) {
-  if (!t.group.empty() && t.group != api_group(id.api_version)) return false;
-  if (!t.version.empty() && t.version != api_version_part(id.api_version)) return false;
-  if (!t.kind.empty() && t.kind != id.kind) return false;
-  return regex_full_match(t.name, id.name) && regex_full_match(t.ns, id.ns);
-}
-
-// A target selects the object by its current id or the one its document has (kustomize
-// resmap Select: CurId or OrgId), and by its labels and annotations.
-bool selector_matches(const detail::PatchTarget& t, const CurrentId& current,
-                      const CurrentId& original, const json& object) {
-  if (!selector_matches_id(t, current) && !selector_matches_id(t, original)) return false;
-  if (!t.label_selector.empty()) {
-    auto m = detail::labels_match(metadata_field(object, "labels"), t.label_selector);
-    if (!m || !*m) return false;
-  }
-  if (!t.annotation_selector.empty()) {
-    auto m = detail::labels_match(metadata_field(object, "annotations"), t.annotation_selector);
-    if (!m || !*m) return false;
-  }
-  return true;
-}
-
 // A strategic-merge patch without target applies to the object with its apiVersion, kind, name
 // and namespace (current or original id; an empty namespace matches only an empty one).
-bool patch_names(const json& patch, const CurrentId& current, const CurrentId& original) {
+bool patch_names(const json& patch, const ObjectKey& current, const ObjectKey& original) {
   const ObjectKey k = key_of(patch);
   if (k.api_version != current.api_version || k.kind != current.kind) return false;
   return (k.name == current.name && k.ns == current.ns) ||
@@ -84,8 +56,6 @@ std::string describe_part(const Contributor& c) {
       return "an inline patch in " + c.file;
     case Contributor::Kind::kReplacement:
       return "a `replacements` target in " + c.file;
-    case Contributor::Kind::kGenerator:
-      return "a generator in " + c.file;
   }
   return c.file;
 }
@@ -104,8 +74,6 @@ bool part_touches(const Contributor& c, const FieldPath& path) {
     case Contributor::Kind::kReplacement:
       return std::any_of(c.field_paths.begin(), c.field_paths.end(),
                          [&](const std::string& f) { return detail::field_path_touches(f, path); });
-    case Contributor::Kind::kGenerator:
-      return true;
   }
   return false;
 }
@@ -122,7 +90,38 @@ json comparable(json object) {
   return object;
 }
 
+// A namespace as kustomize's selectors see it (api/resid/resid.go EffectiveNamespace): "default"
+// for a namespaced object without one.
+std::string effective_namespace(const ObjectKey& id) {
+  if (cluster_scoped_kind(id.kind)) return "";
+  return id.ns.empty() ? "default" : id.ns;
+}
+
 }  // namespace
+
+// A target selects an object whose original or current namespace matches, whose original or
+// current name matches (each on its own), and whose group/version/kind, labels and annotations
+// match (api/resmap/reswrangler.go Select).
+bool target_selects(const detail::PatchTarget& t, const ObjectKey& current,
+                    const ObjectKey& original, const json& object) {
+  if (!t.ns.empty() && !regex_full_match(t.ns, effective_namespace(original)) &&
+      !regex_full_match(t.ns, effective_namespace(current)))
+    return false;
+  if (!regex_full_match(t.name, original.name) && !regex_full_match(t.name, current.name))
+    return false;
+  if (!t.group.empty() && t.group != api_group(current.api_version)) return false;
+  if (!t.version.empty() && t.version != api_version_part(current.api_version)) return false;
+  if (!t.kind.empty() && t.kind != current.kind) return false;
+  if (!t.label_selector.empty()) {
+    auto m = detail::labels_match(metadata_field(object, "labels"), t.label_selector);
+    if (!m || !*m) return false;
+  }
+  if (!t.annotation_selector.empty()) {
+    auto m = detail::labels_match(metadata_field(object, "annotations"), t.annotation_selector);
+    if (!m || !*m) return false;
+  }
+  return true;
+}
 
 const FileChoice* ManifestStore::State::choice_for(const ObjectKey& key) const {
   for (const auto& c : options.choices) {
@@ -156,8 +155,8 @@ Result<BuiltObject> ManifestStore::State::parts_of(const DocumentRef& ref) {
     if (auto r = compute(b); !r) return fail(r.error());
     return b;
   }
-  const CurrentId original{d.key.api_version, d.key.kind, d.key.ns, d.key.name};
-  CurrentId current = original;
+  const ObjectKey original{d.key.api_version, d.key.kind, d.key.ns, d.key.name};
+  ObjectKey current = original;
 
   // The documents of a patch entry: its file's, or its inline text's.
   auto patch_docs = [&](const GraphPatch& p) -> std::vector<std::pair<size_t, json>> {
@@ -181,7 +180,7 @@ Result<BuiltObject> ManifestStore::State::parts_of(const DocumentRef& ref) {
   auto add_patch = [&](const GraphPatch& p) {
     const std::string& kust_file = graph.kustomizations[p.owner].file;
     if (p.field == GraphPatch::Field::kReplacement) {
-      if (!selector_matches(p.target, current, original, d.value)) return;
+      if (!target_selects(p.target, current, original, d.value)) return;
       Contributor c;
       c.kind = Contributor::Kind::kReplacement;
       c.file = kust_file;
@@ -193,7 +192,7 @@ Result<BuiltObject> ManifestStore::State::parts_of(const DocumentRef& ref) {
       const bool json_form = p.field == GraphPatch::Field::kJson6902 || detail::is_json_patch(doc);
       bool applies = false;
       if (p.has_target)
-        applies = selector_matches(p.target, current, original, d.value);
+        applies = target_selects(p.target, current, original, d.value);
       else if (!json_form && doc.is_object())
         applies = patch_names(doc, current, original);
       if (!applies) continue;
@@ -287,7 +286,6 @@ Result<void> ManifestStore::State::compute(BuiltObject& b, bool as_built) const 
         break;
       }
       case Contributor::Kind::kReplacement:
-      case Contributor::Kind::kGenerator:
         break;
     }
     if (b.deleted) break;
@@ -456,8 +454,10 @@ Result<BuiltObject> ManifestStore::State::build(const ObjectKey& key) {
 }
 
 Result<std::vector<ManifestStore::State::Edit>> ManifestStore::State::plan_replace(
-    const ObjectKey& key, const BuiltObject& built, const json& wanted) const {
-  json before = comparable(built.value);
+    const ObjectKey& key, const BuiltObject& built, const json& wanted, const json* from) const {
+  json before = comparable(from != nullptr ? *from : built.value);
+  if (from != nullptr && built.value.contains("apiVersion"))
+    before["apiVersion"] = built.value["apiVersion"];
   json after = comparable(wanted);
   // The apiVersion asked for is the group's; the file keeps its own version.
   if (after.contains("apiVersion") && before.contains("apiVersion") &&
@@ -533,6 +533,10 @@ Result<std::vector<ManifestStore::State::Edit>> ManifestStore::State::plan_repla
       if (t < 0) return refuse("no document to edit for " + field);
       detail::apply_change(doc_value(built.parts[static_cast<size_t>(t)]), change);
     }
+  }
+  if (from != nullptr) {
+    for (auto& [k, value] : docs) edits.push_back({k.first, k.second, std::move(value)});
+    return edits;
   }
   // What the build makes of the edited documents must be what was asked for.
   BuiltObject check = built;

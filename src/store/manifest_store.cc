@@ -132,6 +132,15 @@ void ManifestStore::State::index(ManifestFile& file) {
 Result<void> ManifestStore::State::load(const std::string& rel) {
   auto content = detail::read_file(abs(rel));
   if (!content) return fail(content.error());
+  // A rescan after a write: a file whose bytes did not change keeps its parsed documents.
+  if (auto old = previous.find(rel); old != previous.end() && old->second.content == *content) {
+    ManifestFile& file = files[rel];
+    file.rel = rel;
+    file.content = std::move(old->second.content);
+    file.documents = std::move(old->second.documents);
+    previous.erase(old);
+    return ok();
+  }
   // The whole file must parse: a document range split wrongly would otherwise go unnoticed.
   if (auto all = yaml::parse_all(*content, rel); !all) {
     warn(all.error().message + " (skipped)");
@@ -178,6 +187,7 @@ Result<void> ManifestStore::State::refresh(const std::string& rel) {
 }
 
 Result<void> ManifestStore::State::scan() {
+  previous = std::move(files);
   files.clear();
   folder_patches.clear();
   namespaces.clear();
@@ -193,6 +203,7 @@ Result<void> ManifestStore::State::scan() {
     if (auto r = load(choice.file); !r) return fail(r.error());
     if (auto f = files.find(choice.file); f != files.end()) f->second.resource = false;
   }
+  previous.clear();
   return ok();
 }
 
@@ -470,8 +481,7 @@ Result<std::unique_ptr<ManifestStore>> ManifestStore::open(std::string root_dir,
                             "folder " +
                             root_dir + ")");
     }
-    if (auto built = state->build(choice.key);
-        !built && built.error().code != ErrorCode::kNotFound)
+    if (auto built = state->build(choice.key); !built && built.error().code != ErrorCode::kNotFound)
       return fail(built.error());
   }
   return std::unique_ptr<ManifestStore>(new ManifestStore(std::move(state)));

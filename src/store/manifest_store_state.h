@@ -50,7 +50,7 @@ struct ObjectIdentity {
 
 // A document (or inline patch) that decides part of an object as built.
 struct Contributor {
-  enum class Kind { kBase, kMergePatch, kJsonPatch, kInline, kReplacement, kGenerator };
+  enum class Kind { kBase, kMergePatch, kJsonPatch, kInline, kReplacement };
   Kind kind = Kind::kBase;
   std::string file;  // the document's file (an inline patch or generator: its kustomization)
   size_t doc = 0;    // the document's index in that file
@@ -80,7 +80,8 @@ struct ManifestStore::State {
   std::string root;      // as given
   std::string root_abs;  // absolute, symlinks resolved: every rel path is relative to it
   ManifestStoreOptions options;
-  std::map<std::string, ManifestFile> files;  // by rel path
+  std::map<std::string, ManifestFile> files;     // by rel path
+  std::map<std::string, ManifestFile> previous;  // during scan(): what it read before
   std::map<std::string, std::string>
       namespaces;  // folder mode: folder (rel, "" = root) -> kustomization namespace
   std::map<std::string, std::string> kustomizations;  // folder -> its kustomization file (rel)
@@ -143,8 +144,11 @@ struct ManifestStore::State {
     size_t doc = 0;
     nlohmann::json value;  // the document's new value
   };
+  // With `from`, the change is the one from `from` to `wanted` (already written, for naming its
+  // files), and the result is not checked.
   Result<std::vector<Edit>> plan_replace(const ObjectKey& key, const BuiltObject& built,
-                                         const nlohmann::json& wanted) const;
+                                         const nlohmann::json& wanted,
+                                         const nlohmann::json* from = nullptr) const;
   // Writes the edits (each document via yaml::edit_document).
   Result<void> write_edits(const std::vector<Edit>& edits);
   // Why remove() of `built` would break the build, if it would.
@@ -177,6 +181,11 @@ struct ManifestStore::State {
   Result<void> add_resource(const std::string& folder, const std::string& entry);
   Result<void> remove_resource(const std::string& folder, const std::string& entry);
 };
+
+// Whether a patch target selects an object whose id is `current` at that point of the build and
+// `original` in its document (kustomize's resmap Select).
+bool target_selects(const detail::PatchTarget& target, const ObjectKey& current,
+                    const ObjectKey& original, const nlohmann::json& object);
 
 // "apps/v1" -> "apps", "v1" -> "".
 std::string api_group(const std::string& api_version);

@@ -3,7 +3,6 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <system_error>
 
 #include "kftenant/store/manifest_store.h"
@@ -183,10 +182,7 @@ Result<ManifestStore::State::Placement> ManifestStore::State::graph_placement_fo
           return kust.file + " sets namePrefix/nameSuffix";
         for (const auto& p : graph.patches) {
           if (p.owner != static_cast<int>(k) || !p.has_target) continue;
-          const auto& t = p.target;
-          if ((t.kind.empty() || t.kind == key.kind) && (t.group.empty() || t.group == group) &&
-              (t.name.empty() || std::regex_match(key.name, std::regex(t.name))) &&
-              (t.ns.empty() || std::regex_match(key.ns, std::regex(t.ns))))
+          if (target_selects(p.target, key, key, probe))
             return kust.file + " has a patch whose target would select it";
         }
         for (const auto& p : graph.patches) {
@@ -218,12 +214,7 @@ Result<ManifestStore::State::Placement> ManifestStore::State::graph_placement_fo
   std::vector<std::string> rejected;
   for (const auto& [where, n] : counts) {
     if (n <= best) continue;
-    // A regex in a target that std::regex cannot read is treated as not matching.
-    std::string why;
-    try {
-      why = changed_by(where.second);
-    } catch (const std::regex_error&) {
-    }
+    const std::string why = changed_by(where.second);
     if (!why.empty()) {
       rejected.push_back(where.first + " (" + why + ")");
       continue;
@@ -240,11 +231,7 @@ Result<ManifestStore::State::Placement> ManifestStore::State::graph_placement_fo
     int reached = -1;
     for (size_t k = 0; k < graph.kustomizations.size(); ++k)
       if (graph.kustomizations[k].folder == folder) reached = static_cast<int>(k);
-    std::string why;
-    try {
-      why = changed_by(reached >= 0 ? reached : 0);
-    } catch (const std::regex_error&) {
-    }
+    const std::string why = changed_by(reached >= 0 ? reached : 0);
     if (!why.empty()) {
       std::string also;
       for (const auto& r : rejected) also += (also.empty() ? "" : ", ") + r;
@@ -283,6 +270,7 @@ std::optional<std::string> ManifestStore::file_of(const ObjectKey& key) {
 }
 
 Result<std::vector<std::string>> ManifestStore::files_to_change(const ObjectKey& key,
+                                                                const json& before,
                                                                 const json& after) {
   State& s = *state_;
   std::vector<std::string> out;
@@ -301,7 +289,12 @@ Result<std::vector<std::string>> ManifestStore::files_to_change(const ObjectKey&
     out.push_back(built->base->file->rel);
     return out;
   }
-  auto edits = s.plan_replace(key, *built, without_version(after));
+  // A replace already written: the files its change went to.
+  json current = without_version(built->value), read = without_version(before);
+  if (read.is_object() && current.contains("apiVersion"))
+    read["apiVersion"] = current["apiVersion"];
+  const bool done = read.is_object() && !yaml::same_data(read, current);
+  auto edits = s.plan_replace(key, *built, without_version(after), done ? &read : nullptr);
   if (!edits) return fail(edits.error());
   for (const auto& e : *edits)
     if (std::find(out.begin(), out.end(), e.file) == out.end()) out.push_back(e.file);

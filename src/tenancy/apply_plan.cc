@@ -301,7 +301,7 @@ Result<void> check_plan(const Plan& plan, store::ObjectStore& store) {
       case StepKind::kWaitProfileReady:
         continue;
     }
-    auto files = store.files_to_change(s.key, after);
+    auto files = store.files_to_change(s.key, s.before, after);
     // A delete of something already gone is done (execute_step treats kNotFound so).
     if (!files && !(s.kind == StepKind::kDelete && files.error().code == ErrorCode::kNotFound)) {
       Error e = files.error();

@@ -21,8 +21,9 @@ class ReadCache : public store::ObjectStore {
     return inner_.file_of(key);
   }
   Result<std::vector<std::string>> files_to_change(const store::ObjectKey& key,
+                                                   const nlohmann::json& before,
                                                    const nlohmann::json& after) override {
-    return inner_.files_to_change(key, after);
+    return inner_.files_to_change(key, before, after);
   }
   Result<std::vector<store::AccessRequest>> denied(
       const std::vector<store::AccessRequest>& requests) override {

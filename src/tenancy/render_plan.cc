@@ -154,7 +154,7 @@ std::string hide_hashes(std::string text) {
 // patch), for a create the new object's file, else the object's file.
 std::optional<std::string> file_line(store::ObjectStore& store, const Step& step) {
   auto files = store.files_to_change(
-      step.key, step.kind == StepKind::kDelete ? nlohmann::json() : step.after);
+      step.key, step.before, step.kind == StepKind::kDelete ? nlohmann::json() : step.after);
   if (files && !files->empty()) {
     std::string out;
     for (const auto& f : *files) out += (out.empty() ? "" : ", ") + f;

@@ -171,9 +171,10 @@ class ManifestStore : public ObjectStore {
 
   // The files a create (after = the object, key absent), replace (after = the object) or remove
   // (after = null) would edit, or the refusal replace()/create()/remove() would give; nothing is
-  // written. For a create: the new object's file.
+  // written. For a create: the new object's file. With a `before` that is no longer the current
+  // object (the replace is done), the files the change from `before` to `after` went to.
   [[nodiscard]] Result<std::vector<std::string>> files_to_change(
-      const ObjectKey& key, const nlohmann::json& after) override;
+      const ObjectKey& key, const nlohmann::json& before, const nlohmann::json& after) override;
 
   // Files skipped because they do not parse, remote references skipped, kustomize features
   // kftenant does not model, with the reason.

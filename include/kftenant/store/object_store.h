@@ -102,11 +102,13 @@ class ObjectStore {
   // The files a write of `key` would change, relative to the store's root (ManifestStore), or
   // the refusal the write would meet for a reason that does not depend on timing (a ManifestStore
   // that cannot tell which file decides a field). `after` is the object for a create or replace,
-  // null for a delete. Nothing is written. A cluster answers an empty list: its writes answer for
-  // themselves. Plans call it for every write before the first one runs, so that a refusal
-  // writes nothing.
+  // null for a delete; `before` the object as the step read it (null for a create): when it is
+  // no longer the current object (the step has run), the answer names the files that change from
+  // `before` to `after` went to. Nothing is written. A cluster answers an empty list: its writes
+  // answer for themselves. Plans call it for every write before the first one runs, so that a
+  // refusal writes nothing.
   [[nodiscard]] virtual Result<std::vector<std::string>> files_to_change(
-      const ObjectKey& /*key*/, const nlohmann::json& /*after*/) {
+      const ObjectKey& /*key*/, const nlohmann::json& /*before*/, const nlohmann::json& /*after*/) {
     return std::vector<std::string>{};
   }
 
