@@ -95,6 +95,9 @@ class Applier {
         if (options_.check_access)
           if (auto accepted = check_creates(*plan); !accepted) return fail(accepted.error());
       }
+      // A write the store would refuse (a manifests tree that cannot tell which file to edit)
+      // stops the apply before anything is written.
+      if (auto checked = check_plan(*plan, store_); !checked) return fail(checked.error());
       bool replan = false;
       for (const Step& step : plan->steps) {
         auto done = execute(step);
@@ -307,6 +310,33 @@ class Applier {
 };
 
 }  // namespace
+
+Result<void> check_plan(const Plan& plan, store::ObjectStore& store) {
+  for (const Step& s : plan.steps) {
+    nlohmann::json after;
+    switch (s.kind) {
+      case StepKind::kCreate:
+      case StepKind::kReplace:
+      case StepKind::kRestartDeployment:
+        after = s.after;
+        break;
+      case StepKind::kDelete:
+        break;
+      case StepKind::kWaitRollout:
+      case StepKind::kWaitProfileReady:
+        continue;
+    }
+    auto files = store.files_to_change(s.key, s.before, after);
+    // A delete of something already gone is done (execute_step treats kNotFound so).
+    if (!files && !(s.kind == StepKind::kDelete && files.error().code == ErrorCode::kNotFound)) {
+      Error e = files.error();
+      const std::string nothing = "nothing was written";
+      if (e.message.find(nothing) == std::string::npos) e.message += "; " + nothing;
+      return fail(e.with_context(s.summary));
+    }
+  }
+  return ok();
+}
 
 std::vector<store::AccessRequest> access_needed(const Plan& plan) {
   std::vector<store::AccessRequest> out;

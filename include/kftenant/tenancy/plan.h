@@ -112,6 +112,13 @@ struct ApplyResult {
 [[nodiscard]] Result<ApplyResult> apply_plan(store::ObjectStore& store, const Planner& planner,
                                              const ApplyOptions& options);
 
+// Asks the store, for every write of `plan`, whether it would be refused for a reason that does
+// not depend on timing (ObjectStore::files_to_change: a manifests tree whose kustomization graph
+// cannot decide which file to edit). The first refusal, prefixed "nothing was written", or ok.
+// apply_plan calls it before each plan's first write; --dry-run calls it to show the refusal the
+// apply would meet.
+[[nodiscard]] Result<void> check_plan(const Plan& plan, store::ObjectStore& store);
+
 // The permissions a plan needs: create/update/delete for its writes, get for what its waits
 // read. Each once, in step order.
 [[nodiscard]] std::vector<store::AccessRequest> access_needed(const Plan& plan);
