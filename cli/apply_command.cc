@@ -14,6 +14,11 @@ ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner, cons
       outcome.exit_code = report_error(plan.error());
       return outcome;
     }
+    // The refusal the apply would meet (manifests: which file to edit is not clear).
+    if (auto checked = tenancy::check_plan(*plan, *session.store); !checked) {
+      outcome.exit_code = report_error(checked.error());
+      return outcome;
+    }
     if (run.format == OutputFormat::kTable) {
       fmt::print("Dry run on {}: nothing is written.\n{}", session.store->description(),
                  tenancy::render_plan(*plan, session.store.get()));

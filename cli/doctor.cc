@@ -223,6 +223,10 @@ void add_doctor_command(CLI::App& app, const GlobalOptions& options, int& exit_c
       exit_code = print_findings(*session->store, options) ? kExitFailure : kExitOk;
       return;
     }
+    if (!options.dex_config_file.empty()) {
+      exit_code = report_error(usage_error("--dex-config-file needs --manifests"));
+      return;
+    }
     auto client = make_client(options);
     if (!client) {
       exit_code = report_error(client.error());

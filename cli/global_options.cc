@@ -190,6 +190,10 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
       ->capture_default_str();
   app.add_option("--manifests", options.manifests,
                  "Edit a kustomize manifests folder (GitOps) instead of a cluster");
+  app.add_option("--dex-config-file", options.dex_config_file,
+                 "With --manifests: the file (relative to the manifests folder, or absolute) whose "
+                 "ConfigMap document holds the config.yaml to edit, when the kustomization graph "
+                 "cannot decide (generated ConfigMap, several patches)");
   app.add_flag("-v,--verbose", options.verbose,
                "Print the kubeconfig, context and server used and every API request (method, "
                "path, status, time, retries) on stderr; never a token or a body");
@@ -224,13 +228,26 @@ Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options) 
 
 Result<Session> open_session(const GlobalOptions& options) {
   Session session;
+  if (!options.dex_config_file.empty() && options.manifests.empty())
+    return fail(
+        usage_error("--dex-config-file needs --manifests (it names a file of the manifests "
+                    "folder; on a cluster the ConfigMap is --dex-configmap)"));
   if (!options.manifests.empty()) {
     if (options.verbose) {
       verbose_line(
           fmt::format("using manifests folder {} (no cluster is contacted)", options.manifests));
     }
-    auto store = store::ManifestStore::open(options.manifests);
+    store::ManifestStoreOptions store_options;
+    // The Dex ConfigMap is the object whose file the graph may not decide; the choice (or, when
+    // none is given, the option to make it) goes with the store so that its refusals name it.
+    store_options.choices.push_back(
+        {{"v1", "ConfigMap", options.dex_namespace, options.dex_configmap},
+         options.dex_config_file,
+         "--dex-config-file PATH"});
+    auto store = store::ManifestStore::open(options.manifests, std::move(store_options));
     if (!store) return fail(store.error());
+    for (const auto& warning : (*store)->warnings())
+      std::fprintf(stderr, "kftenant: warning: %s\n", warning.c_str());
     session.store = std::move(*store);
     return session;
   }

@@ -21,12 +21,16 @@ struct GlobalOptions {
   std::string dex_deployment = "dex";
   std::string dex_backend = "static";  // --dex-backend static|password-crd
   std::string manifests;               // --manifests DIR: work on a kustomize tree, no cluster
+  // --dex-config-file PATH (with --manifests): the file whose ConfigMap document holds the
+  // config.yaml to edit, when the kustomization graph cannot decide (relative to DIR).
+  std::string dex_config_file;
   bool verbose = false;
 };
 
 // Registers --kubeconfig, --context, --dex-namespace, --dex-configmap, --dex-deployment,
-// --dex-backend, --manifests, -v, and installs HelpFormatter on `app`. Call it before adding
-// subcommands: CLI11 gives each subcommand a copy of its parent's formatter when it is added.
+// --dex-backend, --manifests, --dex-config-file, -v, and installs HelpFormatter on `app`. Call it
+// before adding subcommands: CLI11 gives each subcommand a copy of its parent's formatter when it
+// is added.
 void add_global_options(CLI::App& app, GlobalOptions& options);
 
 // kftenant's help layout, CLI11's with two changes:

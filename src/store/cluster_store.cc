@@ -80,6 +80,18 @@ Result<nlohmann::json> ClusterStore::create(const nlohmann::json& object) {
   return std::move(created->object);
 }
 
+Result<void> ClusterStore::check_create(const nlohmann::json& object) {
+  auto key = key_of(object);
+  auto ref = resolve(key.api_version, key.kind);
+  if (!ref) return fail(ref.error());
+  kube::CreateOptions options;
+  options.dry_run = true;
+  auto checked = classified(client_.create(*ref, ref->namespaced ? key.ns : "", object, options),
+                            key.api_version, key.kind);
+  if (!checked) return fail(checked.error());
+  return {};
+}
+
 Result<nlohmann::json> ClusterStore::replace(const nlohmann::json& object) {
   auto key = key_of(object);
   auto ref = resolve(key.api_version, key.kind);

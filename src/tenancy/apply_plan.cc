@@ -92,7 +92,12 @@ class Applier {
         // Re-plans need the same permissions: checking the first plan is enough.
         if (options_.check_access)
           if (auto allowed = check_access(*plan); !allowed) return fail(allowed.error());
+        if (options_.check_access)
+          if (auto accepted = check_creates(*plan); !accepted) return fail(accepted.error());
       }
+      // A write the store would refuse (a manifests tree that cannot tell which file to edit)
+      // stops the apply before anything is written.
+      if (auto checked = check_plan(*plan, store_); !checked) return fail(checked.error());
       bool replan = false;
       for (const Step& step : plan->steps) {
         auto done = execute(step);
@@ -159,6 +164,29 @@ class Applier {
                           ". Ask a cluster admin for these permissions (for example a ClusterRole "
                           "granting them, bound to you), or use a kubeconfig that has them, "
                           "such as a cluster admin's (`kubectl auth can-i` shows what you may do)");
+  }
+
+  // A create that comes after another write would leave that write behind if the server
+  // refused it (a CRD being deleted, a terminating namespace, validation, an admission webhook):
+  // ask the store first (dryRun=All), so such a plan writes nothing. A create that is the first
+  // write needs no check: its refusal leaves nothing behind. NotFound and AlreadyExists are left
+  // to the write itself (an earlier step may make the namespace; a re-plan handles a race).
+  Result<void> check_creates(const Plan& plan) {
+    bool wrote_before = false;
+    for (const Step& step : plan.steps) {
+      if (step.kind == StepKind::kCreate && wrote_before) {
+        nlohmann::json object = step.after;
+        if (object.contains("metadata")) object["metadata"].erase("resourceVersion");
+        auto accepted = store_.check_create(object);
+        if (!accepted && accepted.error().code != ErrorCode::kNotFound &&
+            accepted.error().code != ErrorCode::kAlreadyExists) {
+          return fail(accepted.error().with_context(
+              "nothing was written: the API server would refuse \"" + step.summary + "\""));
+        }
+      }
+      wrote_before = wrote_before || is_write(step);
+    }
+    return ok();
   }
 
   static bool is_write(const Step& s) {
@@ -282,6 +310,33 @@ class Applier {
 };
 
 }  // namespace
+
+Result<void> check_plan(const Plan& plan, store::ObjectStore& store) {
+  for (const Step& s : plan.steps) {
+    nlohmann::json after;
+    switch (s.kind) {
+      case StepKind::kCreate:
+      case StepKind::kReplace:
+      case StepKind::kRestartDeployment:
+        after = s.after;
+        break;
+      case StepKind::kDelete:
+        break;
+      case StepKind::kWaitRollout:
+      case StepKind::kWaitProfileReady:
+        continue;
+    }
+    auto files = store.files_to_change(s.key, s.before, after);
+    // A delete of something already gone is done (execute_step treats kNotFound so).
+    if (!files && !(s.kind == StepKind::kDelete && files.error().code == ErrorCode::kNotFound)) {
+      Error e = files.error();
+      const std::string nothing = "nothing was written";
+      if (e.message.find(nothing) == std::string::npos) e.message += "; " + nothing;
+      return fail(e.with_context(s.summary));
+    }
+  }
+  return ok();
+}
 
 std::vector<store::AccessRequest> access_needed(const Plan& plan) {
   std::vector<store::AccessRequest> out;

@@ -20,6 +20,11 @@ class ReadCache : public store::ObjectStore {
   std::optional<std::string> file_of(const store::ObjectKey& key) override {
     return inner_.file_of(key);
   }
+  Result<std::vector<std::string>> files_to_change(const store::ObjectKey& key,
+                                                   const nlohmann::json& before,
+                                                   const nlohmann::json& after) override {
+    return inner_.files_to_change(key, before, after);
+  }
   Result<std::vector<store::AccessRequest>> denied(
       const std::vector<store::AccessRequest>& requests) override {
     return inner_.denied(requests);

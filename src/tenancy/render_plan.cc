@@ -1,4 +1,5 @@
 #include <cctype>
+#include <optional>
 #include <string>
 
 #include "kftenant/tenancy/plan.h"
@@ -148,6 +149,20 @@ std::string hide_hashes(std::string text) {
   return out;
 }
 
+// The file(s) a write step edits ("a.yaml, b.yaml" when it edits several), as the store says:
+// for a replace the documents the change goes to (a manifests tree may route it to an overlay's
+// patch), for a create the new object's file, else the object's file.
+std::optional<std::string> file_line(store::ObjectStore& store, const Step& step) {
+  auto files = store.files_to_change(
+      step.key, step.before, step.kind == StepKind::kDelete ? nlohmann::json() : step.after);
+  if (files && !files->empty()) {
+    std::string out;
+    for (const auto& f : *files) out += (out.empty() ? "" : ", ") + f;
+    return out;
+  }
+  return store.file_of(step.key);
+}
+
 }  // namespace
 
 std::string hide_secrets(const Plan& plan, std::string text) {
@@ -171,7 +186,7 @@ std::string render_plan(const Plan& plan, store::ObjectStore* store) {
   for (const Step& step : plan.steps) {
     out += std::to_string(++number) + ". " + step.summary + "\n";
     if (store && is_write(step.kind))
-      if (auto file = store->file_of(step.key)) out += "   file: " + *file + "\n";
+      if (auto file = file_line(*store, step)) out += "   file: " + *file + "\n";
     switch (step.kind) {
       case StepKind::kCreate:
         out += indent(yaml::emit(without_server_fields(step.after)), "   ");
@@ -196,7 +211,7 @@ nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store) {
                         {"kind", step.key.kind},          {"namespace", step.key.ns},
                         {"name", step.key.name},          {"summary", step.summary}};
     if (store && is_write(step.kind))
-      if (auto file = store->file_of(step.key)) s["file"] = *file;
+      if (auto file = file_line(*store, step)) s["file"] = *file;
     if (step.kind == StepKind::kCreate) s["object"] = without_server_fields(step.after);
     if (step.kind == StepKind::kReplace || step.kind == StepKind::kRestartDeployment)
       s["diff"] = step_diff(step);

@@ -208,6 +208,38 @@ TEST_P(LifecycleTest, MissingPiecesAreNamedWithHowKubeflowInstallsThem) {
   EXPECT_THAT(r.err, HasSubstr("--dex-configmap"));
 }
 
+// A create the API server would refuse after the Dex user is written: found first by a
+// dryRun=All create, so nothing is written. Real server: the Profile CRD is being deleted (it
+// stays terminating while the default Profile's finalizer is held by a paused profile
+// controller), so every Profile create gets 405. Fake: the refusal is injected.
+TEST_P(LifecycleTest, ACreateTheServerWouldRefuseIsFoundBeforeAnythingIsWritten) {
+  if (fake()) {
+    testserver::FaultRule refuse;
+    refuse.method = "POST";
+    refuse.path_regex = "/apis/kubeflow.org/v1/profiles$";
+    refuse.status = 405;
+    refuse.count = 10;
+    fake()->inject_fault(refuse);
+  } else {
+    server_->set_profile_controller_paused(true);
+    ASSERT_TRUE(server_->delete_object("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
+                                       "profiles.kubeflow.org"));
+    auto crd =
+        object("apiextensions.k8s.io/v1", "customresourcedefinitions", "", "profiles.kubeflow.org");
+    ASSERT_TRUE(crd["metadata"].contains("deletionTimestamp")) << crd.dump();
+  }
+  mark_state();
+  auto r = add_user("late@example.com", "late-password");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("nothing was written"));
+  EXPECT_THAT(r.err, HasSubstr("create Profile late"));
+  if (!fake()) {
+    EXPECT_THAT(r.err, HasSubstr("terminating"));
+  }
+  EXPECT_EQ(config_yaml(), original_config_);
+  EXPECT_EQ(changes(), "");
+}
+
 KFTENANT_ON_BOTH_SERVERS(ProfileCommandsTest);
 
 }  // namespace

@@ -292,6 +292,9 @@ constexpr std::string_view kMultiDoc =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: three\n";
 
 TEST_F(ManifestStoreTest, MultiDocumentFilesAreEditedPerDocument) {
+  // Folder mode (no root kustomization): every YAML file counts, also extra/ which no
+  // kustomization lists (with one, only what the build reaches would; kustomize_graph_test.cc).
+  fs::remove(tmp.file("kustomization.yaml"));
   tmp.write("extra/kustomization.yaml", "resources:\n- maps.yaml\n");
   tmp.write("extra/maps.yaml", kMultiDoc);
   tmp.write("extra/params.yaml", "just: [a, parameter\n");  // does not parse: skipped
@@ -320,6 +323,9 @@ TEST_F(ManifestStoreTest, MultiDocumentFilesAreEditedPerDocument) {
 }
 
 TEST_F(ManifestStoreTest, AmbiguousKeysNameBothFilesUnlessAPathIsPreferred) {
+  // Folder mode: without a root kustomization both copies count (with one, the graph decides;
+  // kustomize_graph_test.cc).
+  fs::remove(tmp.file("kustomization.yaml"));
   tmp.write("common/dex/overlays/oauth2-proxy/config-map.yaml",
             before["common/dex/base/config-map.yaml"]);
   store = must(ManifestStore::open(tmp.path()));

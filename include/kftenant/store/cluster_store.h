@@ -24,6 +24,8 @@ class ClusterStore : public ObjectStore {
   // A create whose answer was lost is resolved by reading the object back (kube::Client); the
   // object found is returned as if this call had created it.
   [[nodiscard]] Result<nlohmann::json> create(const nlohmann::json& object) override;
+  // POST with dryRun=All.
+  [[nodiscard]] Result<void> check_create(const nlohmann::json& object) override;
   [[nodiscard]] Result<nlohmann::json> replace(const nlohmann::json& object) override;
   [[nodiscard]] Result<void> remove(const ObjectKey& key,
                                     std::optional<std::string> resource_version) override;

@@ -99,6 +99,24 @@ class ObjectStore {
     return std::nullopt;
   }
 
+  // Whether create(object) would be accepted now, without writing anything: a cluster sends the
+  // create with dryRun=All, so validation, admission, quota and a terminating namespace or CRD
+  // answer as they would for the real write. ok when the store cannot tell (a folder).
+  [[nodiscard]] virtual Result<void> check_create(const nlohmann::json& /*object*/) { return {}; }
+
+  // The files a write of `key` would change, relative to the store's root (ManifestStore), or
+  // the refusal the write would meet for a reason that does not depend on timing (a ManifestStore
+  // that cannot tell which file decides a field). `after` is the object for a create or replace,
+  // null for a delete; `before` the object as the step read it (null for a create): when it is
+  // no longer the current object (the step has run), the answer names the files that change from
+  // `before` to `after` went to. Nothing is written. A cluster answers an empty list: its writes
+  // answer for themselves. Plans call it for every write before the first one runs, so that a
+  // refusal writes nothing.
+  [[nodiscard]] virtual Result<std::vector<std::string>> files_to_change(
+      const ObjectKey& /*key*/, const nlohmann::json& /*before*/, const nlohmann::json& /*after*/) {
+    return std::vector<std::string>{};
+  }
+
   // Which of `requests` the caller may not make. A cluster asks the API server
   // (SelfSubjectAccessReview, as `kubectl auth can-i`); a folder allows everything. An error only
   // when the store cannot tell at all (e.g. the review API itself is forbidden): callers then go

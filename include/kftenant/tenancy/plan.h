@@ -88,7 +88,10 @@ struct ApplyOptions {
   std::function<void(const Step&)> after_step;
   // Before the first write, ask the store whether every write and read of the plan is allowed
   // (ObjectStore::denied: SelfSubjectAccessReview on a cluster) and refuse up front, naming what
-  // is missing, instead of stopping half-way at a 403.
+  // is missing, instead of stopping half-way at a 403; and whether each create that follows
+  // another write would be accepted (ObjectStore::check_create: dryRun=All on a cluster), so that
+  // a refusal there (a CRD being deleted, a terminating namespace, validation, a webhook) leaves
+  // nothing half-written either.
   bool check_access = true;
 };
 
@@ -108,6 +111,13 @@ struct ApplyResult {
 // A failing step stops the apply and returns the error with the step's summary as context.
 [[nodiscard]] Result<ApplyResult> apply_plan(store::ObjectStore& store, const Planner& planner,
                                              const ApplyOptions& options);
+
+// Asks the store, for every write of `plan`, whether it would be refused for a reason that does
+// not depend on timing (ObjectStore::files_to_change: a manifests tree whose kustomization graph
+// cannot decide which file to edit). The first refusal, prefixed "nothing was written", or ok.
+// apply_plan calls it before each plan's first write; --dry-run calls it to show the refusal the
+// apply would meet.
+[[nodiscard]] Result<void> check_plan(const Plan& plan, store::ObjectStore& store);
 
 // The permissions a plan needs: create/update/delete for its writes, get for what its waits
 // read. Each once, in step order.
