@@ -1,3 +1,0 @@
-// tests/transcripts/substitute.cc compiled into this binary as well: the differential tests reuse
-// the transcript replay (each folder under tests/ is one test binary, see CMakeLists.txt).
-#include "transcripts/substitute.cc"  // NOLINT(bugprone-suspicious-include)
