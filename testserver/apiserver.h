@@ -42,6 +42,11 @@ struct Options {
   // The ClusterRole aggregation controller runs this long after a ClusterRole changes (the
   // real one reacts within milliseconds); roles seeded at start are aggregated before serving.
   std::chrono::milliseconds role_aggregation_delay{20};
+  // The apiextensions controllers run this long after a CRD change: a CRD created over HTTP is
+  // Established then (its create answer has no conditions yet), and a deleted CRD (terminating,
+  // finalizer customresourcecleanup.apiextensions.k8s.io) has its objects deleted and goes once
+  // none is left; meanwhile creating objects of it is refused (405).
+  std::chrono::milliseconds crd_controller_delay{50};
   // Interval of BOOKMARK events on watches with allowWatchBookmarks=true (a last one is sent
   // about 2 s before timeoutSeconds ends, as the real server does).
   std::chrono::milliseconds bookmark_interval{1000};
@@ -116,10 +121,11 @@ class ApiServer {
   [[nodiscard]] KeyPair admin_client_cert() const;  // CN=admin, O=system:masters
   [[nodiscard]] KeyPair client_cert_for(const std::string& user,
                                         const std::vector<std::string>& groups) const;
-  // Accepts `token` as `user` in `groups` (system:authenticated is added). What it may do is
-  // what RBAC grants the user and groups (system:masters: anything).
+  // Accepts `token` as `user` in `groups` (system:authenticated is added), with user info
+  // `uid` (what a TokenReview of the token reports; kube-apiserver's token file has a uid
+  // column). What it may do is what RBAC grants the user and groups (system:masters: anything).
   void add_user_token(const std::string& token, const std::string& user,
-                      const std::vector<std::string>& groups = {});
+                      const std::vector<std::string>& groups = {}, const std::string& uid = "");
 
   enum class KubeconfigAuth { kToken, kClientCert };
   // Writes a kubeconfig (mode 0600, CA embedded, context "kftenant-test", namespace default).
@@ -146,7 +152,9 @@ class ApiServer {
   [[nodiscard]] kftenant::Result<nlohmann::json> put_object(const std::string& api_version,
                                                             const std::string& resource,
                                                             nlohmann::json object);
-  // Deletes like an HTTP DELETE with default options (finalizers respected).
+  // Deletes like an HTTP DELETE with default options (finalizers respected). A CRD's objects
+  // are deleted at once and the CRD goes with them unless one of them has a finalizer (then it
+  // stays terminating, as over HTTP).
   [[nodiscard]] kftenant::Result<void> delete_object(const std::string& api_version,
                                                      const std::string& resource,
                                                      const std::string& ns,

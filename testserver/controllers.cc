@@ -94,6 +94,9 @@ void ApiServer::Impl::on_created(const ResourceType& info, const ojson& obj) {
   } else if (info.kind == "ClusterRole") {
     schedule_role_aggregation();
   }
+  // The garbage collector also looks at new dependents: an owner that does not exist (or has
+  // another uid) means the dependent goes (k08-finalizers-gc).
+  if (obj["metadata"].contains("ownerReferences")) schedule_gc();
   profile_controller_notice(info, obj);
 }
 
@@ -108,6 +111,7 @@ void ApiServer::Impl::on_updated(const ResourceType& info, const ojson& old, con
   } else if (info.kind == "ClusterRole") {
     schedule_role_aggregation();
   }
+  if (obj["metadata"].contains("ownerReferences")) schedule_gc();
   profile_controller_notice(info, obj);
 }
 
@@ -131,6 +135,102 @@ void ApiServer::Impl::on_removed(const ResourceType& info, const ojson& obj) {
   }
   profile_controller_notice(info, obj);
   schedule_gc();
+}
+
+// ---- apiextensions controllers --------------------------------------------------------------
+
+void set_crd_condition(ojson& crd, const std::string& type, const std::string& status,
+                       const std::string& reason, const std::string& message) {
+  if (!crd.contains("status") || !crd["status"].is_object()) crd["status"] = ojson::object();
+  ojson& conditions = crd["status"]["conditions"];
+  if (!conditions.is_array()) conditions = ojson::array();
+  ojson c = ojson::object();
+  c["type"] = type;
+  c["status"] = status;
+  c["lastTransitionTime"] = now_rfc3339();
+  c["reason"] = reason;
+  c["message"] = message;
+  for (auto& existing : conditions) {
+    if (existing.value("type", "") != type) continue;
+    if (existing.value("status", "") == status) {
+      c["lastTransitionTime"] = existing.value("lastTransitionTime", c["lastTransitionTime"]);
+    }
+    existing = c;
+    return;
+  }
+  conditions.push_back(c);
+}
+
+// The naming and establishing controllers (apiextensions-apiserver pkg/controller/status and
+// establish): NamesAccepted, acceptedNames, then Established.
+void ApiServer::Impl::schedule_crd_establish(const std::string& crd_name) {
+  scheduler.after(opts.crd_controller_delay, [this, crd_name] {
+    auto lock = store.lock();
+    auto info = registry.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    const ojson* cur = store.get(info->group_resource(), crd_name);
+    if (!cur) return;
+    for (const auto& c : (*cur)["status"].value("conditions", ojson::array())) {
+      if (c.is_object() && c.value("type", "") == "Established") return;
+    }
+    ojson established = *cur;
+    reset_status_on_create(*info, established);  // the established status of a seeded CRD
+    established["status"]["storedVersions"] =
+        (*cur)["status"].value("storedVersions", established["status"]["storedVersions"]);
+    commit_update(*info, *cur, established);
+  });
+}
+
+void ApiServer::Impl::schedule_crd_cleanup(const std::string& crd_name,
+                                           std::chrono::milliseconds delay) {
+  scheduler.after(delay, [this, crd_name] {
+    auto lock = store.lock();
+    if (!run_crd_cleanup(crd_name)) {
+      // The finalizer controller waits for the objects to go (their finalizers), polling.
+      schedule_crd_cleanup(crd_name, std::chrono::milliseconds(100));
+    }
+  });
+}
+
+// apiextensions-apiserver pkg/controller/finalizer/crd_finalizer.go sync.
+bool ApiServer::Impl::run_crd_cleanup(const std::string& crd_name) {
+  auto crd_info = registry.find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  const ojson* cur = store.get(crd_info->group_resource(), crd_name);
+  if (!cur || !(*cur)["metadata"].contains("deletionTimestamp")) return true;
+  const ojson& spec = (*cur)["spec"];
+  auto cr = registry.find_group_resource(spec.value("names", ojson::object()).value("plural", "") +
+                                         "." + spec.value("group", ""));
+  bool in_progress = false;
+  for (const auto& c : (*cur)["status"].value("conditions", ojson::array())) {
+    if (c.value("type", "") == "Terminating" &&
+        c.value("reason", "") == "InstanceDeletionInProgress")
+      in_progress = true;
+  }
+  if (!in_progress) {
+    ojson updated = *cur;
+    set_crd_condition(updated, "Terminating", "True", "InstanceDeletionInProgress",
+                      "CustomResource deletion is in progress");
+    commit_update(*crd_info, *cur, updated);
+    cur = store.get(crd_info->group_resource(), crd_name);
+  }
+  size_t remaining = 0;
+  if (cr && cr->custom) {
+    std::vector<ojson> objects;
+    for (const auto& [key, o] : store.list(cr->group_resource())) objects.push_back(*o);
+    for (const auto& o : objects) {
+      if (!o["metadata"].contains("deletionTimestamp")) begin_delete(*cr, o, "Background");
+    }
+    remaining = store.list(cr->group_resource()).size();
+  }
+  if (remaining > 0) return false;
+  // Every object is gone: drop the finalizer; the CRD goes when it was the last one.
+  ojson updated = *cur;
+  ojson kept = ojson::array();
+  for (const auto& f : updated["metadata"].value("finalizers", ojson::array())) {
+    if (f != "customresourcecleanup.apiextensions.k8s.io") kept.push_back(f);
+  }
+  updated["metadata"]["finalizers"] = kept;
+  commit_update(*crd_info, *cur, updated);
+  return store.get(crd_info->group_resource(), crd_name) == nullptr;
 }
 
 // ---- deployment controller ------------------------------------------------------------------
@@ -222,8 +322,82 @@ void ApiServer::Impl::run_namespace_cleanup(const std::string& ns) {
     }
   }
   remaining = 0;
+  std::vector<std::string> by_resource;
+  std::map<std::string, int> by_finalizer;
   for (const auto& info : registry.all()) {
-    if (info->namespaced) remaining += store.list(info->group_resource(), ns + "/").size();
+    if (!info->namespaced) continue;
+    auto items = store.list(info->group_resource(), ns + "/");
+    remaining += items.size();
+    if (!items.empty()) {
+      by_resource.push_back(info->plural + "." + info->group + " has " +
+                            std::to_string(items.size()) + " resource instances");
+    }
+    for (const auto& [key, obj] : items) {
+      for (const auto& f : (*obj)["metadata"].value("finalizers", ojson::array())) {
+        if (f.is_string()) ++by_finalizer[f.get<std::string>()];
+      }
+    }
+  }
+  if (remaining > 0) {
+    // What the namespace controller reports while content remains
+    // (pkg/controller/namespace/deletion/status_condition_utils.go).
+    std::sort(by_resource.begin(), by_resource.end());
+    std::vector<std::string> finalizers;
+    for (const auto& [f, n] : by_finalizer) {
+      finalizers.push_back(f + " in " + std::to_string(n) + " resource instances");
+    }
+    std::sort(finalizers.begin(), finalizers.end());
+    auto join = [](const std::vector<std::string>& parts) {
+      std::string out;
+      for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+      return out;
+    };
+    struct Condition {
+      const char *type, *status, *reason;
+      std::string message;
+    };
+    std::vector<Condition> wanted = {
+        {"NamespaceDeletionDiscoveryFailure", "False", "ResourcesDiscovered",
+         "All resources successfully discovered"},
+        {"NamespaceDeletionGroupVersionParsingFailure", "False", "ParsedGroupVersions",
+         "All legacy kube types successfully parsed"},
+        {"NamespaceDeletionContentFailure", "False", "ContentDeleted",
+         "All content successfully deleted, may be waiting on finalization"},
+        {"NamespaceContentRemaining", "True", "SomeResourcesRemain",
+         "Some resources are remaining: " + join(by_resource)},
+        finalizers.empty()
+            ? Condition{"NamespaceFinalizersRemaining", "False", "ContentHasNoFinalizers",
+                        "All content-preserving finalizers finished"}
+            : Condition{
+                  "NamespaceFinalizersRemaining", "True", "SomeFinalizersRemain",
+                  "Some content in the namespace has finalizers remaining: " + join(finalizers)}};
+    const ojson* current = store.get(ns_info->group_resource(), ns);
+    ojson updated = *current;
+    ojson old_conditions = updated["status"].value("conditions", ojson::array());
+    ojson conditions = ojson::array();
+    for (const auto& w : wanted) {
+      ojson c = ojson::object();
+      c["type"] = w.type;
+      c["status"] = w.status;
+      c["lastTransitionTime"] = now_rfc3339();
+      c["reason"] = w.reason;
+      c["message"] = w.message;
+      for (const auto& o : old_conditions) {
+        if (o.value("type", "") == w.type && o.value("status", "") == w.status) {
+          c["lastTransitionTime"] = o["lastTransitionTime"];
+        }
+      }
+      conditions.push_back(c);
+    }
+    auto without_times = [](ojson cs) {
+      for (auto& c : cs) c.erase("lastTransitionTime");
+      return cs;
+    };
+    if (without_times(conditions) != without_times(old_conditions)) {
+      updated["status"]["conditions"] = conditions;
+      commit_update(*ns_info, *current, updated);
+    }
+    nsobj = store.get(ns_info->group_resource(), ns);
   }
   if (remaining == 0) {
     ojson copy = *nsobj;

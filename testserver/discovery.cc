@@ -88,10 +88,25 @@ std::vector<ResourceInfo> make_builtins() {
   // coordination.k8s.io/v1
   add(main_resource("coordination.k8s.io", "leases", "Lease", true, kAllVerbs));
   // apiextensions.k8s.io/v1
-  auto crd = add(main_resource("apiextensions.k8s.io", "customresourcedefinitions",
-                               "CustomResourceDefinition", false, kAllVerbs, {"crd", "crds"},
-                               {"api-extensions"}));
+  auto crd =
+      main_resource("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition",
+                    false, kAllVerbs, {"crd", "crds"}, {"api-extensions"});
+  // CRDs are still stored as apiextensions.k8s.io/v1beta1 in 1.26: the hash is of that version.
+  crd.storage_version_hash =
+      storage_version_hash("apiextensions.k8s.io", "v1beta1", "CustomResourceDefinition");
+  add(crd);
   add(subresource(crd, "status", kStatusVerbs));
+  // The review APIs (reviews.cc, auth.cc): create only, never stored, so no storageVersionHash.
+  // selfsubjectrulesreviews is not served (testserver/README.md).
+  auto review = [&](const char* group, const char* name, const char* kind, bool namespaced) {
+    ResourceInfo r = main_resource(group, name, kind, namespaced, {"create"});
+    r.storage_version_hash.clear();
+    add(r);
+  };
+  review("authentication.k8s.io", "tokenreviews", "TokenReview", false);
+  review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", true);
+  review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false);
+  review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false);
   return out;
 }
 
@@ -100,6 +115,8 @@ std::vector<ResourceInfo> make_builtins() {
 int group_priority(std::string_view group) {
   static const std::map<std::string, int, std::less<>> kPriorities = {
       {"apps", 17800},
+      {"authentication.k8s.io", 17700},
+      {"authorization.k8s.io", 17600},
       {"rbac.authorization.k8s.io", 17000},
       {"apiextensions.k8s.io", 16700},
       {"coordination.k8s.io", 16500},
@@ -174,6 +191,11 @@ std::vector<ResourceInfo> crd_resources_impl(const J& crd) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   }
   bool namespaced = str(spec, "scope") != "Cluster";
+  // A terminating CRD's kind is served for reading and deleting only (the discovery
+  // controller's verbs while the Terminating condition is true).
+  bool terminating = false;
+  if (auto meta = crd.find("metadata"); meta != crd.end() && meta->is_object())
+    terminating = meta->contains("deletionTimestamp");
   auto versions_it = spec.find("versions");
   if (versions_it == spec.end() || !versions_it->is_array()) return out;
   std::string storage_version;
@@ -189,7 +211,9 @@ std::vector<ResourceInfo> crd_resources_impl(const J& crd) {
     r.singular_name = singular;
     r.namespaced = namespaced;
     r.kind = kind;
-    r.verbs = kCrdVerbs;
+    r.verbs = terminating
+                  ? std::vector<std::string>{"delete", "deletecollection", "get", "list", "watch"}
+                  : kCrdVerbs;
     r.short_names = strings(names, "shortNames");
     r.categories = strings(names, "categories");
     r.storage_version_hash =

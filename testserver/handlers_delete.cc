@@ -6,17 +6,24 @@
 namespace kftenant::testserver {
 namespace {
 
+// The DeleteOptions come from the body when there is one, else from the query: never both
+// (apiserver endpoints/handlers/delete.go), so `?dryRun=All` next to a body deletes for real.
 std::string propagation_of(const ojson& options, const httplib::Request& req) {
+  if (options.is_object()) {
+    std::string p = options.value("propagationPolicy", "");
+    if (p.empty() && options.value("orphanDependents", false)) p = "Orphan";
+    return p;
+  }
   std::string p = query_param(req, "propagationPolicy");
-  if (p.empty() && options.is_object()) p = options.value("propagationPolicy", "");
-  if (p.empty() && options.is_object() && options.value("orphanDependents", false)) p = "Orphan";
+  if (p.empty() && query_param(req, "orphanDependents") == "true") p = "Orphan";
   return p;
 }
 
 bool dry_run(const ojson& options, const httplib::Request& req) {
-  if (query_param(req, "dryRun") == "All") return true;
-  return options.is_object() && options.contains("dryRun") && options["dryRun"].is_array() &&
-         !options["dryRun"].empty();
+  if (options.is_object()) {
+    return options.contains("dryRun") && options["dryRun"].is_array() && !options["dryRun"].empty();
+  }
+  return query_param(req, "dryRun") == "All";
 }
 
 }  // namespace
@@ -43,7 +50,17 @@ Reply ApiServer::Impl::do_delete(const Route& r, const ojson& options,
           conflict_rv_precondition(kind, r.name, rv, m.value("resourceVersion", "")));
     }
   }
-  if (dry_run(options, req)) return Reply::object(200, present(info, r.version, obj));
+  if (dry_run(options, req)) {
+    // What the deletion would answer, nothing done: gone at once (a Status), or the object
+    // pending its finalizers.
+    const std::string propagation = propagation_of(options, req);
+    const bool pending = info.kind == "Namespace" || info.kind == "CustomResourceDefinition" ||
+                         !m.value("finalizers", ojson::array()).empty() ||
+                         propagation == "Foreground" || propagation == "Orphan" ||
+                         m.contains("deletionTimestamp");
+    if (!pending) return Reply::object(200, delete_success(r.gr(), r.name, m.value("uid", "")));
+    return Reply::object(200, present(info, r.version, obj));
+  }
   ojson remaining = begin_delete(info, obj, propagation_of(options, req));
   if (remaining.is_null()) {
     return Reply::object(200, delete_success(r.gr(), r.name, m.value("uid", "")));
@@ -54,7 +71,7 @@ Reply ApiServer::Impl::do_delete(const Route& r, const ojson& options,
 Reply ApiServer::Impl::do_delete_collection(const Route& r, const ListQuery& q,
                                             const httplib::Request& req) {
   const ResourceType& info = *r.info;
-  auto sel = parse_selectors(q);
+  auto sel = parse_selectors(r, q);
   if (!sel) return Reply::status_body(bad_request(sel.error().message));
   std::string prefix = info.namespaced && !r.ns.empty() ? r.ns + "/" : "";
   int64_t rv = store.current_rv();

@@ -15,11 +15,11 @@ Reply ApiServer::Impl::do_get(const Route& r) {
   return Reply::object(200, present(info, r.version, *obj));
 }
 
-Result<ListSelection> ApiServer::Impl::parse_selectors(const ListQuery& q) const {
+Result<ListSelection> ApiServer::Impl::parse_selectors(const Route& r, const ListQuery& q) const {
   ListSelection sel;
   auto labels = LabelSelector::parse(q.label_selector);
   if (!labels) return tl::unexpected(labels.error());
-  auto fields = FieldSelector::parse(q.field_selector);
+  auto fields = FieldSelector::parse(q.field_selector, r.info && r.info->custom);
   if (!fields) return tl::unexpected(fields.error());
   sel.labels = std::move(*labels);
   sel.fields = std::move(*fields);
@@ -28,7 +28,7 @@ Result<ListSelection> ApiServer::Impl::parse_selectors(const ListQuery& q) const
 
 Reply ApiServer::Impl::do_list(const Route& r, const ListQuery& q) {
   const ResourceType& info = *r.info;
-  auto sel = parse_selectors(q);
+  auto sel = parse_selectors(r, q);
   if (!sel) return Reply::status_body(bad_request(sel.error().message));
   std::string prefix = info.namespaced && !r.ns.empty() ? r.ns + "/" : "";
   bool has_rv = !q.resource_version.empty() && q.resource_version != "0";

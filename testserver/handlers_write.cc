@@ -102,6 +102,19 @@ Reply ApiServer::Impl::do_create(const Route& r, ojson body, const httplib::Requ
     m.erase("namespace");
   }
   std::string name = m.value("name", "");
+  if (info.custom) {
+    // apiextensions-apiserver customresource_handler.go: no creates while the CRD terminates.
+    const ojson* def =
+        store.get("customresourcedefinitions.apiextensions.k8s.io", info.plural + "." + info.group);
+    if (def && (*def)["metadata"].contains("deletionTimestamp")) {
+      StatusDetails d;
+      d.group = info.group;
+      d.kind = info.plural;
+      return Reply::status_body(
+          make_status(405, "MethodNotAllowed",
+                      "create not allowed while custom resource definition is terminating", d));
+    }
+  }
   if (info.namespaced) {
     const ojson* ns = store.get("namespaces", r.ns);
     if (!ns) return Reply::status_body(not_found({"", "namespaces"}, r.ns));
@@ -135,6 +148,18 @@ Reply ApiServer::Impl::do_create(const Route& r, ojson body, const httplib::Requ
   }
   apply_defaults(info, obj);  // (invalidates `m`)
   reset_status_on_create(info, obj);
+  const bool crd = info.kind == "CustomResourceDefinition" && !info.custom;
+  if (crd) {
+    // Not established yet: the status a real create answers; schedule_crd_establish follows.
+    ojson names = ojson::object();
+    names["plural"] = "";
+    names["kind"] = "";
+    ojson st = ojson::object();
+    st["conditions"] = nullptr;
+    st["acceptedNames"] = names;
+    st["storedVersions"] = obj["status"]["storedVersions"];
+    obj["status"] = st;
+  }
   Reply reply;
   reply.status = 201;
   reply.warnings = decoded.warnings;
@@ -146,7 +171,11 @@ Reply ApiServer::Impl::do_create(const Route& r, ojson body, const httplib::Requ
     reply.body = present(info, r.version, canonical(info, obj));
     return reply;
   }
+  if (media_type(req) != "application/apply-patch+yaml") {
+    record_update_manager(info, nullptr, obj, req, r.api_version(), "");
+  }
   reply.body = present(info, r.version, commit_create(info, std::move(obj)));
+  if (crd) schedule_crd_establish(reply.body["metadata"].value("name", ""));
   return reply;
 }
 
@@ -247,12 +276,19 @@ Reply ApiServer::Impl::update_object(const Route& r, const ojson& old, ojson neu
   }
   apply_defaults(info, neu);
   auto errors = validate_fields(info, neu);
+  auto immutable = validate_update(info, old, neu);
+  errors.insert(errors.end(), immutable.begin(), immutable.end());
   if (!errors.empty()) {
     return Reply::status_body(make_invalid_status(group_kind(info), name, errors));
   }
   Reply reply;
   reply.warnings = std::move(warnings);
+  if (media_type(req) != "application/apply-patch+yaml") {
+    record_update_manager(info, &old, neu, req, r.api_version(), r.subresource);
+  }
   if (dry_run(req)) {
+    // A dry-run update answers the would-be object at the stored resourceVersion.
+    neu["metadata"]["resourceVersion"] = old["metadata"].value("resourceVersion", "");
     reply.body = present(info, r.version, canonical(info, neu));
     return reply;
   }

@@ -134,8 +134,37 @@ void ApiServer::Impl::commit_remove(const ResourceType& info, ojson obj) {
   on_removed(info, obj);
 }
 
+ojson ApiServer::Impl::begin_crd_delete(const ResourceType& info, ojson obj) {
+  ojson updated = obj;
+  auto& um = updated["metadata"];
+  const std::string name = um.value("name", "");
+  if (um.contains("deletionTimestamp")) {
+    // A second DELETE goes through the generic store: a graceful deletion of an object with
+    // finalizers (deletionGracePeriodSeconds 0), nothing else changes.
+    if (um.contains("deletionGracePeriodSeconds")) return obj;
+    um["deletionGracePeriodSeconds"] = 0;
+    return commit_update(info, obj, updated);
+  }
+  // The first DELETE: deletionTimestamp, the cleanup finalizer and the Terminating condition in
+  // one update; the finalizer controller takes it from there.
+  um["deletionTimestamp"] = now_rfc3339();
+  ojson finalizers = um.value("finalizers", ojson::array());
+  const char* kCleanup = "customresourcecleanup.apiextensions.k8s.io";
+  if (std::find(finalizers.begin(), finalizers.end(), kCleanup) == finalizers.end()) {
+    finalizers.push_back(kCleanup);
+  }
+  um["finalizers"] = finalizers;
+  set_crd_condition(updated, "Terminating", "True", "InstanceDeletionPending",
+                    "CustomResourceDefinition marked for deletion; CustomResource deletion will "
+                    "begin soon");
+  ojson stored = commit_update(info, obj, updated);
+  schedule_crd_cleanup(name, opts.crd_controller_delay);
+  return stored;
+}
+
 ojson ApiServer::Impl::begin_delete(const ResourceType& info, ojson obj,
                                     const std::string& propagation) {
+  if (info.kind == "CustomResourceDefinition" && !info.custom) return begin_crd_delete(info, obj);
   const ojson& m = obj["metadata"];
   if (m.contains("deletionTimestamp")) return obj;  // already being deleted: no change
   ojson updated = obj;

@@ -139,6 +139,7 @@ void ApiServer::Impl::run_role_aggregation() {
     req.method = "PATCH";
     req.path = "/apis/rbac.authorization.k8s.io/v1/clusterroles/" + name;
     req.target = req.path + "?fieldManager=" + kAggregationManager + "&force=true";
+    req.set_header("Content-Type", "application/apply-patch+yaml");
     ojson applied = {{"apiVersion", "rbac.authorization.k8s.io/v1"},
                      {"kind", "ClusterRole"},
                      {"metadata", {{"name", name}}},

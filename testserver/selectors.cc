@@ -506,7 +506,7 @@ bool LabelSelector::matches_object(const nlohmann::ordered_json& object) const {
   return matches(labels_of(object));
 }
 
-Result<FieldSelector> FieldSelector::parse(std::string_view text) {
+Result<FieldSelector> FieldSelector::parse(std::string_view text, bool custom_resource) {
   auto parts = split_terms(text);
   std::sort(parts.begin(), parts.end());
   FieldSelector sel;
@@ -538,6 +538,8 @@ Result<FieldSelector> FieldSelector::parse(std::string_view text) {
   }
   // The field label conversion runs after parsing (DefaultMetaV1FieldSelectorConversion).
   for (const auto& r : sel.requirements_) {
+    if (r.field != "metadata.name" && r.field != "metadata.namespace" && custom_resource)
+      return make_error(ErrorCode::kBadRequest, "field label not supported: " + r.field);
     if (r.field != "metadata.name" && r.field != "metadata.namespace")
       return make_error(
           ErrorCode::kBadRequest,

@@ -67,9 +67,12 @@ class FieldSelector {
  public:
   // Parses `text` (fields.ParseSelector: comma-separated `f=v`, `f==v`, `f!=v`, with `\` escapes)
   // and rejects any field but metadata.name / metadata.namespace with the server's message:
-  // "\"data.i\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"".
+  // "\"data.i\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+  // (built-in kinds, DefaultMetaV1FieldSelectorConversion), or for custom resources
+  // (`custom_resource`) "field label not supported: spec.x" (the CRD handler's conversion).
   // Errors have code kBadRequest.
-  [[nodiscard]] static Result<FieldSelector> parse(std::string_view text);
+  [[nodiscard]] static Result<FieldSelector> parse(std::string_view text,
+                                                   bool custom_resource = false);
 
   // metadata.name / metadata.namespace of `object` (missing = "").
   [[nodiscard]] bool matches_object(const nlohmann::json& object) const;

@@ -89,7 +89,7 @@ Result<void> ApiServer::Impl::init() {
   if (!admin_r) return fail(admin_r.error().with_context("test API server: admin cert"));
   admin_cert = *admin_r;
   admin_token = random_token();
-  tokens[admin_token] = User{"admin", {"system:masters"}};
+  tokens[admin_token] = User{"admin", {"system:masters"}, "", {}};
 
   KeyPair serving_copy = serving;
   http = std::make_unique<httplib::SSLServer>([serving_copy](SSL_CTX& ctx) {
@@ -325,9 +325,9 @@ KeyPair ApiServer::client_cert_for(const std::string& user,
 }
 
 void ApiServer::add_user_token(const std::string& token, const std::string& user,
-                               const std::vector<std::string>& groups) {
+                               const std::vector<std::string>& groups, const std::string& uid) {
   std::lock_guard<std::mutex> lock(impl_->auth_mu);
-  impl_->tokens[token] = User{user, groups};
+  impl_->tokens[token] = User{user, groups, uid, {}};
 }
 
 Result<void> ApiServer::write_kubeconfig(const std::string& path, KubeconfigAuth auth) const {
@@ -457,7 +457,11 @@ Result<void> ApiServer::delete_object(const std::string& api_version, const std:
   const ojson* obj =
       impl_->store.get(info->group_resource(), Store::key(info->namespaced ? ns : "", name));
   if (!obj) return make_error(ErrorCode::kNotFound, resource + " \"" + name + "\" not found");
+  const std::string key_name = name;
   impl_->begin_delete(*info, *obj, "");
+  // The finalizer controller's pass at once, so that a test deleting a CRD can go on without
+  // waiting (over HTTP it runs crd_controller_delay later).
+  if (info->kind == "CustomResourceDefinition" && !info->custom) impl_->run_crd_cleanup(key_name);
   return ok();
 }
 

@@ -58,6 +58,10 @@ struct Reply {
 struct User {
   std::string name;
   std::vector<std::string> groups;
+  std::string uid;  // "" = none
+  // The audiences a TokenRequest's token was issued for; empty for the static tokens, which
+  // (like kube-apiserver's token file) are valid for the API server's own audience only.
+  std::vector<std::string> audiences;
   [[nodiscard]] bool is_master() const;
 };
 
@@ -147,6 +151,13 @@ class ApiServer::Impl {
   std::optional<Reply> authorize(const User& user, const RequestInfo& request);
   // POST selfsubjectaccessreviews (takes the store lock).
   Reply self_subject_access_review(const User& user, const httplib::Request& req);
+  // The review APIs (reviews.cc): POST authentication.k8s.io/v1 tokenreviews,
+  // authorization.k8s.io/v1 subjectaccessreviews, selfsubjectaccessreviews and
+  // namespaces/<ns>/localsubjectaccessreviews; 405 for other methods there; nullopt for any
+  // other path.
+  std::optional<Reply> review(const User& user, const httplib::Request& req);
+  Reply token_review(const httplib::Request& req);
+  Reply subject_access_review(const httplib::Request& req, const std::string& ns);
 
   // ---- faults & request log (faults.cc) ----
   std::optional<FaultRule> take_fault(const std::string& method, const std::string& path);
@@ -167,6 +178,11 @@ class ApiServer::Impl {
   Reply do_delete(const Route& r, const ojson& options, const httplib::Request& req);
   Reply do_delete_collection(const Route& r, const ListQuery& q, const httplib::Request& req);
   Reply do_apply(const Route& r, const std::string& body, const httplib::Request& req);
+  // Records a non-apply write in `neu`'s managedFields as an Update entry (apply.cc): only when
+  // the request names a fieldManager or `old` has managedFields. `old` null for a create.
+  void record_update_manager(const ResourceType& info, const ojson* old, ojson& neu,
+                             const httplib::Request& req, const std::string& api_version,
+                             const std::string& subresource);
   // The update pipeline shared by PUT, PATCH and apply: preconditions, server-owned fields,
   // finalizer rules, status subresource, defaults, validation, commit.
   Reply update_object(const Route& r, const ojson& old, ojson neu, bool from_put,
@@ -175,7 +191,7 @@ class ApiServer::Impl {
   // POST serviceaccounts/<name>/token (token_request.cc).
   Reply do_token_request(const Route& r, const std::string& body);
   Reply scale_view(const Route& r, const ojson& deploy);
-  Result<ListSelection> parse_selectors(const ListQuery& q) const;
+  Result<ListSelection> parse_selectors(const Route& r, const ListQuery& q) const;
 
   // ---- object lifecycle (objects.cc): store lock held ----
   // Stores a new object (metadata already validated). Returns the stored object.
@@ -209,6 +225,15 @@ class ApiServer::Impl {
   // change (coalesced); run_role_aggregation is one pass, store lock held.
   void schedule_role_aggregation();
   void run_role_aggregation();
+  // The apiextensions controllers (controllers.cc): the establishing controller after a CRD's
+  // create, and the finalizer controller of a terminating CRD, whose objects it deletes; it
+  // removes the finalizer when none is left. run_crd_cleanup: one pass, store lock held; true
+  // when the CRD is gone.
+  void schedule_crd_establish(const std::string& crd_name);
+  void schedule_crd_cleanup(const std::string& crd_name, std::chrono::milliseconds delay);
+  bool run_crd_cleanup(const std::string& crd_name);
+  // DELETE of a CRD (apiextensions-apiserver registry/customresourcedefinition/etcd.go Delete).
+  ojson begin_crd_delete(const ResourceType& info, ojson obj);
   // Deletion started (deletionTimestamp set) without a commit_update (begin_delete).
   void on_deletion_started(const ResourceType& info, const ojson& obj);
 
@@ -288,6 +313,10 @@ extern thread_local const User* request_user;
 // CRD established, custom resources without status).
 void reset_status_on_create(const ResourceType& info, ojson& obj);
 std::string now_rfc3339();
+// apiextensions SetCRDCondition: sets condition `type` of a CRD object's status (replacing one of
+// the same type; lastTransitionTime changes only when the status does).
+void set_crd_condition(ojson& crd, const std::string& type, const std::string& status,
+                       const std::string& reason, const std::string& message);
 std::string new_uid();
 std::string url_decode(const std::string& s);
 // Query parameter (first value) or "".

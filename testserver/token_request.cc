@@ -72,9 +72,9 @@ Reply ApiServer::Impl::do_token_request(const Route& r, const std::string& body)
     return Reply::status_body(
         bad_request("the test API server does not support boundObjectRef in a TokenRequest"));
   }
-  if (!store.get(r.info->group_resource(), Store::key(r.ns, r.name))) {
-    return Reply::status_body(not_found(r.gr(), r.name));
-  }
+  const ojson* sa = store.get(r.info->group_resource(), Store::key(r.ns, r.name));
+  if (!sa) return Reply::status_body(not_found(r.gr(), r.name));
+  const std::string sa_uid = (*sa)["metadata"].value("uid", "");
   ojson audiences = spec.value("audiences", ojson::array());
   if (!audiences.is_array() || audiences.empty()) {
     // The API server's --api-audiences default (the service account issuer).
@@ -83,13 +83,17 @@ Reply ApiServer::Impl::do_token_request(const Route& r, const std::string& body)
   std::string token = opaque_token();
   {
     std::lock_guard<std::mutex> lock(auth_mu);
-    tokens[token] = User{"system:serviceaccount:" + r.ns + ":" + r.name,
-                         {"system:serviceaccounts", "system:serviceaccounts:" + r.ns}};
+    User sa_user{"system:serviceaccount:" + r.ns + ":" + r.name,
+                 {"system:serviceaccounts", "system:serviceaccounts:" + r.ns},
+                 sa_uid,
+                 {}};
+    for (const auto& a : audiences) sa_user.audiences.push_back(a.get<std::string>());
+    tokens[token] = sa_user;
   }
   ojson out = ojson::object();
   out["kind"] = "TokenRequest";
   out["apiVersion"] = "authentication.k8s.io/v1";
-  out["metadata"] = {{"name", r.name}, {"namespace", r.ns}, {"creationTimestamp", nullptr}};
+  out["metadata"] = {{"name", r.name}, {"namespace", r.ns}, {"creationTimestamp", now_rfc3339()}};
   out["spec"] = {
       {"audiences", audiences}, {"expirationSeconds", seconds}, {"boundObjectRef", nullptr}};
   out["status"] = {{"token", token},

@@ -5,9 +5,46 @@
 #include <set>
 
 #include "kftenant/base64.h"
+#include "kftenant/kube/quantity.h"
 
 namespace kftenant::testserver {
 namespace {
+
+// Where Go's base64.StdEncoding.Decode (encoding/json's []byte decoding) reports corrupt input,
+// or nullopt when `s` decodes: the offset of "illegal base64 data at input byte N"
+// (encoding/base64 decodeQuantum, newlines skipped).
+std::optional<size_t> base64_error_offset(const std::string& s) {
+  auto valid = [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '/'; };
+  auto newline = [](char c) { return c == '\n' || c == '\r'; };
+  size_t si = 0;
+  while (si < s.size()) {
+    size_t j = 0;
+    for (; j < 4; ++j) {
+      if (si == s.size()) {
+        if (j == 0) return std::nullopt;
+        return si - j;  // incomplete quantum: padding is required
+      }
+      unsigned char in = static_cast<unsigned char>(s[si++]);
+      if (valid(in)) continue;
+      if (newline(static_cast<char>(in))) {
+        --j;
+        continue;
+      }
+      if (in != '=') return si - 1;
+      if (j < 2) return si - 1;  // incorrect padding
+      if (j == 2) {
+        while (si < s.size() && newline(s[si])) ++si;
+        if (si == s.size()) return s.size();  // not enough padding
+        if (s[si] != '=') return si - 1;
+        ++si;
+      }
+      while (si < s.size() && newline(s[si])) ++si;
+      if (si < s.size()) return si;  // trailing garbage
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
 
 // A field of a Go struct: its JSON name and the type of its value: "" (scalar or opaque,
 // kept as is), "{}" (Go map: keys sorted), "T" (struct T), "[]T" (list of struct T).
@@ -250,10 +287,57 @@ const std::map<std::string, Fields>& struct_table() {
         {"storage", ""},
         {"deprecated", ""},
         {"deprecationWarning", ""},
-        {"schema", ""},
+        {"schema", "CRDValidation"},
         {"subresources", ""},
         {"additionalPrinterColumns", ""}}},
       {"CRDStatus", {{"conditions", ""}, {"acceptedNames", "CRDNames"}, {"storedVersions", ""}}},
+      {"CRDValidation", {{"openAPIV3Schema", "JSONSchemaProps"}}},
+      // apiextensions/v1 JSONSchemaProps: struct order; maps of schemas sorted by key.
+      {"JSONSchemaProps",
+       {{"id", ""},
+        {"$schema", ""},
+        {"$ref", ""},
+        {"description", ""},
+        {"type", ""},
+        {"format", ""},
+        {"title", ""},
+        {"default", ""},
+        {"maximum", ""},
+        {"exclusiveMaximum", ""},
+        {"minimum", ""},
+        {"exclusiveMinimum", ""},
+        {"maxLength", ""},
+        {"minLength", ""},
+        {"pattern", ""},
+        {"maxItems", ""},
+        {"minItems", ""},
+        {"uniqueItems", ""},
+        {"multipleOf", ""},
+        {"enum", ""},
+        {"maxProperties", ""},
+        {"minProperties", ""},
+        {"required", ""},
+        {"items", "JSONSchemaProps"},
+        {"allOf", "[]JSONSchemaProps"},
+        {"oneOf", "[]JSONSchemaProps"},
+        {"anyOf", "[]JSONSchemaProps"},
+        {"not", "JSONSchemaProps"},
+        {"properties", "{}JSONSchemaProps"},
+        {"additionalProperties", "JSONSchemaProps"},
+        {"patternProperties", "{}JSONSchemaProps"},
+        {"dependencies", "{}"},
+        {"additionalItems", "JSONSchemaProps"},
+        {"definitions", "{}JSONSchemaProps"},
+        {"externalDocs", ""},
+        {"example", ""},
+        {"nullable", ""},
+        {"x-kubernetes-preserve-unknown-fields", ""},
+        {"x-kubernetes-embedded-resource", ""},
+        {"x-kubernetes-int-or-string", ""},
+        {"x-kubernetes-list-map-keys", ""},
+        {"x-kubernetes-list-type", ""},
+        {"x-kubernetes-map-type", ""},
+        {"x-kubernetes-validations", ""}}},
       {"Scale",
        {{"kind", ""},
         {"apiVersion", ""},
@@ -278,6 +362,13 @@ ojson sort_map(const ojson& value) {
 ojson reorder_child(const ojson& value, const std::string& child) {
   if (child.empty()) return value;
   if (child == "{}") return sort_map(value);
+  if (child.rfind("{}", 0) == 0) {  // a map of structs: sorted keys, each value reordered
+    if (!value.is_object()) return value;
+    ojson out = sort_map(value);
+    for (auto it = out.begin(); it != out.end(); ++it)
+      it.value() = reorder(it.value(), child.substr(2));
+    return out;
+  }
   if (child.rfind("[]", 0) == 0) {
     if (!value.is_array()) return value;
     ojson out = ojson::array();
@@ -534,10 +625,30 @@ DecodeResult decode_object(const ResourceType& info, const std::string& version,
   }
   if (info.kind == "Secret" && body.contains("data") && body["data"].is_object()) {
     for (auto& [k, v] : body["data"].items()) {
-      if (!v.is_string() || !base64::decode(v.get<std::string>())) {
+      if (!v.is_string()) {
         out.error = bad_request(
             cannot_handle(info, version, "illegal base64 data in Secret.data[" + k + "]"));
         return out;
+      }
+      if (auto at = base64_error_offset(v.get<std::string>())) {
+        out.error = bad_request(cannot_handle(
+            info, version, "illegal base64 data at input byte " + std::to_string(*at)));
+        return out;
+      }
+    }
+  }
+  if (info.kind == "ResourceQuota" && body.contains("spec") && body["spec"].is_object()) {
+    // resource.Quantity's JSON decoding (ResourceList values), before any validation.
+    for (const char* list : {"hard"}) {
+      auto it = body["spec"].find(list);
+      if (it == body["spec"].end() || !it->is_object()) continue;
+      for (const auto& [name, q] : it->items()) {
+        if (!q.is_string()) continue;  // JSON numbers are quantities too
+        auto parsed = kube::parse_quantity(q.get<std::string>());
+        if (!parsed) {
+          out.error = bad_request(cannot_handle(info, version, parsed.error().message));
+          return out;
+        }
       }
     }
   }
@@ -554,6 +665,35 @@ DecodeResult decode_object(const ResourceType& info, const std::string& version,
   }
   out.object = std::move(body);
   return out;
+}
+
+std::vector<FieldError> validate_update(const ResourceType& info, const ojson& old,
+                                        const ojson& neu) {
+  std::vector<FieldError> errors;
+  if (info.custom) return errors;
+  if (info.kind == "Secret") {
+    // pkg/apis/core/validation ValidateSecretUpdate.
+    std::string old_type = old.value("type", "Opaque"), new_type = neu.value("type", "Opaque");
+    if (old_type != new_type)
+      errors.push_back(field_invalid("type", new_type, "field is immutable"));
+  } else if (info.kind == "RoleBinding" || info.kind == "ClusterRoleBinding") {
+    // pkg/apis/rbac/validation ValidateRoleBindingUpdate: the roleRef is printed with %#v.
+    const ojson o = old.value("roleRef", ojson::object()),
+                n = neu.value("roleRef", ojson::object());
+    auto field = [](const ojson& ref, const char* f) {
+      auto it = ref.find(f);
+      return it != ref.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (field(o, "apiGroup") != field(n, "apiGroup") || field(o, "kind") != field(n, "kind") ||
+        field(o, "name") != field(n, "name")) {
+      errors.push_back(field_invalid_raw("roleRef",
+                                         "rbac.RoleRef{APIGroup:" + go_quote(field(n, "apiGroup")) +
+                                             ", Kind:" + go_quote(field(n, "kind")) +
+                                             ", Name:" + go_quote(field(n, "name")) + "}",
+                                         "cannot change roleRef"));
+    }
+  }
+  return errors;
 }
 
 std::vector<FieldError> validate_fields(const ResourceType& info, const ojson& obj) {
@@ -574,7 +714,8 @@ std::vector<FieldError> validate_fields(const ResourceType& info, const ojson& o
       for (const auto& [k, v] : spec["selector"]["matchLabels"].items()) {
         if (!labels.contains(k) || labels[k] != v) {
           std::string shown;
-          for (const auto& [lk, lv] : sort_map(labels).items()) {
+          const ojson sorted_labels = sort_map(labels);  // kept alive for the loop below
+          for (const auto& [lk, lv] : sorted_labels.items()) {
             shown += std::string(shown.empty() ? "" : ", ") + go_quote(lk) + ":" +
                      go_quote(lv.is_string() ? lv.get<std::string>() : lv.dump());
           }

@@ -32,6 +32,9 @@ struct DecodeResult {
 // Validation of the typed object beyond its name (CR `required` fields, Deployment selector...);
 // empty when valid.
 [[nodiscard]] std::vector<FieldError> validate_fields(const ResourceType& info, const ojson& obj);
+// What an update may not change (Secret type, a binding's roleRef), as ValidateXUpdate does.
+[[nodiscard]] std::vector<FieldError> validate_update(const ResourceType& info, const ojson& old,
+                                                      const ojson& neu);
 
 // Defaults applied on create and update (SetDefaults_* of the built-in types).
 void apply_defaults(const ResourceType& info, ojson& obj);

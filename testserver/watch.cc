@@ -22,7 +22,7 @@ std::string event_line(const std::string& type, const ojson& object) {
 void ApiServer::Impl::serve_watch(const Route& r, const ListQuery& q, const httplib::Request& req,
                                   httplib::Response& res, bool drop_after_initial) {
   auto info = r.info;
-  auto sel = parse_selectors(q);
+  auto sel = parse_selectors(r, q);
   auto handle = std::make_shared<WatchHandle>();
   handle->path = req.path;
   std::string prefix = info->namespaced && !r.ns.empty() ? r.ns + "/" : "";
@@ -113,14 +113,23 @@ void ApiServer::Impl::serve_watch(const Route& r, const ListQuery& q, const http
               bool now_matches = matches(ev.group_resource, ev.key, ev.object);
               bool was_matching = !ev.prev.is_null() && matches(ev.group_resource, ev.key, ev.prev);
               std::string type = ev.type;
+              const ojson* object = &ev.object;
+              ojson left;
               if (type == "MODIFIED") {
                 if (now_matches && !was_matching) type = "ADDED";
-                if (!now_matches && was_matching) type = "DELETED";
+                if (!now_matches && was_matching) {
+                  // The object stopped matching: DELETED with its previous content but the
+                  // event's resourceVersion (cacher.go watchCacheEvent conversion).
+                  type = "DELETED";
+                  left = ev.prev;
+                  left["metadata"]["resourceVersion"] = std::to_string(ev.rv);
+                  object = &left;
+                }
                 if (!now_matches && !was_matching) continue;
               } else if (!now_matches) {
                 continue;
               }
-              lines.push_back(event_line(type, present(*info, version, ev.object)));
+              lines.push_back(event_line(type, present(*info, version, *object)));
             }
             auto now = Clock::now();
             if (now >= next_bookmark || now >= final_bookmark) {

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -222,6 +223,33 @@ struct ControlPlane::State {
     return {};
   }
 
+  // Waits for etcd to answer, then puts `revisions` values under one key outside /registry
+  // (kube-apiserver never reads it) through the gRPC gateway, one revision each.
+  Result<void> age_etcd(int revisions, std::chrono::steady_clock::time_point deadline) {
+    httplib::Client etcd("127.0.0.1", etcd_port);
+    etcd.set_connection_timeout(std::chrono::seconds(1));
+    for (;;) {
+      auto health = etcd.Get("/health");
+      if (health && health->status == 200) break;
+      if (auto gone = exited_child(); !gone.empty())
+        return tl::unexpected(
+            fail(gone + " exited while starting; its log ends:\n" + tail("etcd", 15)));
+      if (std::chrono::steady_clock::now() > deadline)
+        return tl::unexpected(fail("etcd not healthy in time; its log ends:\n" + tail("etcd", 15)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const std::string key = base64::encode("/kftenant-envtest/age");
+    for (int i = 0; i < revisions; ++i) {
+      auto put = etcd.Post(
+          "/v3/kv/put",
+          fmt::format(R"({{"key":"{}","value":"{}"}})", key, base64::encode(std::to_string(i))),
+          "application/json");
+      if (!put || put->status != 200)
+        return tl::unexpected(fail("etcd put failed while ageing the store"));
+    }
+    return {};
+  }
+
   // The first child that has exited, as "name (exit N)".
   std::string exited_child() {
     for (auto& [name, pid] : children) {
@@ -295,6 +323,42 @@ std::string ControlPlane::token_for(const std::string& user) const {
   auto it = state_->user_tokens.find(user);
   return it == state_->user_tokens.end() ? "" : it->second;
 }
+std::string ControlPlane::etcd_url() const {
+  return fmt::format("http://127.0.0.1:{}", state_->etcd_port);
+}
+
+// Through etcd's gRPC gateway (JSON over HTTP, etcd 3.4: /v3/kv/...): the current revision is
+// the header of any range request; compaction with physical=true returns once it is done.
+Result<int64_t> ControlPlane::compact_etcd() const {
+  httplib::Client etcd("127.0.0.1", state_->etcd_port);
+  etcd.set_connection_timeout(std::chrono::seconds(5));
+  etcd.set_read_timeout(std::chrono::seconds(30));
+  // key "\0" with range_end "\0": every key, count only.
+  auto range = etcd.Post("/v3/kv/range", R"({"key":"AA==","range_end":"AA==","count_only":true})",
+                         "application/json");
+  if (!range || range->status != 200)
+    return tl::unexpected(
+        fail("etcd range request failed" +
+             (range ? ": " + std::to_string(range->status) + " " + range->body : std::string())));
+  auto header = nlohmann::json::parse(range->body, nullptr, false);
+  int64_t revision = 0;
+  try {
+    revision = std::stoll(header.at("header").at("revision").get<std::string>());
+  } catch (...) {
+    return tl::unexpected(fail("etcd range answer without header.revision: " + range->body));
+  }
+  auto compact = etcd.Post("/v3/kv/compaction",
+                           fmt::format(R"({{"revision":"{}","physical":true}})", revision),
+                           "application/json");
+  // An already compacted revision (kube-apiserver's compactor got there first) is fine too.
+  if (!compact ||
+      (compact->status != 200 && compact->body.find("already been compacted") == std::string::npos))
+    return tl::unexpected(fail(
+        "etcd compaction failed" +
+        (compact ? ": " + std::to_string(compact->status) + " " + compact->body : std::string())));
+  return revision;
+}
+
 const std::string& ControlPlane::admin_kubeconfig() const {
   return state_->admin_kubeconfig;
 }
@@ -363,7 +427,10 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::start(ControlPlaneOptions op
   const std::string kcm_token = random_token();
   std::string tokens = fmt::format("{},admin,admin-uid,\"system:masters\"\n", s->admin_token);
   tokens += fmt::format("{},system:kube-controller-manager,kcm-uid\n", kcm_token);
-  for (const auto& user : kTokenUsers) {
+  std::vector<std::string> users = kTokenUsers;
+  users.insert(users.end(), options.extra_token_users.begin(), options.extra_token_users.end());
+  for (const auto& user : users) {
+    if (s->user_tokens.count(user)) continue;
     s->user_tokens[user] = random_token();
     tokens += fmt::format("{},{},{}-uid\n", s->user_tokens[user], user, user);
   }
@@ -387,6 +454,10 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::start(ControlPlaneOptions op
     return tl::unexpected(r.error());
   }
   if (auto r = s->start_watchdog(); !r) return tl::unexpected(r.error());
+  if (options.etcd_age_revisions > 0) {
+    if (auto r = s->age_etcd(options.etcd_age_revisions, begin + options.start_timeout); !r)
+      return tl::unexpected(r.error());
+  }
 
   // ---- kube-apiserver ----
   if (auto r = s->spawn("kube-apiserver", {s->assets.kube_apiserver,
@@ -461,35 +532,37 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::start(ControlPlaneOptions op
 
   // ---- kube-controller-manager: garbage collection and namespace deletion ----
   if (options.controller_manager) {
+    std::string controllers =
+        "garbagecollector,namespace,serviceaccount-token,root-ca-cert-publisher,"
+        "clusterrole-aggregation";
+    for (const auto& c : options.extra_controllers) controllers += "," + c;
     const std::string kcm_kubeconfig = st.dir + "/kcm.kubeconfig";
     if (auto r = write_token_kubeconfig(kcm_kubeconfig, cp->url(), st.ca_pem, kcm_token); !r)
       return tl::unexpected(r.error());
-    if (auto r = st.spawn("kube-controller-manager",
-                          {st.assets.kube_controller_manager,
-                           "--kubeconfig",
-                           kcm_kubeconfig,
-                           "--authentication-kubeconfig",
-                           kcm_kubeconfig,
-                           "--authorization-kubeconfig",
-                           kcm_kubeconfig,
-                           "--authentication-skip-lookup",
-                           "--controllers",
-                           "garbagecollector,namespace,serviceaccount-token,root-ca-cert-publisher,"
-                           "clusterrole-aggregation",
-                           "--leader-elect=false",
-                           "--bind-address",
-                           "127.0.0.1",
-                           "--secure-port",
-                           "0",
-                           "--service-account-private-key-file",
-                           st.dir + "/sa.key",
-                           "--root-ca-file",
-                           st.dir + "/ca.crt",
-                           "--use-service-account-credentials",
-                           "--concurrent-gc-syncs",
-                           "5",
-                           "--namespace-sync-period",
-                           "10s"});
+    if (auto r = st.spawn("kube-controller-manager", {st.assets.kube_controller_manager,
+                                                      "--kubeconfig",
+                                                      kcm_kubeconfig,
+                                                      "--authentication-kubeconfig",
+                                                      kcm_kubeconfig,
+                                                      "--authorization-kubeconfig",
+                                                      kcm_kubeconfig,
+                                                      "--authentication-skip-lookup",
+                                                      "--controllers",
+                                                      controllers,
+                                                      "--leader-elect=false",
+                                                      "--bind-address",
+                                                      "127.0.0.1",
+                                                      "--secure-port",
+                                                      "0",
+                                                      "--service-account-private-key-file",
+                                                      st.dir + "/sa.key",
+                                                      "--root-ca-file",
+                                                      st.dir + "/ca.crt",
+                                                      "--use-service-account-credentials",
+                                                      "--concurrent-gc-syncs",
+                                                      "5",
+                                                      "--namespace-sync-period",
+                                                      "10s"});
         !r) {
       return tl::unexpected(r.error());
     }

@@ -39,6 +39,18 @@ struct ControlPlaneOptions {
   std::string assets_dir;
   bool controller_manager = true;
   std::chrono::seconds start_timeout{90};
+  // More non-admin token users beside kTokenUsers (same form: no groups but
+  // system:authenticated, uid "<name>-uid"), e.g. "alice" of the apiserver transcripts.
+  std::vector<std::string> extra_token_users;
+  // More kube-controller-manager controllers beside the five above, e.g. "serviceaccount" (the
+  // ServiceAccount `default` in every namespace, as on a cluster and in the fake).
+  std::vector<std::string> extra_controllers;
+  // Writes this many revisions into etcd (a key outside /registry) before kube-apiserver
+  // starts, so that its watch caches begin after them: a watch from resourceVersion=1 (or any
+  // revision below) then gets the 410 "too old resource version" ERROR event, as on a cluster
+  // that has run for a while. A fresh etcd starts at revision 1, where kube-apiserver's first
+  // lists happen, and revision 1 would never be too old. 0 = none.
+  int etcd_age_revisions = 0;
 };
 
 // Where the binaries are, or why they are not there (the message says how to get them).
@@ -59,8 +71,15 @@ class ControlPlane {
   [[nodiscard]] std::string url() const;  // https://127.0.0.1:PORT
   [[nodiscard]] const std::string& ca_pem() const;
   [[nodiscard]] const std::string& admin_token() const;
-  // The bearer token of one of kTokenUsers; "" for another name.
+  // The bearer token of one of kTokenUsers (or of extra_token_users); "" for another name.
   [[nodiscard]] std::string token_for(const std::string& user) const;
+  // etcd's client URL (http://127.0.0.1:PORT, no TLS), for what only etcd can do.
+  [[nodiscard]] std::string etcd_url() const;
+  // Compacts etcd's history up to its current revision (as kube-apiserver's own compactor does
+  // every 5 minutes), so that older revisions answer "compacted": continue tokens and
+  // resourceVersionMatch=Exact lists from before get 410 Expired. The watch cache keeps its own
+  // window and is not affected. Returns the revision compacted to.
+  [[nodiscard]] Result<int64_t> compact_etcd() const;
   [[nodiscard]] const std::string& admin_kubeconfig() const;  // path, mode 0600
   [[nodiscard]] const std::string& dir() const;
   // Seconds from start() to /readyz answering ok.

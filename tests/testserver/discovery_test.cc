@@ -132,11 +132,13 @@ TEST(Discovery, GroupListOrder) {
   EXPECT_EQ(doc["kind"], "APIGroupList");
   std::vector<std::string> names;
   for (const auto& g : doc["groups"]) names.push_back(g["name"]);
-  EXPECT_THAT(names, testing::ElementsAre("apps", "rbac.authorization.k8s.io",
-                                          "apiextensions.k8s.io", "coordination.k8s.io",
-                                          "dex.coreos.com", "kubeflow.org", "security.istio.io"));
+  // The review APIs' groups come after apps (kube-aggregator's priorities 17700, 17600).
+  EXPECT_THAT(names, testing::ElementsAre("apps", "authentication.k8s.io", "authorization.k8s.io",
+                                          "rbac.authorization.k8s.io", "apiextensions.k8s.io",
+                                          "coordination.k8s.io", "dex.coreos.com", "kubeflow.org",
+                                          "security.istio.io"));
   EXPECT_EQ(
-      doc["groups"][5].dump(),
+      doc["groups"][7].dump(),
       R"({"name":"kubeflow.org","versions":[{"groupVersion":"kubeflow.org/v1","version":"v1"},{"groupVersion":"kubeflow.org/v1beta1","version":"v1beta1"}],"preferredVersion":{"groupVersion":"kubeflow.org/v1","version":"v1"}})");
 }
 

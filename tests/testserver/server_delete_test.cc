@@ -161,14 +161,48 @@ TEST_F(DeleteTest, DeleteCollectionWithLabelSelector) {
   EXPECT_EQ(admin->get(kCm + "/rec-cm-keep").status, 200);
 }
 
+// As on a real server (apiextensions-apiserver's finalizer controller; tests/differential
+// k07-crd-lifecycle): a deleted CRD is terminating while objects of it remain, refuses new ones,
+// deletes the others, and goes with its kind once the last one is gone.
 TEST_F(DeleteTest, DeletingACrdRemovesItsResources) {
+  const std::string crd =
+      "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/profiles.kubeflow.org";
   create_profile_crd();
   ASSERT_EQ(admin->post("/apis/kubeflow.org/v1/profiles", profile("rec-p")).status, 201);
-  EXPECT_EQ(
-      admin->del("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/profiles.kubeflow.org")
-          .status,
-      200);
-  auto gone = admin->get("/apis/kubeflow.org/v1/profiles/rec-p");
+  json held = profile("rec-held");
+  held["metadata"]["finalizers"] = {"example.com/hold"};
+  ASSERT_EQ(admin->post("/apis/kubeflow.org/v1/profiles", held).status, 201);
+  auto del = admin->del(crd);
+  ASSERT_EQ(del.status, 200);
+  EXPECT_EQ(del.j()["kind"], "CustomResourceDefinition");
+  EXPECT_EQ(del.j()["metadata"]["finalizers"],
+            json::array({"customresourcecleanup.apiextensions.k8s.io"}));
+  EXPECT_TRUE(del.j()["metadata"].contains("deletionTimestamp"));
+  EXPECT_EQ(del.j()["status"]["conditions"].back()["reason"], "InstanceDeletionPending");
+  auto refused = admin->post("/apis/kubeflow.org/v1/profiles", profile("rec-late"));
+  EXPECT_EQ(refused.status, 405);
+  EXPECT_EQ(refused.j()["message"],
+            "create not allowed while custom resource definition is terminating");
+  EXPECT_EQ(refused.j()["details"], (json{{"group", "kubeflow.org"}, {"kind", "profiles"}}));
+  auto eventually = [](auto pred) {
+    for (int i = 0; i < 200 && !pred(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return pred();
+  };
+  EXPECT_TRUE(
+      eventually([&] { return admin->get("/apis/kubeflow.org/v1/profiles/rec-p").status == 404; }));
+  auto terminating = admin->get("/apis/kubeflow.org/v1/profiles/rec-held");
+  ASSERT_EQ(terminating.status, 200);
+  EXPECT_TRUE(terminating.j()["metadata"].contains("deletionTimestamp"));
+  EXPECT_EQ(admin->get(crd).j()["status"]["conditions"].back()["reason"],
+            "InstanceDeletionInProgress");
+  ASSERT_EQ(admin
+                ->patch("/apis/kubeflow.org/v1/profiles/rec-held",
+                        {{"metadata", {{"finalizers", nullptr}}}})
+                .status,
+            200);
+  EXPECT_TRUE(eventually([&] { return admin->get(crd).status == 404; }));
+  auto gone = admin->get("/apis/kubeflow.org/v1/profiles/rec-held");
   EXPECT_EQ(gone.status, 404);
   EXPECT_EQ(gone.body, "404 page not found\n");
 }

@@ -124,6 +124,11 @@ std::optional<std::string> Normalizer::actual_rv(int n) const {
   return rv_values_[static_cast<size_t>(n) - 1];
 }
 
+std::optional<std::string> Normalizer::own_rv(int n) const {
+  if (n < 1 || static_cast<size_t>(n) > rv_values_.size()) return std::nullopt;
+  return rv_values_[static_cast<size_t>(n) - 1];
+}
+
 std::optional<std::string> Normalizer::uid_of(const std::string& name) const {
   auto it = uids_.find(name);
   if (it == uids_.end()) return std::nullopt;

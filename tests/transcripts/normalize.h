@@ -45,6 +45,8 @@ class Normalizer {
   // alias_rv() if any (robust when an unrelated write shifted the numbering), else the value this
   // replay numbered N.
   [[nodiscard]] std::optional<std::string> actual_rv(int n) const;
+  // The actual value this replay numbered N itself (aliases not consulted), or nullopt.
+  [[nodiscard]] std::optional<std::string> own_rv(int n) const;
   // Records that the recording's <rv:recorded_n> sat where this replay's <rv:replay_n> is.
   void alias_rv(int recorded_n, int replay_n);
   // Continue tokens in the order the server issued them.

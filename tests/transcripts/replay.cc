@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "testserver/apiserver.h"
 #include "transcripts/compare.h"
@@ -111,33 +112,61 @@ void sort_items_by_name(Json& body) {
                    [&](const Json& a, const Json& b) { return name(a) < name(b); });
 }
 
+// A namespace name never occurs inside another name the scenarios use (see replay.h), so the
+// target's namespace can be replaced wherever it occurs in an answer.
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  if (from.empty() || from == to) return text;
+  for (size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + to.size())) {
+    text.replace(p, from.size(), to);
+  }
+  return text;
+}
+
+void replace_in_strings(Json& node, const std::string& from, const std::string& to) {
+  if (node.is_string()) {
+    node = replace_all(node.get<std::string>(), from, to);
+  } else if (node.is_array() || node.is_object()) {
+    for (auto& child : node) replace_in_strings(child, from, to);
+  }
+}
+
 class Replayer {
  public:
-  Replayer(const Transcript& transcript, const ReplayOptions& options)
+  Replayer(const Transcript& transcript, const ReplayTarget& target, const ReplayOptions& options)
       : t_(transcript),
+        target_(target),
         options_(options),
         setup_(setup_for(transcript.scenario)),
-        normalizer_(Normalizer::Options{.keep_managed_fields =
-                                            transcript.scenario == "15-server-side-apply"}) {}
+        normalizer_(Normalizer::Options{.keep_managed_fields = transcript.keep_managed_fields}),
+        client_(target.host, target.port, target.ca_pem) {
+    for (const auto& x : t_.exchanges) {
+      Answer a;
+      a.step = x.step;
+      a.watch = x.is_watch_stream();
+      result_.answers.push_back(std::move(a));
+    }
+  }
 
   ReplayResult run() {
-    if (!start_server()) return std::move(result_);
-    run_setup("");
-    for (size_t i = 0; i < t_.exchanges.size(); ++i) {
-      const Exchange& x = t_.exchanges[i];
-      if (x.during_watch) continue;  // sent by the watch it belongs to
-      run_setup(x.step);
-      if (x.is_watch_stream()) {
-        std::vector<const Exchange*> during;
-        for (size_t j = i + 1; j < t_.exchanges.size(); ++j) {
-          if (t_.exchanges[j].during_watch == x.step) during.push_back(&t_.exchanges[j]);
+    if (create_namespace()) {
+      run_setup("");
+      for (size_t i = 0; i < t_.exchanges.size(); ++i) {
+        const Exchange& x = t_.exchanges[i];
+        if (x.during_watch) continue;  // sent by the watch it belongs to
+        run_setup(x.step);
+        if (x.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(x.sleep_ms));
+        if (x.is_watch_stream()) {
+          std::vector<size_t> during;
+          for (size_t j = i + 1; j < t_.exchanges.size(); ++j) {
+            if (t_.exchanges[j].during_watch == x.step) during.push_back(j);
+          }
+          run_watch(i, during);
+        } else {
+          run_plain(i);
         }
-        run_watch(x, during);
-      } else {
-        run_plain(x);
       }
     }
-    if (server_) server_->stop();
+    result_.normalizer = std::move(normalizer_);
     return std::move(result_);
   }
 
@@ -149,36 +178,73 @@ class Replayer {
     if (options_.verbose) result_.log += line + "\n";
   }
 
-  bool start_server() {
-    testserver::Options o;
-    o.seed_kubeflow = true;  // the recording cluster ran Kubeflow (Profile, Dex and Istio CRDs)
-    o.simulate_deployment_controller = false;  // no deployment controller when recording (16)
-    o.namespace_deletion_delay = 1000ms;  // long enough for the steps sent "right after the DELETE"
-    o.gc_delay = 100ms;
-    // The real server sends its bookmark about 2 s before timeoutSeconds ends (periodic ones
-    // only every minute): leave only that one.
-    o.bookmark_interval = 60s;
-    auto server = testserver::ApiServer::start(o);
-    if (!server) {
-      mismatch("(setup)", "setup", "test server did not start: " + server.error().message);
-      return false;
-    }
-    server_ = std::move(*server);
-    server_->add_user_token(kAliceToken, "alice");
-    client_.emplace("127.0.0.1", server_->port(), server_->ca_pem());
+  // ---- the namespace -------------------------------------------------------------------------
 
+  std::string ns_path(const std::string& path) const {
+    if (target_.ns == "rec") return path;
+    static const std::regex rec_segment(R"((/namespaces/)rec(?=[/?]|$))");
+    return std::regex_replace(path, rec_segment, "$1" + target_.ns);
+  }
+  void ns_body(Json& node) const {
+    if (target_.ns == "rec") return;
+    if (node.is_object()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (it.key() == "namespace" && it->is_string() && it->get<std::string>() == "rec") {
+          *it = target_.ns;
+        } else {
+          ns_body(*it);
+        }
+      }
+    } else if (node.is_array()) {
+      for (auto& item : node) ns_body(item);
+    }
+  }
+  std::string ns_text(const std::string& text) const {
+    if (target_.ns == "rec") return text;
+    static const std::regex yaml_line(R"((^|\n)(\s*namespace:\s*)rec(?=\s*(\n|$)))");
+    static const std::regex json_member(R"re(("namespace"\s*:\s*")rec("))re");
+    std::string out = std::regex_replace(text, yaml_line, "$1$2" + target_.ns);
+    return std::regex_replace(out, json_member, "$1" + target_.ns + "$2");
+  }
+  std::string unmap_text(const std::string& text) const {
+    return replace_all(text, target_.ns, "rec");
+  }
+
+  bool create_namespace() {
     HttpRequest ns;
     ns.method = "POST";
     ns.path_and_query = "/api/v1/namespaces";
-    ns.bearer_token = server_->admin_token();
+    ns.bearer_token = target_.admin_token;
     ns.accept = "application/json";
     ns.content_type = "application/json";
-    ns.body = R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"rec"}})";
-    auto r = client_->send(ns);
+    ns.body =
+        Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", target_.ns}}}}
+            .dump();
+    auto r = client_.send(ns);
     if (!r.ok || r.status != 201) {
       mismatch("(setup)", "setup",
-               "creating namespace rec: " +
+               "creating namespace " + target_.ns + ": " +
                    (r.ok ? std::to_string(r.status) + " " + shorten(r.body()) : r.error));
+      return r.ok;
+    }
+    // kube-root-ca.crt and the ServiceAccount default come from controllers (the root CA
+    // publisher, the service account controller); lists of the namespace show them.
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (const char* path : {"/configmaps/kube-root-ca.crt", "/serviceaccounts/default"}) {
+      HttpRequest get;
+      get.method = "GET";
+      get.path_and_query = "/api/v1/namespaces/" + target_.ns + path;
+      get.bearer_token = target_.admin_token;
+      get.accept = "application/json";
+      for (;;) {
+        auto g = client_.send(get);
+        if (g.ok && g.status == 200) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+          mismatch("(setup)", "setup", "namespace " + target_.ns + " has no " + path);
+          break;
+        }
+        std::this_thread::sleep_for(50ms);
+      }
     }
     return true;
   }
@@ -192,18 +258,78 @@ class Replayer {
       }
       HttpRequest rq;
       rq.method = a.method;
-      rq.path_and_query = a.path;
-      rq.bearer_token = server_->admin_token();
+      rq.path_and_query = ns_path(a.path);
+      rq.bearer_token = target_.admin_token;
       rq.accept = "application/json";
       rq.content_type = a.content_type;
-      rq.body = a.body.dump();
-      auto r = client_->send(rq);
+      Json body = a.body;
+      ns_body(body);
+      rq.body = body.dump();
+      auto r = client_.send(rq);
       if (!r.ok || r.status >= 300) {
         mismatch(before_step.empty() ? "(setup)" : before_step, "setup",
                  "unrecorded setup " + a.method + " " + a.path + " answered " +
                      (r.ok ? std::to_string(r.status) + " " + shorten(r.body()) : r.error));
       }
     }
+  }
+
+  // ---- building requests -----------------------------------------------------------------------
+
+  // <rv@STEP>, <uid@STEP>, <name@STEP>, <continue@STEP>, <json:/POINTER@STEP>, <token@USER>
+  // (replay.h).
+  Result<std::string> resolve_refs(const std::string& text, bool in_path) const {
+    static const std::regex ref(R"(<(rv|uid|name|continue|token|json:[^@>]*)@([^>]+)>)");
+    std::string out;
+    size_t last = 0;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), ref);
+         it != std::sregex_iterator(); ++it) {
+      const std::string what = it->str(1), of = it->str(2);
+      std::string value;
+      if (what == "token") {
+        if (of == "admin") {
+          value = target_.admin_token;
+        } else if (auto tk = target_.tokens.find(of); tk != target_.tokens.end()) {
+          value = tk->second;
+        } else {
+          return make_error(ErrorCode::kInvalidArgument, "no token for " + of);
+        }
+      } else {
+        auto answer = raw_.find(of);
+        if (answer == raw_.end()) {
+          return make_error(ErrorCode::kInvalidArgument,
+                            it->str(0) + ": step " + of + " has no JSON answer (yet)");
+        }
+        std::string pointer = what.rfind("json:", 0) == 0 ? what.substr(5)
+                              : what == "rv"              ? "/metadata/resourceVersion"
+                                                          : "/metadata/" + what;
+        const Json::json_pointer ptr(pointer);
+        if (!answer->second.contains(ptr) || !answer->second.at(ptr).is_string()) {
+          return make_error(ErrorCode::kInvalidArgument,
+                            it->str(0) + ": the answer of " + of + " has no string at " + pointer);
+        }
+        value = answer->second.at(ptr).get<std::string>();
+        // Names come back mapped to `rec`; the namespace substitution happens after this.
+      }
+      out.append(text, last, static_cast<size_t>(it->position(0)) - last);
+      out += in_path ? percent_encode(value) : value;
+      last = static_cast<size_t>(it->position(0) + it->length(0));
+    }
+    out.append(text, last, std::string::npos);
+    return out;
+  }
+
+  Result<void> resolve_refs_in(Json& node) const {
+    if (node.is_string()) {
+      auto s = resolve_refs(node.get<std::string>(), false);
+      if (!s) return tl::unexpected(s.error());
+      node = *s;
+    } else if (node.is_array() || node.is_object()) {
+      for (auto& child : node) {
+        if (auto r = resolve_refs_in(child); !r) return r;
+      }
+    }
+    return ok();
   }
 
   std::optional<HttpRequest> build(const Exchange& x) {
@@ -214,75 +340,156 @@ class Replayer {
                   x.step) != setup_.steps_using_first_continue.end()) {
       choice.index = 0;
     }
-    auto path = substitute_path(rq.path_and_query, normalizer_, choice);
-    if (!path) {
-      mismatch(x.step, "setup", "cannot build the request: " + path.error().message);
+    auto fail = [&](const std::string& what, const Error& e) {
+      mismatch(x.step, "setup", what + e.message);
       return std::nullopt;
-    }
+    };
+    auto refs = resolve_refs(rq.path_and_query, true);
+    if (!refs) return fail("cannot build the request: ", refs.error());
+    auto path = substitute_path(*refs, normalizer_, choice);
+    if (!path) return fail("cannot build the request: ", path.error());
     HttpRequest out;
     out.method = rq.method;
-    out.path_and_query = *path;
+    out.path_and_query = ns_path(*path);
     out.accept = rq.accept.value_or("application/json");
-    if (rq.as == "alice") {
-      out.bearer_token = kAliceToken;
-    } else if (rq.as == "bad-token") {
-      out.bearer_token = kBadToken;
+    if (rq.as.empty() || rq.as == "admin") {
+      out.bearer_token = target_.admin_token;
     } else if (rq.as != "anonymous") {
-      out.bearer_token = server_->admin_token();
+      auto tk = target_.tokens.find(rq.as);
+      if (tk == target_.tokens.end()) {
+        mismatch(x.step, "setup", "no token for caller " + rq.as + " on " + target_.name);
+        return std::nullopt;
+      }
+      out.bearer_token = tk->second;
     }
     out.content_type = rq.content_type;
     if (rq.content_type) {
       if (rq.body.is_string()) {
-        auto text = substitute_text(rq.body.get<std::string>(), normalizer_);
-        if (!text) {
-          mismatch(x.step, "setup", "cannot build the request body: " + text.error().message);
-          return std::nullopt;
-        }
-        out.body = *text;
+        auto with_refs = resolve_refs(rq.body.get<std::string>(), false);
+        if (!with_refs) return fail("cannot build the request body: ", with_refs.error());
+        auto text = substitute_text(*with_refs, normalizer_);
+        if (!text) return fail("cannot build the request body: ", text.error());
+        out.body = ns_text(*text);
       } else if (!rq.body.is_null()) {
-        auto body = substitute_body(rq.body, rq.path_and_query, normalizer_);
-        if (!body) {
-          mismatch(x.step, "setup", "cannot build the request body: " + body.error().message);
-          return std::nullopt;
+        Json body = rq.body;
+        if (auto r = resolve_refs_in(body); !r) {
+          return fail("cannot build the request body: ", r.error());
         }
-        out.body = body->dump();
+        auto substituted = substitute_body(body, rq.path_and_query, normalizer_);
+        if (!substituted) return fail("cannot build the request body: ", substituted.error());
+        ns_body(*substituted);
+        out.body = substituted->dump();
       }
     }
     return out;
   }
 
-  void run_plain(const Exchange& x) {
+  // ---- plain requests --------------------------------------------------------------------------
+
+  void run_plain(size_t i) {
+    const Exchange& x = t_.exchanges[i];
     auto rq = build(x);
     if (!rq) return;
-    HttpResponse r = client_->send(*rq);
-    if (x.polled) {
-      // "polled every 0.2 s until 404": bounded, the server's delays are short in this replay.
-      const auto deadline = std::chrono::steady_clock::now() + 20s;
-      while ((!r.ok || r.status != x.response.status) &&
-             std::chrono::steady_clock::now() < deadline) {
+    HttpResponse r = client_.send(*rq);
+    int attempts = 1;
+    auto done = [&](const HttpResponse& answer) {
+      if (!answer.ok) return false;
+      if (auto want = x.poll_status(); want && answer.status != *want) return false;
+      if (x.wait_for_json.is_object()) {
+        Json body = Json::parse(unmap_text(answer.body()), nullptr, false);
+        const Json::json_pointer ptr(x.wait_for_json.value("pointer", ""));
+        if (body.is_discarded() || !body.contains(ptr)) return false;
+        if (x.wait_for_json.contains("value") && body.at(ptr) != x.wait_for_json["value"]) {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (x.poll_status() || x.wait_for_json.is_object()) {
+      // "polled every 0.2 s until 404": bounded.
+      const auto deadline = std::chrono::steady_clock::now() + target_.poll_timeout;
+      while (!done(r) && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(200ms);
-        r = client_->send(*rq);
+        r = client_.send(*rq);
+        ++attempts;
       }
     }
-    compare_plain(x, r);
+    answer_plain(i, *rq, r);
+    result_.answers[i].attempts = attempts;
   }
 
-  void compare_common(const Exchange& x, const HttpResponse& r) {
-    if (r.status != x.response.status) {
+  void answer_plain(size_t i, const HttpRequest& rq, const HttpResponse& r) {
+    const Exchange& x = t_.exchanges[i];
+    Answer& a = result_.answers[i];
+    a.request = rq.method + " " + rq.path_and_query;
+    a.sent = true;
+    if (!r.ok) {
+      a.transport_error = r.error;
+      if (x.recorded) mismatch(x.step, "transport", r.error);
+      return;
+    }
+    a.status = r.status;
+    a.content_type = r.content_type;
+    a.headers = r.headers;
+    for (auto& [name, values] : a.headers) {
+      for (auto& v : values) v = unmap_text(v);
+    }
+    if (x.recorded) compare_common(x, a);
+    const std::string sent = x.sent_text();
+    const std::string body = unmap_text(r.body());
+    const bool text =
+        x.recorded ? x.response.body.is_string() : r.content_type.rfind("application/json", 0) != 0;
+    if (text) {
+      std::string actual = normalizer_.normalize_text(body, sent);
+      a.body = actual;
+      log("== " + x.step + ": " + x.request.method + " " + x.request.path_and_query + " -> " +
+          std::to_string(r.status) + " " + r.content_type + "\n" + actual);
+      if (x.recorded) {
+        std::string d = diff_text(x.response.body.get<std::string>(), actual);
+        if (!d.empty()) mismatch(x.step, "body", d);
+      }
+      return;
+    }
+    Json actual = Json::parse(body, nullptr, false);
+    if (actual.is_discarded()) {
+      a.body = body;
+      log("== " + x.step + ": -> " + std::to_string(r.status) + " (not JSON) " + body);
+      if (x.recorded) {
+        mismatch(x.step, "body",
+                 "expected JSON " + compact(x.response.body, 120) + ", got text " +
+                     compact(Json(body), 160));
+      }
+      return;
+    }
+    raw_[x.step] = actual;
+    actual = normalizer_.normalize(std::move(actual), sent);
+    if (x.recorded && !x.trimmed.empty()) trim_like(x.response.body, actual, x.trimmed);
+    if (x.note.find("sorted by name") != std::string::npos) sort_items_by_name(actual);
+    log("== " + x.step + ": " + x.request.method + " " + x.request.path_and_query + " -> " +
+        std::to_string(r.status) + " " + r.content_type + "\n" + actual.dump());
+    a.body = actual;
+    if (x.recorded) {
+      align_rvs(x.response.body, actual, normalizer_);
+      report_body_diffs(x.step, diff_json(x.response.body, actual));
+    }
+  }
+
+  void compare_common(const Exchange& x, const Answer& a) {
+    if (a.status != x.response.status) {
       mismatch(
           x.step, "status",
-          "expected " + std::to_string(x.response.status) + ", got " + std::to_string(r.status));
+          "expected " + std::to_string(x.response.status) + ", got " + std::to_string(a.status));
     }
-    if (r.content_type != x.response.content_type) {
+    if (a.content_type != x.response.content_type) {
       mismatch(x.step, "content-type",
-               "expected \"" + x.response.content_type + "\", got \"" + r.content_type + "\"");
+               "expected \"" + x.response.content_type + "\", got \"" + a.content_type + "\"");
     }
     for (const char* name : {"Warning", "Retry-After", "Location"}) {
       auto e = x.response.headers.find(name);
-      auto a = r.headers.find(name);
+      auto g = a.headers.find(name);
       std::vector<std::string> ev =
           e == x.response.headers.end() ? std::vector<std::string>{} : e->second;
-      std::vector<std::string> av = a == r.headers.end() ? std::vector<std::string>{} : a->second;
+      std::vector<std::string> av = g == a.headers.end() ? std::vector<std::string>{} : g->second;
       if (ev != av) {
         mismatch(
             x.step, "header",
@@ -305,48 +512,17 @@ class Replayer {
     }
   }
 
-  void compare_plain(const Exchange& x, const HttpResponse& r) {
-    if (!r.ok) {
-      mismatch(x.step, "transport", r.error);
-      return;
-    }
-    compare_common(x, r);
-    const std::string sent = x.sent_text();
-    const std::string body = r.body();
-    const Json& expected = x.response.body;
-    if (expected.is_string()) {
-      std::string actual = normalizer_.normalize_text(body, sent);
-      log("== " + x.step + ": " + x.request.method + " " + x.request.path_and_query + " -> " +
-          std::to_string(r.status) + " " + r.content_type + "\n" + actual);
-      std::string d = diff_text(expected.get<std::string>(), actual);
-      if (!d.empty()) mismatch(x.step, "body", d);
-      return;
-    }
-    Json actual = Json::parse(body, nullptr, false);
-    if (actual.is_discarded()) {
-      log("== " + x.step + ": -> " + std::to_string(r.status) + " (not JSON) " + body);
-      mismatch(
-          x.step, "body",
-          "expected JSON " + compact(expected, 120) + ", got text " + compact(Json(body), 160));
-      return;
-    }
-    actual = normalizer_.normalize(std::move(actual), sent);
-    if (!x.trimmed.empty()) trim_like(expected, actual, x.trimmed);
-    if (x.note.find("sorted by name") != std::string::npos) sort_items_by_name(actual);
-    log("== " + x.step + ": " + x.request.method + " " + x.request.path_and_query + " -> " +
-        std::to_string(r.status) + " " + r.content_type + "\n" + actual.dump());
-    align_rvs(expected, actual, normalizer_);
-    report_body_diffs(x.step, diff_json(expected, actual));
-  }
+  // ---- watches ---------------------------------------------------------------------------------
 
-  void run_watch(const Exchange& w, const std::vector<const Exchange*>& during) {
+  void run_watch(size_t i, const std::vector<size_t>& during) {
+    const Exchange& w = t_.exchanges[i];
     auto rq = build(w);
     if (!rq) return;
     std::mutex mu;
     std::condition_variable cv;
     bool headers = false;
     HttpResponse wr;
-    HttpClient watch_client = *client_;
+    HttpClient watch_client = client_;
     std::thread reader([&] {
       wr = watch_client.send(*rq, watch_duration(w.request.path_and_query), [&] {
         std::lock_guard<std::mutex> lock(mu);
@@ -362,36 +538,63 @@ class Replayer {
       cv.wait_for(lock, 10s, [&] { return headers; });
     }
     // The recorder sent them "about 0.1 s after the response headers arrived".
-    std::vector<std::pair<const Exchange*, HttpResponse>> answers;
+    std::vector<std::tuple<size_t, HttpRequest, HttpResponse>> answers;
     if (!during.empty()) std::this_thread::sleep_for(100ms);
-    for (const Exchange* c : during) {
-      auto crq = build(*c);
+    for (size_t c : during) {
+      auto crq = build(t_.exchanges[c]);
       if (!crq) continue;
-      answers.emplace_back(c, client_->send(*crq));
+      HttpResponse cr = client_.send(*crq);
+      // Later requests of the same watch may refer to this answer (<rv@create>).
+      Json parsed = Json::parse(unmap_text(cr.body()), nullptr, false);
+      if (!parsed.is_discarded()) raw_[t_.exchanges[c].step] = parsed;
+      answers.emplace_back(c, *crq, std::move(cr));
     }
     reader.join();
-    compare_watch(w, wr);
-    for (auto& [c, r] : answers) compare_plain(*c, r);
+    if (!w.recorded && wr.ok && wr.status != 200) {
+      // Refused before streaming (403, 400, 500): a plain answer.
+      answer_plain(i, *rq, wr);
+      result_.answers[i].watch = false;
+    } else {
+      answer_watch(i, *rq, wr);
+    }
+    for (auto& [c, crq, r] : answers) answer_plain(c, crq, r);
   }
 
-  void compare_watch(const Exchange& w, const HttpResponse& r) {
-    if (!r.ok) mismatch(w.step, "transport", r.error);
+  void framing_problem(const Exchange& w, Answer& a, const std::string& detail) {
+    a.framing.push_back(detail);
+    if (w.recorded) mismatch(w.step, "framing", detail);
+  }
+
+  void answer_watch(size_t i, const HttpRequest& rq, const HttpResponse& r) {
+    const Exchange& w = t_.exchanges[i];
+    Answer& a = result_.answers[i];
+    a.request = rq.method + " " + rq.path_and_query;
+    a.sent = true;
+    if (!r.ok) {
+      a.transport_error = r.error;
+      if (w.recorded) mismatch(w.step, "transport", r.error);
+    }
     if (r.status == 0) return;
-    compare_common(w, r);
-    const Json& framing = w.response.framing;
-    const std::string body = r.body();
+    a.status = r.status;
+    a.content_type = r.content_type;
+    a.headers = r.headers;
+    if (w.recorded) compare_common(w, a);
+    // Scripts expect chunked transfer only: kube-apiserver flushes after an event only when no
+    // other is queued (watch.go serveWatch), so a burst of events may share a chunk.
+    const Json framing = w.recorded ? w.response.framing : Json{{"transfer_encoding", "chunked"}};
+    const std::string body = unmap_text(r.body());
     if (framing.value("transfer_encoding", "") == "chunked" && r.transfer_encoding != "chunked") {
-      mismatch(w.step, "framing",
-               "Transfer-Encoding: expected chunked, got \"" + r.transfer_encoding + "\"");
+      framing_problem(w, a,
+                      "Transfer-Encoding: expected chunked, got \"" + r.transfer_encoding + "\"");
     }
     if (!body.empty() && body.back() != '\n') {
-      mismatch(w.step, "framing", "last event line not terminated by a newline");
+      framing_problem(w, a, "last event line not terminated by a newline");
     }
     if (framing.value("each_chunk_holds_exactly_one_event_line", false)) {
       for (const auto& piece : r.pieces) {
         if (std::count(piece.begin(), piece.end(), '\n') != 1 || piece.back() != '\n') {
-          mismatch(w.step, "framing",
-                   "a chunk does not hold exactly one event line: " + compact(Json(piece), 120));
+          framing_problem(
+              w, a, "a chunk does not hold exactly one event line: " + compact(Json(piece), 120));
           break;
         }
       }
@@ -399,11 +602,11 @@ class Replayer {
     std::vector<Json> lines;
     for (const auto& text : split_lines(body)) {
       if (!is_compact_json(text)) {
-        mismatch(w.step, "framing", "event line is not compact JSON: " + compact(Json(text), 120));
+        framing_problem(w, a, "event line is not compact JSON: " + compact(Json(text), 120));
       }
       Json line = Json::parse(text, nullptr, false);
       if (line.is_discarded()) {
-        mismatch(w.step, "framing", "event line is not JSON: " + compact(Json(text), 120));
+        framing_problem(w, a, "event line is not JSON: " + compact(Json(text), 120));
         continue;
       }
       lines.push_back(std::move(line));
@@ -419,7 +622,12 @@ class Replayer {
     for (const auto& l : deduped) logged += l.dump() + "\n";
     log("== " + w.step + ": " + w.request.method + " " + w.request.path_and_query + " -> " +
         std::to_string(r.status) + " " + r.content_type + "\n" + logged);
+    a.body = Json::array();
+    for (const auto& l : deduped) a.body.push_back(l);
+    if (w.recorded) compare_watch_lines(w, deduped);
+  }
 
+  void compare_watch_lines(const Exchange& w, std::vector<Json>& deduped) {
     std::vector<Json> expected(w.response.body.begin(), w.response.body.end());
     for (size_t i = 0; i < std::min(expected.size(), deduped.size()); ++i) {
       align_rvs(expected[i], deduped[i], normalizer_);
@@ -453,18 +661,51 @@ class Replayer {
   }
 
   const Transcript& t_;
+  ReplayTarget target_;
   ReplayOptions options_;
   ScenarioSetup setup_;
   Normalizer normalizer_;
-  std::unique_ptr<testserver::ApiServer> server_;
-  std::optional<HttpClient> client_;
+  HttpClient client_;
+  std::map<std::string, Json> raw_;  // step → its JSON answer (namespace mapped back to rec)
   ReplayResult result_;
 };
 
 }  // namespace
 
+testserver::Options recording_server_options() {
+  testserver::Options o;
+  o.seed_kubeflow = true;  // the recording cluster ran Kubeflow (Profile, Dex and Istio CRDs)
+  o.simulate_deployment_controller = false;  // no deployment controller when recording (16)
+  o.namespace_deletion_delay = 1000ms;  // long enough for the steps sent "right after the DELETE"
+  o.gc_delay = 100ms;
+  // The real server sends its bookmark about 2 s before timeoutSeconds ends (periodic ones
+  // only every minute): leave only that one.
+  o.bookmark_interval = 60s;
+  return o;
+}
+
+ReplayResult replay_on(const Transcript& transcript, const ReplayTarget& target,
+                       const ReplayOptions& options) {
+  return Replayer(transcript, target, options).run();
+}
+
 ReplayResult replay(const Transcript& transcript, const ReplayOptions& options) {
-  return Replayer(transcript, options).run();
+  auto server = testserver::ApiServer::start(recording_server_options());
+  if (!server) {
+    ReplayResult failed;
+    failed.mismatches.push_back(
+        {"(setup)", "setup", "test server did not start: " + server.error().message});
+    return failed;
+  }
+  ReplayTarget target;
+  target.port = (*server)->port();
+  target.ca_pem = (*server)->ca_pem();
+  target.admin_token = (*server)->admin_token();
+  (*server)->add_user_token(kAliceToken, "alice");
+  target.tokens = {{"alice", kAliceToken}, {"bad-token", kBadToken}};
+  ReplayResult result = replay_on(transcript, target, options);
+  (*server)->stop();
+  return result;
 }
 
 }  // namespace kftenant::transcripts

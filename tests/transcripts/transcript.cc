@@ -20,7 +20,14 @@ std::string Exchange::sent_text() const {
 
 bool Exchange::is_watch_stream() const {
   static const std::regex watch_param(R"([?&]watch=(1|true)(&|$))");
-  return response.body.is_array() && std::regex_search(request.path_and_query, watch_param);
+  return (!recorded || response.body.is_array()) &&
+         std::regex_search(request.path_and_query, watch_param);
+}
+
+std::optional<int> Exchange::poll_status() const {
+  if (wait_for_status) return wait_for_status;
+  if (recorded && polled) return response.status;
+  return std::nullopt;
 }
 
 Result<Transcript> parse_transcript(const std::string& text) {
@@ -32,6 +39,7 @@ Result<Transcript> parse_transcript(const std::string& text) {
   try {
     t.scenario = doc.at("scenario").get<std::string>();
     t.title = doc.value("title", "");
+    t.keep_managed_fields = doc.value("keep_managed_fields", t.scenario == "15-server-side-apply");
     if (auto notes = doc.find("notes"); notes != doc.end()) {
       for (const auto& n : *notes) t.notes.push_back(n.get<std::string>());
     }
@@ -48,6 +56,20 @@ Result<Transcript> parse_transcript(const std::string& text) {
       x.request.body = rq.value("body", Json());
       if (rq.contains("accept")) x.request.accept = rq.at("accept").get<std::string>();
       x.request.as = rq.value("as", "");
+      if (auto w = e.find("wait_for_status"); w != e.end()) x.wait_for_status = w->get<int>();
+      x.sleep_ms = e.value("sleep_ms", 0);
+      x.wait_for_json = e.value("wait_for_json", Json());
+      x.diff_options = e.value("diff", Json());
+      x.note = e.value("note", "");
+      x.trimmed = e.value("trimmed", "");
+      std::smatch m;
+      if (std::regex_search(x.note, m, during)) x.during_watch = m.str(1);
+      x.polled = x.note.find("polled") != std::string::npos;
+      if (!e.contains("response")) {
+        x.recorded = false;
+        t.exchanges.push_back(std::move(x));
+        continue;
+      }
       const Json& rs = e.at("response");
       x.response.status = rs.at("status").get<int>();
       x.response.content_type = rs.at("content_type").get<std::string>();
@@ -64,11 +86,6 @@ Result<Transcript> parse_transcript(const std::string& text) {
         }
       }
       x.response.framing = rs.value("framing", Json());
-      x.note = e.value("note", "");
-      x.trimmed = e.value("trimmed", "");
-      std::smatch m;
-      if (std::regex_search(x.note, m, during)) x.during_watch = m.str(1);
-      x.polled = x.note.find("polled") != std::string::npos;
       t.exchanges.push_back(std::move(x));
     }
   } catch (const nlohmann::json::exception& ex) {

@@ -1,5 +1,13 @@
 // Reading the recorded exchanges of tests/data/apiserver-transcripts/*.json (format in that
-// folder's README.md).
+// folder's README.md), and request scripts in the same format without answers
+// (tests/differential/scenarios/*.json): an exchange without `response` is only sent, and may
+// say how:
+//   "wait_for_status": N   re-send every 0.2 s until the answer has status N (or time runs out)
+//   "wait_for_json": {"pointer": "/status/conditions", "value": V}
+//                          likewise until the JSON answer has that pointer (equal to V if given)
+//   "sleep_ms": N          wait that long before sending
+//   "diff": {...}          options for whoever compares the answers (tests/differential)
+// Requests of scripts may refer to earlier answers of the same replay (see replay.h).
 #pragma once
 
 #include <kftenant/error.h>
@@ -33,6 +41,7 @@ struct RecordedResponse {
 struct Exchange {
   std::string step;
   RecordedRequest request;
+  bool recorded = true;  // false: a script step, `response` is empty
   RecordedResponse response;
   std::string note;
   std::string trimmed;
@@ -40,11 +49,18 @@ struct Exchange {
   std::optional<std::string> during_watch;
   // "polled ... until 404": repeat until the recorded status arrives.
   bool polled = false;
+  // Script steps: repeat until this status arrives; wait before sending.
+  std::optional<int> wait_for_status;
+  Json wait_for_json;  // {"pointer": ..., "value"?: ...} or null
+  int sleep_ms = 0;
+  Json diff_options;  // "diff", or null
 
   // The request as recorded (placeholders kept), as one text: UUIDs in it are the client's own.
   [[nodiscard]] std::string sent_text() const;
-  // A watch whose answer is a stream of lines.
+  // A watch whose answer is a stream of lines (script steps: any request with watch=1|true).
   [[nodiscard]] bool is_watch_stream() const;
+  // The status to poll for (recorded polled steps, or wait_for_status), if any.
+  [[nodiscard]] std::optional<int> poll_status() const;
 };
 
 struct Transcript {
@@ -52,6 +68,9 @@ struct Transcript {
   std::string title;
   std::vector<std::string> notes;
   std::vector<Exchange> exchanges;
+  // metadata.managedFields are kept by the normalisation (scenario 15, or "keep_managed_fields"
+  // in a script).
+  bool keep_managed_fields = false;
 };
 
 [[nodiscard]] Result<Transcript> parse_transcript(const std::string& text);
