@@ -102,6 +102,9 @@ struct FaultRule {
 struct RequestRecord {
   std::string method, path, query, user;
   int status = 0;
+  // The injected fault this request met, "" for none: "latency 200ms", "status 500",
+  // "drop before processing", "drop after processing" (parts joined by ", ").
+  std::string fault;
 };
 
 class ApiServer {

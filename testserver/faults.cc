@@ -15,6 +15,20 @@ bool path_matches(const std::string& regex, const std::string& path) {
 
 }  // namespace
 
+std::string describe_fault(const FaultRule& rule) {
+  std::vector<std::string> parts;
+  if (rule.latency.count() > 0)
+    parts.push_back("latency " + std::to_string(rule.latency.count()) + "ms");
+  if (rule.status != 0) parts.push_back("status " + std::to_string(rule.status));
+  if (rule.drop_connection) {
+    parts.push_back(rule.drop_before_processing ? "drop before processing"
+                                                : "drop after processing");
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
 std::optional<FaultRule> ApiServer::Impl::take_fault(const std::string& method,
                                                      const std::string& path) {
   std::lock_guard<std::mutex> lock(fault_mu);

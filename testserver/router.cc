@@ -321,7 +321,7 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
   const std::string& path = req.path;
   std::string query;
   if (auto q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
-  RequestRecord rec{req.method, path, query, "", 0};
+  RequestRecord rec{req.method, path, query, "", 0, ""};
   auto finish = [&](const Reply& reply) {
     write_reply(req, res, reply, false);
     rec.status = reply.status;
@@ -329,6 +329,7 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
   };
 
   std::optional<FaultRule> fault = take_fault(req.method, path);
+  if (fault) rec.fault = describe_fault(*fault);
   if (fault && fault->latency.count() > 0) std::this_thread::sleep_for(fault->latency);
   int fd = req.ssl ? SSL_get_fd(const_cast<SSL*>(req.ssl)) : -1;
   if (fault && fault->drop_connection && fault->drop_before_processing) {

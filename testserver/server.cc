@@ -255,7 +255,8 @@ Reply ApiServer::Impl::control(const httplib::Request& req) {
                      {"path", r.path},
                      {"query", r.query},
                      {"user", r.user},
-                     {"status", r.status}});
+                     {"status", r.status},
+                     {"fault", r.fault}});
     }
     if (req.method == "DELETE") log.clear();
     return Reply::object(200, arr);

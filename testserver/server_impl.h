@@ -319,6 +319,8 @@ void set_crd_condition(ojson& crd, const std::string& type, const std::string& s
                        const std::string& reason, const std::string& message);
 std::string new_uid();
 std::string url_decode(const std::string& s);
+// How a request log entry names the fault a request met (RequestRecord::fault).
+std::string describe_fault(const FaultRule& rule);
 // Query parameter (first value) or "".
 std::string query_param(const httplib::Request& req, const std::string& name);
 

@@ -21,10 +21,40 @@ TEST(CliBasics, VersionPrintsProjectVersion) {
   EXPECT_EQ(r.out, std::string("kftenant ") + KFTENANT_VERSION + "\n");
 }
 
+// The lines of `text` after the line "Subcommands:" up to the next blank line: the names in
+// their first column.
+std::vector<std::string> listed_subcommands(const std::string& text) {
+  std::vector<std::string> names;
+  auto at = text.find("\nSubcommands:\n");
+  if (at == std::string::npos) return names;
+  std::size_t line = at + std::string("\nSubcommands:\n").size();
+  while (line < text.size() && text[line] != '\n') {
+    auto end = text.find('\n', line);
+    if (end == std::string::npos) end = text.size();
+    std::string row = text.substr(line, end - line);
+    auto first = row.find_first_not_of(' ');
+    if (first != std::string::npos)
+      names.push_back(row.substr(first, row.find(' ', first) - first));
+    line = end + 1;
+  }
+  return names;
+}
+
 TEST(CliBasics, HelpListsSubcommands) {
   auto r = run_process({KFTENANT_BINARY, "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.out, HasSubstr("version"));
+  EXPECT_THAT(listed_subcommands(r.out),
+              ::testing::ElementsAre("version", "doctor", "user", "profile"));
+  r = run_process({KFTENANT_BINARY, "user", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(listed_subcommands(r.out),
+              ::testing::ElementsAre("add", "remove", "passwd", "list", "show"));
+  r = run_process({KFTENANT_BINARY, "profile", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(listed_subcommands(r.out),
+              ::testing::ElementsAre("quota", "share", "unshare", "contributors"));
+  // Each one with the line saying what it does.
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\n  unshare +Remove a contributor's access"));
 }
 
 TEST(CliBasics, UnknownSubcommandIsUsageError) {

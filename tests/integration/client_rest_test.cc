@@ -278,8 +278,16 @@ TEST_F(ClientIntegration, DroppedConnectionOnReadIsRetried) {
   rule.path_regex = "/namespaces$";
   rule.drop_connection = true;
   server->inject_fault(rule);
+  server->clear_requests();
   auto r = client->list(resources::kNamespaces, "");
   ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE((*r)["items"].is_array());
+  // The first answer was cut (the fault fired), the retry got the list.
+  auto log = server->requests();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].fault, "drop after processing");
+  EXPECT_EQ(log[1].fault, "");
+  EXPECT_EQ(log[1].status, 200);
 }
 
 TEST_F(ClientIntegration, CreateWhoseAnswerWasLostIsResolvedByReading) {

@@ -1,7 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "kftenant/base64.h"
 #include "kftenant/kube/quantity.h"
@@ -66,6 +68,19 @@ TEST(KubeflowSeed, DexConfigIsKubeflows) {
   ASSERT_NE(cm, nullptr);
   std::string text = (*cm)["data"]["config.yaml"];
   EXPECT_EQ(text, kubeflow_dex_config_yaml());
+  // The same bytes as Kubeflow's own manifest (tests/data holds it unmodified), so the fake's
+  // cluster starts from what a Kubeflow install has.
+  std::ifstream in(
+      std::string(KFTENANT_SOURCE_DIR) +
+      "/tests/data/kubeflow-manifests/common/dex/overlays/oauth2-proxy/config-map.yaml");
+  ASSERT_TRUE(in) << "tests/data/kubeflow-manifests is missing";
+  std::stringstream manifest;
+  manifest << in.rdbuf();
+  auto shipped = yaml::parse(manifest.str(), "config-map.yaml");
+  ASSERT_TRUE(shipped.has_value()) << shipped.error().message;
+  EXPECT_EQ((*shipped)["kind"], "ConfigMap");
+  EXPECT_EQ((*shipped)["metadata"]["name"], "dex");
+  EXPECT_EQ(text, (*shipped)["data"]["config.yaml"].get<std::string>());
   // Quoting that matters to anything editing the file in place.
   EXPECT_THAT(text, testing::HasSubstr("  userID: \"15841185641784\"\n"));
   EXPECT_THAT(text, testing::HasSubstr("  level: \"debug\"\n"));

@@ -146,9 +146,19 @@ TEST_F(FaultTest, ConflictAndInternalError) {
 
 TEST_F(FaultTest, LatencyDelaysButAnswers) {
   FaultRule slow;
-  slow.latency = std::chrono::milliseconds(50);
+  slow.latency = std::chrono::milliseconds(200);
+  slow.path_regex = "/configmaps$";
   server->inject_fault(slow);
+  auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(admin->get(kCm).status, 200);
+  // A lower bound only: the answer cannot come before the injected latency has passed.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+  // The rule is used up by that request (count 1): the next one does not meet it.
+  EXPECT_EQ(admin->get(kCm).status, 200);
+  auto log = server->requests();
+  ASSERT_GE(log.size(), 2u);
+  EXPECT_EQ(log[log.size() - 2].fault, "latency 200ms");
+  EXPECT_EQ(log.back().fault, "");
 }
 
 TEST_F(FaultTest, DroppedConnectionAfterProcessing) {
