@@ -5,10 +5,6 @@ namespace {
 
 // Keep in step with testserver/README.md ("Accepted differences from kube-apiserver 1.26").
 constexpr Accepted kAccepted[] = {
-    {"08-watch", "watch-profiles-too-old-rv", "body", "too old resource version: 1 (",
-     "the number in parentheses is the oldest revision of that resource's watch cache; the real "
-     "server keeps one cache per resource, the fake one history for all; clients read only code "
-     "410 / reason Expired"},
     {"k09-discovery", "version", "body", "gitCommit",
      "the envtest kube-apiserver binary is a build of v1.26.4 of its own (its commit and build "
      "date); the fake answers those of the upstream release; gitVersion, major and minor agree "

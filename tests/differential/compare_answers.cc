@@ -212,6 +212,13 @@ void AnswerComparer::reconcile(const Json& fake, Json& real, Position list_posit
     Position where = Position::kStrict;
     if (path == "metadata.resourceVersion") where = list_position;
     if (bookmark && path == "object.metadata.resourceVersion") where = Position::kCacheRevision;
+    // "too old resource version: 1 (N)": N is the oldest revision of that resource's watch
+    // cache (cacher/watch_cache.go), which the real server's unrelated writes move: a cache
+    // revision like a BOOKMARK's. (The version sent is kept as a literal when it is 0 or 1.)
+    static const std::regex too_old(R"(too old resource version: )");
+    if (std::regex_search(real.get_ref<const std::string&>(), too_old)) {
+      where = Position::kCacheRevision;
+    }
     real = reconcile_string(fake.is_string() ? fake.get<std::string>() : std::string(),
                             real.get<std::string>(), where);
     return;

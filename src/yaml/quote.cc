@@ -6,9 +6,9 @@
 #include <string>
 
 #include "common/utf8.h"
-#include "kftenant/dex/static_passwords.h"
+#include "kftenant/yaml.h"
 
-namespace kftenant::dex {
+namespace kftenant::yaml {
 namespace {
 
 using utf8::decode;
@@ -41,7 +41,7 @@ void append_escape(std::string& out, uint32_t cp) {
 
 }  // namespace
 
-Result<std::string> quote_yaml_string(std::string_view s) {
+Result<std::string> quote_string(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
   out += '"';
@@ -68,4 +68,4 @@ Result<std::string> quote_yaml_string(std::string_view s) {
   return out;
 }
 
-}  // namespace kftenant::dex
+}  // namespace kftenant::yaml
