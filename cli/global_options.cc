@@ -278,14 +278,7 @@ Error usage_error(std::string message) {
 
 int report_error(const Error& error) {
   std::fprintf(stderr, "kftenant: %s\n", error.message.c_str());
-  switch (error.code) {
-    case ErrorCode::kInvalidArgument:
-      return kExitUsage;
-    case ErrorCode::kRefused:
-      return kExitRefused;
-    default:
-      return kExitFailure;
-  }
+  return exit_code_for(error.code);
 }
 
 }  // namespace kftenant::cli

@@ -68,11 +68,11 @@ struct Session {
 // Loads the kubeconfig (kubectl's rules) and creates a client.
 [[nodiscard]] Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options);
 
-// Exit codes, documented in the README.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitRefused = 3;
+// Exit codes: kftenant::kExitOk... (kftenant/error.h), documented in the README.
+using kftenant::kExitFailure;
+using kftenant::kExitOk;
+using kftenant::kExitRefused;
+using kftenant::kExitUsage;
 
 // A kInvalidArgument error (exit code 2) with `message`.
 [[nodiscard]] Error usage_error(std::string message);

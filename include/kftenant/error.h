@@ -35,11 +35,38 @@ enum class ErrorCode {
   kBadRequest,            // 400
   kTooManyRequests,       // 429
   kServerError,           // 5xx
+  kStoredData,            // stored data kftenant cannot read or edit safely (a config.yaml or
+                          // kustomization of a shape it cannot edit in place): fix the data
   kRefused,               // refused because of existing state (CLI exit code 3)
   kInternal,              // a bug in kftenant
 };
 
+// The name of a code ("InvalidArgument"), as in JSON output and API error bodies.
 std::string_view to_string(ErrorCode code);
+
+// Process exit codes of the kftenant commands (documented in the README).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the operation failed; nothing or a resumable part done
+inline constexpr int kExitUsage = 2;    // the input is wrong (flag, name, quantity, file)
+inline constexpr int kExitRefused = 3;  // refused because of existing state (e.g. owned by another)
+
+// What every front end does with a code: one row per code in src/common/error.cc, so the CLI's
+// exit code and the REST server's HTTP status cannot disagree about what kind of failure it is.
+// Errors from the Kubernetes API keep their own status (Error::http_status) where a front end
+// passes them through; http_status here is for answering a caller.
+struct ErrorDisposition {
+  ErrorCode code;
+  std::string_view name;  // to_string(code)
+  int exit_code;          // kExitFailure, kExitUsage or kExitRefused
+  int http_status;        // 4xx: the caller can fix it; 5xx: the server or cluster cannot
+};
+[[nodiscard]] const ErrorDisposition& disposition(ErrorCode code);
+[[nodiscard]] inline int exit_code_for(ErrorCode code) {
+  return disposition(code).exit_code;
+}
+[[nodiscard]] inline int http_status_for(ErrorCode code) {
+  return disposition(code).http_status;
+}
 
 // One entry of a Kubernetes Status `details.causes`.
 struct StatusCause {
@@ -51,8 +78,8 @@ struct StatusCause {
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
-  int http_status = 0;   // 0 when the error did not come from an HTTP answer
-  std::string reason;    // Kubernetes Status.reason, e.g. "NotFound"
+  int http_status = 0;  // 0 when the error did not come from an HTTP answer
+  std::string reason;   // Kubernetes Status.reason, e.g. "NotFound"
   std::vector<StatusCause> causes;
   std::optional<std::chrono::milliseconds> retry_after;
 
@@ -64,7 +91,9 @@ template <typename T>
 using Result = tl::expected<T, Error>;
 
 // Result<void> success value: `return ok();`.
-inline Result<void> ok() { return {}; }
+inline Result<void> ok() {
+  return {};
+}
 
 [[nodiscard]] inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {
   Error e;
@@ -73,6 +102,8 @@ inline Result<void> ok() { return {}; }
   return tl::unexpected<Error>(std::move(e));
 }
 
-[[nodiscard]] inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
+[[nodiscard]] inline tl::unexpected<Error> fail(Error e) {
+  return tl::unexpected<Error>(std::move(e));
+}
 
 }  // namespace kftenant

@@ -255,7 +255,7 @@ class Scanner {
 
   tl::unexpected<Error> invalid(const yaml_mark_t& mark, std::string_view what) const {
     return make_error(
-        ErrorCode::kInvalidArgument,
+        ErrorCode::kStoredData,
         std::string(source_) + ":" + std::to_string(mark.line + 1) + ": " + std::string(what));
   }
 

@@ -191,7 +191,7 @@ Result<DexConfig> DexConfig::parse(std::string text, std::string source_name) {
   }
   if (!layout) return fail(layout.error());
   if (layout->root_is_flow) {
-    return make_error(ErrorCode::kInvalidArgument,
+    return make_error(ErrorCode::kStoredData,
                       source_name +
                           ": a flow-style ({...}) top-level mapping cannot be edited in "
                           "place; write config.yaml in block style");

@@ -151,7 +151,7 @@ class Walker {
     if (auto loop = std::find(stack_.begin(), stack_.end(), at); loop != stack_.end()) {
       std::string path;
       for (auto it = loop; it != stack_.end(); ++it) path += rel(*it) + " -> ";
-      return make_error(ErrorCode::kInvalidArgument,
+      return make_error(ErrorCode::kStoredData,
                         "the kustomizations include each other in a cycle (" + path + rel(at) +
                             "); kustomize build refuses it too (\"cycle detected\")");
     }
@@ -169,7 +169,7 @@ class Walker {
     auto value = yaml::parse(*text, file_rel);
     if (!value) return fail(value.error());
     if (!value->is_object() && !value->is_null()) {
-      return make_error(ErrorCode::kInvalidArgument,
+      return make_error(ErrorCode::kStoredData,
                         file_rel + " is not a kustomization (not a mapping)");
     }
     const json k = value->is_object() ? *value : json::object();

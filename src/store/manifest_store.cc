@@ -406,13 +406,13 @@ Result<DocumentRef> ManifestStore::State::find_one(const ObjectKey& key) {
     for (const auto& ref : found) names += (names.empty() ? "" : ", ") + ref.file->rel;
     const std::string hint = choose_hint(key);
     if (graph_mode) {
-      return make_error(ErrorCode::kInvalidArgument,
+      return make_error(ErrorCode::kStoredData,
                         describe(key) + " is defined more than once in the build of " + root +
                             " (" + names + "); kustomize build fails on that too" +
                             (hint.empty() ? "" : ", or" + hint));
     }
     return make_error(
-        ErrorCode::kInvalidArgument,
+        ErrorCode::kStoredData,
         describe(key) + " is defined more than once in " + root + " (" + names + "); " + root +
             " has no kustomization file, so every YAML file under it is read: point --manifests "
             "at the kustomization you build (e.g. Kubeflow's example/), whose graph decides "

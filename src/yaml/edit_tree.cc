@@ -73,7 +73,7 @@ class TreeBuilder {
 
  private:
   tl::unexpected<Error> invalid(std::string_view what) const {
-    return make_error(ErrorCode::kInvalidArgument, std::string(source_) + ": " + std::string(what));
+    return make_error(ErrorCode::kStoredData, std::string(source_) + ": " + std::string(what));
   }
 
   // Position of the '-' of the next block sequence entry at or after `from` (skipping blanks and

@@ -188,7 +188,7 @@ TEST(DexConfig, BadDocuments) {
        {"- a\n- b\n", "staticPasswords: 3\n", "staticPasswords:\n- just-a-string\n"}) {
     auto r = DexConfig::parse(doc, "config.yaml");
     ASSERT_FALSE(r) << doc;
-    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << doc;
+    EXPECT_EQ(r.error().code, ErrorCode::kStoredData) << doc;
   }
   auto c = must_parse("a: 1\n");
   StaticPassword p;

@@ -302,6 +302,27 @@ TEST_P(AdminFixesTest, Item6_NoRestartOntoAConfigDexCannotLoad) {
   EXPECT_EQ(add_user("alice@example.com", "alice-password").exit_code, 0);
 }
 
+// Issue 9: broken stored data is the data's fault, not a usage error (exit 1, not 2), and the
+// message names the ConfigMap and line to fix.
+TEST_P(AdminFixesTest, AConfigYamlOfAShapeThatCannotBeEditedIsAFailureNotAUsageError) {
+  auto cm = object("v1", "configmaps", "auth", "dex");
+  std::string config = cm["data"]["config.yaml"];
+  const auto from = config.find("staticPasswords:");
+  const auto to = config.find("staticClients:");
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_NE(to, std::string::npos);
+  config.replace(from, to - from, "staticPasswords: 3\n");
+  cm["data"]["config.yaml"] = config;
+  ASSERT_TRUE(server_->put_object("v1", "configmaps", cm));
+  mark_state();
+  auto r = add_user("alice@example.com", "alice-password");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("config.yaml"));
+  EXPECT_THAT(r.err, HasSubstr("staticPasswords"));
+  EXPECT_EQ(config_yaml(), config);
+  EXPECT_EQ(changes(), "");
+}
+
 TEST_P(AdminFixesTest, Item6_EntriesThatCanNeverLogInAreShown) {
   add_raw_entries("- email: weak@example.com\n  hash: \"" + python_hash("weak-password", 4) +
                   "\"\n  username: weak\n  userID: \"w1\"\n");

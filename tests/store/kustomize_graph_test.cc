@@ -354,7 +354,7 @@ TEST_F(KustomizeGraphTest, ACycleIsAnErrorNotAHang) {
   tmp.write("example/kustomization.yaml", "resources:\n- ../loop/a\n");
   auto r = ManifestStore::open(root);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().code, ErrorCode::kStoredData);
   EXPECT_THAT(r.error().message, HasSubstr("cycle"));
   EXPECT_THAT(r.error().message, HasSubstr("../loop/a -> ../loop/b -> ../loop/a"));
 }

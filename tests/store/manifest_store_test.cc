@@ -331,7 +331,7 @@ TEST_F(ManifestStoreTest, AmbiguousKeysNameBothFilesUnlessAPathIsPreferred) {
   store = must(ManifestStore::open(tmp.path()));
   auto r = store->get(kDexConfigMap);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().code, ErrorCode::kStoredData);
   EXPECT_THAT(r.error().message, HasSubstr("common/dex/base/config-map.yaml"));
   EXPECT_THAT(r.error().message, HasSubstr("common/dex/overlays/oauth2-proxy/config-map.yaml"));
   store::ManifestStoreOptions options;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kftenant/error.h"
+#include "kftenant/yaml.h"
 
 namespace kftenant::dex {
 
@@ -38,7 +39,7 @@ class DexConfig {
  public:
   // Parses `text`. A document that is not YAML is kParse naming `source_name` and the line; a
   // document that is not a mapping, or a `staticPasswords` that is not a list of mappings, is
-  // kInvalidArgument.
+  // kStoredData (the stored config must be fixed; not a usage error).
   [[nodiscard]] static Result<DexConfig> parse(std::string text, std::string source_name);
 
   // The entries in file order. A successful edit replaces the list: copy what must outlive it.
@@ -160,7 +161,9 @@ class DexConfig {
 };
 
 // Emits `s` as a YAML double-quoted scalar that reads back as exactly `s` (any valid UTF-8);
-// kInvalidArgument for invalid UTF-8.
-[[nodiscard]] Result<std::string> quote_yaml_string(std::string_view s);
+// kInvalidArgument for invalid UTF-8. (yaml::quote_string, named for what config.yaml needs.)
+[[nodiscard]] inline Result<std::string> quote_yaml_string(std::string_view s) {
+  return yaml::quote_string(s);
+}
 
 }  // namespace kftenant::dex

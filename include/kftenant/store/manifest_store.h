@@ -138,7 +138,7 @@ struct ManifestStoreOptions {
 class ManifestStore : public ObjectStore {
  public:
   // Reads the tree under `root_dir`. kNotFound when it is not a folder or a reference of the
-  // graph does not exist; kInvalidArgument for a cycle; kIo naming the file when a file cannot be
+  // graph does not exist; kStoredData for a cycle or an object defined twice; kIo naming the file when a file cannot be
   // read; kNotFound / kInvalidArgument naming a chosen file that is missing or has no document
   // for its key.
   [[nodiscard]] static Result<std::unique_ptr<ManifestStore>> open(
