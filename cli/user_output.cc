@@ -55,10 +55,13 @@ std::string render_user_details(const tenancy::UserView& u) {
     out += fmt::format("Backend:   {} ({})\n", dex::to_string(u.dex->backend), u.dex->location);
     out += fmt::format("Username:  {}\n", or_dash(u.dex->username));
     out += fmt::format("User ID:   {}\n", or_dash(u.dex->user_id));
+    const std::string& source = u.dex->hash_source;
     out +=
-        fmt::format("Password:  {}\n",
-                    u.dex->hash.empty() ? "hash from environment variable " + u.dex->hash_from_env
-                                        : std::string("bcrypt hash stored inline"));
+        fmt::format("Password:  {}\n", source == "inline" ? std::string("bcrypt hash stored inline")
+                                       : source.starts_with("env:")
+                                           ? "hash from environment variable " + source.substr(4)
+                                           : std::string("no hash: Dex cannot log this "
+                                                         "user in"));
   } else {
     out += "Backend:   - (no Dex user)\n";
   }

@@ -107,10 +107,10 @@ void add_warnings(UserView& view) {
   if (view.dex && view.profiles.empty()) view.warnings.push_back("no profile");
   if (!view.dex)
     view.warnings.push_back("profile owner has no Dex user (cannot log in with a password)");
-  if (view.dex && view.dex->backend == dex::Backend::kStatic && view.dex->hash.empty() &&
-      !view.dex->hash_from_env.empty())
-    view.warnings.push_back(
-        fmt::format("hash comes from environment variable {} (a Secret)", view.dex->hash_from_env));
+  if (view.dex && view.dex->backend == dex::Backend::kStatic &&
+      view.dex->hash_source.starts_with("env:"))
+    view.warnings.push_back(fmt::format("hash comes from environment variable {} (a Secret)",
+                                        view.dex->hash_source.substr(4)));
   for (const auto& p : view.profiles) {
     if (p.namespace_phase == "missing")
       view.warnings.push_back(
@@ -133,8 +133,8 @@ std::vector<UserView> merge(const std::vector<dex::DexAccount>& accounts,
     by_email[a.key] = views.size();
     UserView v;
     v.email = a.claim_email();
-    v.dex = a.effective_record() ? *a.effective_record() : a.records.front();
-    v.records = a.records;
+    v.dex = record_view(a.effective_record() ? *a.effective_record() : a.records.front());
+    for (const auto& r : a.records) v.records.push_back(record_view(r));
     v.warnings = a.warnings;
     views.push_back(std::move(v));
   }
@@ -181,6 +181,22 @@ Result<UserView> show_user(store::ObjectStore& store, const TenancyContext& cont
   return std::move(views.front());
 }
 
+DexRecordView record_view(const dex::DexUser& user) {
+  DexRecordView v;
+  v.email = user.email;
+  v.backend = user.backend;
+  v.hash_source = !user.hash.empty()            ? std::string("inline")
+                  : !user.hash_from_env.empty() ? "env:" + user.hash_from_env
+                                                : std::string("none");
+  v.username = user.username;
+  v.user_id = user.user_id;
+  v.location = user.location;
+  v.line = user.line;
+  v.object_name = user.object_name;
+  v.problems = user.problems;
+  return v;
+}
+
 nlohmann::json to_json(const UserView& view) {
   nlohmann::json out = nlohmann::json::object();
   out["email"] = view.email;
@@ -188,9 +204,7 @@ nlohmann::json to_json(const UserView& view) {
     out["backend"] = std::string(dex::to_string(view.dex->backend));
     out["username"] = view.dex->username;
     out["userID"] = view.dex->user_id;
-    out["hashSource"] = !view.dex->hash.empty()            ? std::string("inline")
-                        : !view.dex->hash_from_env.empty() ? "env:" + view.dex->hash_from_env
-                                                           : std::string("none");
+    out["hashSource"] = view.dex->hash_source;
     out["location"] = view.dex->location;
   } else {
     out["backend"] = nullptr;

@@ -1,7 +1,8 @@
 // One merged view of users for `user list` / `user show` (and later the REST API): Dex users of
 // both backends, the Profiles they own, each profile's namespace state, quota and contributors,
 // plus what looks wrong (a user without a profile, a profile whose owner has no Dex user, a
-// hashFromEnv user whose hash lives in a Secret). Never contains a password or a hash.
+// hashFromEnv user whose hash lives in a Secret). Never contains a password or a hash: the Dex
+// records are DexRecordViews, which have no field for one.
 #pragma once
 
 #include <map>
@@ -25,16 +26,35 @@ struct ProfileView {
   std::vector<kubeflow::Contributor> contributors;  // KFAM's view, owner excluded
 };
 
+// One Dex record as views show it: a DexUser without its hash. There is no field a hash could
+// be copied into, so no view, and nothing serialised from one, can carry it.
+struct DexRecordView {
+  std::string email;  // as stored
+  dex::Backend backend = dex::Backend::kStatic;
+  // Where Dex gets the hash: "inline" (in config.yaml or the Password object), "env:VAR"
+  // (hashFromEnv, from a Secret) or "none" (Dex cannot log this record in).
+  std::string hash_source;
+  std::string username;
+  std::string user_id;
+  std::string location;     // "ConfigMap auth/dex" or "Password auth/<object name>"
+  size_t line = 0;          // static: 1-based line of the entry in config.yaml
+  std::string object_name;  // Password objects: metadata.name
+  std::vector<std::string> problems;
+
+  friend bool operator==(const DexRecordView&, const DexRecordView&) = default;
+};
+[[nodiscard]] DexRecordView record_view(const dex::DexUser& user);
+
 struct UserView {
   // As Dex puts it in the email claim (the effective record's email as stored); for profile-only
   // rows the owner name.
   std::string email;
   // The record Dex logs in with (or, when it can use none, the first one); absent: a profile
   // owner without a Dex user.
-  std::optional<dex::DexUser> dex;
+  std::optional<DexRecordView> dex;
   // Every record Dex has of this login (case variants, shadowed or misnamed Password objects):
   // one user, however many records.
-  std::vector<dex::DexUser> records;
+  std::vector<DexRecordView> records;
   std::vector<ProfileView> profiles;
   std::vector<std::string> warnings;
 };
