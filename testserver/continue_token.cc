@@ -1,55 +1,11 @@
 #include "testserver/continue_token.h"
 
-#include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "kftenant/base64.h"
 
 namespace kftenant::testserver {
 namespace {
-
-const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url_encode(const std::string& in) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(n >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-  }
-  return out;
-}
-
-// Go's base64.RawURLEncoding.DecodeString, with its error text.
-tl::expected<std::string, std::string> base64url_decode(const std::string& in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < in.size(); ++i) {
-    const char* p = std::strchr(kAlphabet, in[i]);
-    if (!p || in[i] == '\0') {
-      return tl::unexpected("illegal base64 data at input byte " + std::to_string(i));
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(p - kAlphabet);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if (in.size() % 4 == 1) {
-    return tl::unexpected("illegal base64 data at input byte " + std::to_string(in.size() - 1));
-  }
-  return out;
-}
 
 // Go's encoding/json quoteChar: 'x', or an escape for characters strconv.Quote escapes.
 std::string quote_char(unsigned char c) {
@@ -90,13 +46,16 @@ std::string quote_char(unsigned char c) {
 
 std::string encode_continue(int64_t rv, const std::string& start) {
   nlohmann::ordered_json j = {{"v", "meta.k8s.io/v1"}, {"rv", rv}, {"start", start}};
-  return base64url_encode(j.dump());
+  return base64::encode(j.dump(), base64::Encoding::kRawUrl);
 }
 
 tl::expected<ContinueToken, std::string> decode_continue(const std::string& token) {
   const std::string generic = "continue key is not valid";
-  auto data = base64url_decode(token);
-  if (!data) return tl::unexpected(generic + ": " + data.error());
+  auto data = base64::decode_go(token, base64::Encoding::kRawUrl);
+  if (!data) {
+    return tl::unexpected(generic + ": illegal base64 data at input byte " +
+                          std::to_string(data.error()));
+  }
   auto j = nlohmann::json::parse(*data, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     size_t i = data->find_first_not_of(" \t\r\n");

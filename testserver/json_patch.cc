@@ -9,24 +9,6 @@ namespace kftenant::testserver {
 
 namespace {
 
-// ---- merge patch (RFC 7386) ---------------------------------------------------------------------
-
-template <typename J>
-J merge(const J& target, const J& patch) {
-  if (!patch.is_object()) return patch;
-  J result = target.is_object() ? target : J::object();
-  for (auto it = patch.begin(); it != patch.end(); ++it) {
-    if (it.value().is_null()) {
-      result.erase(it.key());
-    } else {
-      auto existing = result.find(it.key());
-      J base = existing != result.end() ? *existing : J();
-      result[it.key()] = merge(base, it.value());
-    }
-  }
-  return result;
-}
-
 // ---- JSON patch (RFC 6902) ----------------------------------------------------------------------
 
 tl::unexpected<Error> patch_error(std::string detail, std::string path = {}) {
@@ -432,7 +414,10 @@ Result<std::optional<J>> merge_map(const J& original, const J& patch, const std:
 
 template <typename J>
 Result<J> apply_merge_patch(const J& target, const J& patch) {
-  return merge(target, patch);
+  // nlohmann's merge_patch is RFC 7386's MergePatch; ordered_json keeps new keys last.
+  J result = target;
+  result.merge_patch(patch);
+  return result;
 }
 
 template <typename J>

@@ -10,40 +10,12 @@
 namespace kftenant::testserver {
 namespace {
 
-// Where Go's base64.StdEncoding.Decode (encoding/json's []byte decoding) reports corrupt input,
-// or nullopt when `s` decodes: the offset of "illegal base64 data at input byte N"
-// (encoding/base64 decodeQuantum, newlines skipped).
+// Where Go's base64.StdEncoding.Decode (encoding/json's []byte decoding) reports corrupt input
+// ("illegal base64 data at input byte N"), or nullopt when `s` decodes.
 std::optional<size_t> base64_error_offset(const std::string& s) {
-  auto valid = [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '/'; };
-  auto newline = [](char c) { return c == '\n' || c == '\r'; };
-  size_t si = 0;
-  while (si < s.size()) {
-    size_t j = 0;
-    for (; j < 4; ++j) {
-      if (si == s.size()) {
-        if (j == 0) return std::nullopt;
-        return si - j;  // incomplete quantum: padding is required
-      }
-      unsigned char in = static_cast<unsigned char>(s[si++]);
-      if (valid(in)) continue;
-      if (newline(static_cast<char>(in))) {
-        --j;
-        continue;
-      }
-      if (in != '=') return si - 1;
-      if (j < 2) return si - 1;  // incorrect padding
-      if (j == 2) {
-        while (si < s.size() && newline(s[si])) ++si;
-        if (si == s.size()) return s.size();  // not enough padding
-        if (s[si] != '=') return si - 1;
-        ++si;
-      }
-      while (si < s.size() && newline(s[si])) ++si;
-      if (si < s.size()) return si;  // trailing garbage
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
+  auto decoded = base64::decode_go(s, base64::Encoding::kStd);
+  if (decoded) return std::nullopt;
+  return decoded.error();
 }
 
 // A field of a Go struct: its JSON name and the type of its value: "" (scalar or opaque,

@@ -15,7 +15,8 @@ namespace kftenant::yaml {
 // Parses exactly one YAML document (an empty input gives null). Plain scalars follow the YAML 1.2
 // core schema as sigs.k8s.io/yaml reads them (null/~, true/false, integers, floats); quoted or
 // block scalars are strings. Anchors and aliases are resolved. Errors name `source` and the line.
-[[nodiscard]] Result<nlohmann::json> parse(std::string_view text, std::string_view source = "<input>");
+[[nodiscard]] Result<nlohmann::json> parse(std::string_view text,
+                                           std::string_view source = "<input>");
 
 // Parses a multi-document stream ("---" separated); empty documents are skipped.
 [[nodiscard]] Result<std::vector<nlohmann::json>> parse_all(std::string_view text,
@@ -24,5 +25,10 @@ namespace kftenant::yaml {
 // Emits block-style YAML with keys in the json object's order; strings that would read back as
 // another type (e.g. "123", "true", "") are quoted.
 [[nodiscard]] std::string emit(const nlohmann::json& value);
+
+// `s` as a YAML double-quoted scalar that reads back as exactly `s` (any valid UTF-8): quotes,
+// backslashes, controls, DEL, U+2028/2029, U+FEFF and U+FFFE/FFFF escaped. kInvalidArgument for
+// invalid UTF-8.
+[[nodiscard]] Result<std::string> quote_string(std::string_view s);
 
 }  // namespace kftenant::yaml

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace kftenant::utf8 {
@@ -42,6 +44,32 @@ inline std::size_t decode(std::string_view s, std::size_t i, std::uint32_t& cp) 
 inline bool is_forbidden_in_text(std::uint32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
          (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+// Appends the backslash escape of `cp`: \0 \t \n \r, else \xNN up to U+00FF, \uNNNN up to
+// U+FFFF, \UNNNNNNNN beyond. Valid in a YAML double-quoted scalar, and how messages show an
+// invisible character.
+inline void append_escape(std::string& out, std::uint32_t cp) {
+  switch (cp) {
+    case '\0':
+      out += "\\0";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    default:
+      break;
+  }
+  char buf[12];
+  const char* format = cp <= 0xFF ? "\\x%02X" : cp <= 0xFFFF ? "\\u%04X" : "\\U%08X";
+  std::snprintf(buf, sizeof buf, format, static_cast<unsigned>(cp));
+  out += buf;
 }
 
 }  // namespace kftenant::utf8

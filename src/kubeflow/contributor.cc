@@ -8,7 +8,7 @@
 
 #include "kftenant/kubeflow/naming.h"
 #include "kftenant/kubeflow/profile.h"
-#include "kftenant/tenancy/validate.h"
+#include "kftenant/quote.h"
 
 namespace kftenant::kubeflow {
 namespace {
@@ -74,7 +74,7 @@ Result<Role> parse_role(std::string_view text) {
   }
   return make_error(
       ErrorCode::kInvalidArgument,
-      fmt::format("invalid role {}: use admin, edit or view", tenancy::quote_for_message(text)));
+      fmt::format("invalid role {}: use admin, edit or view", quote_for_message(text)));
 }
 
 json build_contributor_role_binding(std::string_view ns, std::string_view email, Role role) {
@@ -170,14 +170,14 @@ std::vector<Contributor> contributors_from(const std::vector<json>& role_binding
       c.problems.push_back(
           fmt::format("RoleBinding {} refers to ClusterRole {}, not a Kubeflow "
                       "role (kubeflow-admin, kubeflow-edit, kubeflow-view)",
-                      where, tenancy::quote_for_message(cluster_role)));
+                      where, quote_for_message(cluster_role)));
     } else {
       c.role = *bound_role;
       if (role_annotation != to_string(*bound_role)) {
         c.problems.push_back(
             fmt::format("RoleBinding {}: role annotation {} differs from roleRef "
                         "{}",
-                        where, tenancy::quote_for_message(role_annotation), cluster_role));
+                        where, quote_for_message(role_annotation), cluster_role));
       }
     }
     const json* subjects = rb.contains("subjects") ? &rb["subjects"] : nullptr;
@@ -188,10 +188,9 @@ std::vector<Contributor> contributors_from(const std::vector<json>& role_binding
                       "binding in this namespace unless there is exactly 1",
                       where, n_subjects));
     } else if (string_at((*subjects)[0], "/name") != c.email) {
-      c.problems.push_back(
-          fmt::format("RoleBinding {} binds {} but its user annotation says {}", where,
-                      tenancy::quote_for_message(string_at((*subjects)[0], "/name")),
-                      tenancy::quote_for_message(c.email)));
+      c.problems.push_back(fmt::format("RoleBinding {} binds {} but its user annotation says {}",
+                                       where, quote_for_message(string_at((*subjects)[0], "/name")),
+                                       quote_for_message(c.email)));
     }
 
     if (!c.is_owner) {
@@ -202,7 +201,7 @@ std::vector<Contributor> contributors_from(const std::vector<json>& role_binding
         c.problems.push_back(fmt::format(
             "RoleBinding {} is not named as KFAM names {} as {} ({}): the dashboard cannot "
             "remove it",
-            where, tenancy::quote_for_message(c.email), to_string(c.role), kfam_name));
+            where, quote_for_message(c.email), to_string(c.role), kfam_name));
     }
 
     const std::string policy_name = c.is_owner ? kOwnerAuthorizationPolicy : name;
@@ -212,19 +211,17 @@ std::vector<Contributor> contributors_from(const std::vector<json>& role_binding
       used[it->first] = true;
       const std::string policy_user = string_at(*it->second, "/metadata/annotations/user");
       if (!c.is_owner && policy_user != c.email) {
-        c.problems.push_back(
-            fmt::format("AuthorizationPolicy {}/{} is annotated for user {}, "
-                        "not {}",
-                        ns, policy_name, tenancy::quote_for_message(policy_user),
-                        tenancy::quote_for_message(c.email)));
+        c.problems.push_back(fmt::format(
+            "AuthorizationPolicy {}/{} is annotated for user {}, "
+            "not {}",
+            ns, policy_name, quote_for_message(policy_user), quote_for_message(c.email)));
       } else if (!c.is_owner) {
         for (const auto& holder : holders_of(*it->second, options)) {
           if (holder == c.email) continue;
           c.problems.push_back(fmt::format(
               "AuthorizationPolicy {}/{} admits {}, not {}: two emails with the same KFAM "
               "binding name share these objects",
-              ns, policy_name, tenancy::quote_for_message(holder),
-              tenancy::quote_for_message(c.email)));
+              ns, policy_name, quote_for_message(holder), quote_for_message(c.email)));
         }
       }
     } else {

@@ -5,13 +5,12 @@
 #include <array>
 
 #include "kftenant/kube/quantity.h"
-#include "kftenant/tenancy/validate.h"
+#include "kftenant/quote.h"
 
 namespace kftenant::kubeflow {
 namespace {
 
 using nlohmann::json;
-using tenancy::quote_for_message;
 
 constexpr std::string_view kQuotaSyntax =
     "expected KEY=VALUE[,KEY=VALUE...], e.g. cpu=4,memory=16Gi,requests.nvidia.com/gpu=1";

@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "kftenant/dex/password_object.h"
 #include "common/utf8.h"
+#include "kftenant/dex/password_object.h"
+#include "kftenant/quote.h"
 
 namespace kftenant::tenancy {
 namespace {
 
-constexpr std::size_t kMessageCutBytes = 80;
 constexpr std::string_view kEmailHint = "an email is ASCII local@domain, e.g. alice@example.com";
 
 bool is_ascii_alnum(char c) {
@@ -29,63 +29,6 @@ bool is_atext(char c) {
 bool is_unicode_space(std::uint32_t cp) {
   return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
          cp == 0x202F || cp == 0x205F || cp == 0x3000;
-}
-
-void append_escaped(std::string& out, std::uint32_t cp) {
-  switch (cp) {
-    case '\0':
-      out += "\\0";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    default:
-      break;
-  }
-  out += cp <= 0xFF ? fmt::format("\\x{:02X}", cp) : fmt::format("\\u{:04X}", cp);
-}
-
-// Escapes `text` for display; `quote` additionally escapes '"'.
-std::string escape(std::string_view text, bool quote) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    std::uint32_t cp = 0;
-    const std::size_t len = utf8::decode(text, i, cp);
-    if (len == 0) {
-      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[i]));
-      ++i;
-      continue;
-    }
-    if (cp == '\\' || (quote && cp == '"')) {
-      out += '\\';
-      out += static_cast<char>(cp);
-    } else if (utf8::is_forbidden_in_text(cp)) {
-      append_escaped(out, cp);
-    } else {
-      out.append(text.substr(i, len));
-    }
-    i += len;
-  }
-  return out;
-}
-
-// How a code point is named in a message: "control character \n", "character U+0430".
-std::string describe_code_point(std::uint32_t cp) {
-  std::string escaped;
-  append_escaped(escaped, cp);
-  if (utf8::is_forbidden_in_text(cp)) {
-    return (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ? "control character "
-                                                    : "invisible character ") +
-           escaped;
-  }
-  return fmt::format("character U+{:04X}", cp);
 }
 
 tl::unexpected<Error> invalid_email(std::string_view email, std::string_view why) {
@@ -195,19 +138,6 @@ std::string random_bytes(std::size_t n) {
 }
 
 }  // namespace
-
-std::string printable(std::string_view text) {
-  return escape(text, /*quote=*/false);
-}
-
-std::string quote_for_message(std::string_view text) {
-  if (text.size() <= kMessageCutBytes) return "\"" + escape(text, /*quote=*/true) + "\"";
-  // Cut on a code point boundary: back up over continuation bytes.
-  std::size_t cut = kMessageCutBytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return fmt::format("\"{}…\" ({} bytes)", escape(text.substr(0, cut), /*quote=*/true),
-                     text.size());
-}
 
 Result<std::string> validate_email(std::string_view email) {
   if (email.empty()) {

@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include "kftenant/dex/static_passwords.h"
 #include "kftenant/yaml.h"
 #include "kftenant/yaml_edit.h"
 #include "yaml/edit_tree.h"
@@ -189,7 +188,7 @@ class Editor {
 
   std::string render_key(const std::string& key) const {
     if (detail::plain_safe(key)) return key;
-    auto quoted = dex::quote_yaml_string(key);
+    auto quoted = quote_string(key);
     return quoted ? *quoted : json(key).dump();
   }
 
@@ -336,7 +335,7 @@ class Editor {
       splices_.push_back({n.begin, n.end, single_quote(s)});
       return true;
     }
-    auto quoted = dex::quote_yaml_string(s);
+    auto quoted = quote_string(s);
     if (!quoted) return false;
     splices_.push_back({n.begin, n.end, *quoted});
     return true;

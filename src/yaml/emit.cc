@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/utf8.h"
 #include "kftenant/yaml.h"
 #include "yaml/scalar.h"
 
@@ -22,27 +23,9 @@ int write_handler(void* data, unsigned char* buffer, size_t size) {
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xe  ? 3
-                 : (c >> 3) == 0x1e ? 4
-                                    : 0;
-    bool valid = len > 0 && i + len <= s.size();
-    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-    for (size_t j = 1; valid && j < len; ++j) {
-      unsigned char cc = static_cast<unsigned char>(s[i + j]);
-      if ((cc >> 6) != 0x2) valid = false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (valid) {
-      // Overlong forms, surrogates and out-of-range code points are invalid too.
-      valid = !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-                (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff);
-    }
-    if (valid) {
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    if (const size_t len = utf8::decode(s, i, cp); len > 0) {
       out.append(s.substr(i, len));
       i += len;
     } else {

@@ -11,33 +11,8 @@
 namespace kftenant::yaml {
 namespace {
 
+using utf8::append_escape;
 using utf8::decode;
-
-void append_escape(std::string& out, uint32_t cp) {
-  char buf[12];
-  switch (cp) {
-    case '\0':
-      out += "\\0";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    default:
-      break;
-  }
-  if (cp <= 0xFF) {
-    std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp));
-  } else {
-    std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
-  }
-  out += buf;
-}
 
 }  // namespace
 

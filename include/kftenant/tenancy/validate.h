@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "kftenant/error.h"
+#include "kftenant/quote.h"
 
 namespace kftenant::tenancy {
 
@@ -65,14 +66,8 @@ inline constexpr std::string_view kPasswordAlphabet =
 // generate_user_id when the random generator fails.
 [[nodiscard]] std::string generate_password();
 
-// `text` for an error message or a terminal: double-quoted, with '"' and '\' backslash-escaped,
-// control characters shown as \n \t \r \0 \xNN (C1 and other invisible code points as \uNNNN) and
-// bytes that are not UTF-8 as \xNN. Inputs longer than 80 bytes are cut, with the full length
-// appended ("…" (300 bytes)). Never pass a password.
-[[nodiscard]] std::string quote_for_message(std::string_view text);
-
-// Like quote_for_message without the quotes and without cutting: safe to print in a table cell
-// (nothing moves the cursor or starts an escape sequence).
-[[nodiscard]] std::string printable(std::string_view text);
+// Message quoting lives in the common layer (kftenant/quote.h); these names stay for callers.
+using kftenant::printable;
+using kftenant::quote_for_message;
 
 }  // namespace kftenant::tenancy
