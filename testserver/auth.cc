@@ -40,11 +40,6 @@ class StoreRbacPolicy : public RbacPolicy {
   const Store& store_;
 };
 
-std::string string_field(const ojson& obj, const char* field) {
-  auto it = obj.find(field);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // The spec as the real server echoes it: struct field order, empty strings omitted.
 ojson ordered_attributes(const ojson& in, std::initializer_list<const char*> fields) {
   ojson out = ojson::object();
@@ -56,6 +51,33 @@ ojson ordered_attributes(const ojson& in, std::initializer_list<const char*> fie
 }
 
 }  // namespace
+
+std::string string_field(const ojson& obj, const char* field) {
+  auto it = obj.find(field);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+RequestInfo review_attributes(const ojson* resource_attributes,
+                              const ojson* non_resource_attributes, ojson& spec) {
+  RequestInfo asked;
+  if (const ojson* ra = resource_attributes) {
+    asked.resource_request = true;
+    asked.ns = string_field(*ra, "namespace");
+    asked.verb = string_field(*ra, "verb");
+    asked.api_group = string_field(*ra, "group");
+    asked.api_version = string_field(*ra, "version");
+    asked.resource = string_field(*ra, "resource");
+    asked.subresource = string_field(*ra, "subresource");
+    asked.name = string_field(*ra, "name");
+    spec["resourceAttributes"] = ordered_attributes(
+        *ra, {"namespace", "verb", "group", "version", "resource", "subresource", "name"});
+  } else if (const ojson* nra = non_resource_attributes) {
+    asked.path = string_field(*nra, "path");
+    asked.verb = string_field(*nra, "verb");
+    spec["nonResourceAttributes"] = ordered_attributes(*nra, {"path", "verb"});
+  }
+  return asked;
+}
 
 bool User::is_master() const {
   return std::find(groups.begin(), groups.end(), "system:masters") != groups.end();
@@ -156,24 +178,8 @@ Reply ApiServer::Impl::self_subject_access_review(const User& user, const httpli
                        "exactly one of nonResourceAttributes or resourceAttributes must be "
                        "specified")}));
   }
-  RequestInfo asked;
   ojson spec = ojson::object();
-  if (ra) {
-    asked.resource_request = true;
-    asked.ns = string_field(*ra, "namespace");
-    asked.verb = string_field(*ra, "verb");
-    asked.api_group = string_field(*ra, "group");
-    asked.api_version = string_field(*ra, "version");
-    asked.resource = string_field(*ra, "resource");
-    asked.subresource = string_field(*ra, "subresource");
-    asked.name = string_field(*ra, "name");
-    spec["resourceAttributes"] = ordered_attributes(
-        *ra, {"namespace", "verb", "group", "version", "resource", "subresource", "name"});
-  } else {
-    asked.path = string_field(*nra, "path");
-    asked.verb = string_field(*nra, "verb");
-    spec["nonResourceAttributes"] = ordered_attributes(*nra, {"path", "verb"});
-  }
+  const RequestInfo asked = review_attributes(ra, nra, spec);
   AuthzDecision d = decide(user, asked);
   ojson status = ojson::object();
   status["allowed"] = d.allowed;  // `denied` is only set by a Deny decision, which RBAC never makes

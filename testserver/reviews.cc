@@ -24,11 +24,6 @@ const char kSelfSubjectAccessReviews[] = "/apis/authorization.k8s.io/v1/selfsubj
 const char kNamespacesPrefix[] = "/apis/authorization.k8s.io/v1/namespaces/";
 const char kLocalSuffix[] = "/localsubjectaccessreviews";
 
-std::string string_field(const ojson& obj, const char* field) {
-  auto it = obj.find(field);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::vector<std::string> strings_field(const ojson& obj, const char* field) {
   std::vector<std::string> out;
   auto it = obj.find(field);
@@ -50,16 +45,6 @@ std::vector<std::string> intersect(const std::vector<std::string>& a,
   std::vector<std::string> out;
   for (const auto& x : a)
     if (std::find(b.begin(), b.end(), x) != b.end()) out.push_back(x);
-  return out;
-}
-
-// The attributes as the real server echoes them: struct field order, empty strings omitted.
-ojson ordered_attributes(const ojson& in, std::initializer_list<const char*> fields) {
-  ojson out = ojson::object();
-  for (const char* f : fields) {
-    std::string v = string_field(in, f);
-    if (!v.empty()) out[f] = v;
-  }
   return out;
 }
 
@@ -240,24 +225,8 @@ Reply ApiServer::Impl::subject_access_review(const httplib::Request& req, const 
     return Reply::status_body(make_invalid_status(GroupKind{info.group, ""}, "", errors));
   }
 
-  RequestInfo asked;
   ojson spec = ojson::object();
-  if (ra) {
-    asked.resource_request = true;
-    asked.ns = string_field(*ra, "namespace");
-    asked.verb = string_field(*ra, "verb");
-    asked.api_group = string_field(*ra, "group");
-    asked.api_version = string_field(*ra, "version");
-    asked.resource = string_field(*ra, "resource");
-    asked.subresource = string_field(*ra, "subresource");
-    asked.name = string_field(*ra, "name");
-    spec["resourceAttributes"] = ordered_attributes(
-        *ra, {"namespace", "verb", "group", "version", "resource", "subresource", "name"});
-  } else {
-    asked.path = string_field(*nra, "path");
-    asked.verb = string_field(*nra, "verb");
-    spec["nonResourceAttributes"] = ordered_attributes(*nra, {"path", "verb"});
-  }
+  const RequestInfo asked = review_attributes(ra, nra, spec);
   // SubjectAccessReviewSpec field order: the attributes, user, groups, extra, uid.
   if (!user_name.empty()) spec["user"] = user_name;
   if (!groups.empty()) spec["groups"] = spec_in["groups"];

@@ -319,6 +319,13 @@ void set_crd_condition(ojson& crd, const std::string& type, const std::string& s
                        const std::string& reason, const std::string& message);
 std::string new_uid();
 std::string url_decode(const std::string& s);
+// A string member of `obj`, "" when absent or not a string.
+std::string string_field(const ojson& obj, const char* field);
+// The request an access review asks about, from its spec's resourceAttributes or (when that is
+// null) nonResourceAttributes; adds them to `spec` as the real server echoes them (struct field
+// order, empty strings omitted). Shared by SelfSubjectAccessReview and (Local)SubjectAccessReview.
+RequestInfo review_attributes(const ojson* resource_attributes,
+                              const ojson* non_resource_attributes, ojson& spec);
 // How a request log entry names the fault a request met (RequestRecord::fault).
 std::string describe_fault(const FaultRule& rule);
 // Query parameter (first value) or "".
