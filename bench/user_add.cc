@@ -3,20 +3,22 @@
 //
 //   build-rel/bench_user_add
 //
-// Baselines (same process, same server): "planning without the read cache", i.e. the planner run
-// directly on the ClusterStore, which reads the Dex ConfigMap three times per pass (find the user,
-// edit the entry, decide on the restart); and "without the access check", i.e. apply_plan with
-// check_access off (no SelfSubjectAccessReviews and no dryRun=All create before the first write).
+// Baselines (same process, same server): "without the access check", i.e. apply_plan with
+// check_access off (no SelfSubjectAccessReviews and no dryRun=All create before the first write);
+// and for a batch of users, "separately" (one apply per user, as a script calling `kftenant user
+// add` in a loop does) against "composed" (plan::compose of the users' planners: one write of
+// the Dex ConfigMap and one restart for the batch).
 // Counters: reads = GETs and LISTs while planning (and the ConfigMap re-read of the restart),
 // writes = PUT/POST of objects, access_checks = SelfSubjectAccessReviews (sent concurrently) plus
 // dryRun=All creates (a create that follows another write), polls = GETs while waiting for the
-// Dex rollout.
+// Dex rollout, restarts = writes of the Dex Deployment. Batches report per user.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
 
 #include "kftenant/kube/client.h"
 #include "kftenant/kube/kubeconfig.h"
+#include "kftenant/plan/compose.h"
 #include "kftenant/store/cluster_store.h"
 #include "kftenant/tenancy/users.h"
 #include "testserver/apiserver.h"
@@ -63,7 +65,7 @@ tenancy::AddUserRequest request(int n) {
 }
 
 struct Counts {
-  double reads = 0, writes = 0, polls = 0, access_checks = 0;
+  double reads = 0, writes = 0, polls = 0, access_checks = 0, restarts = 0;
 };
 
 Counts count(const std::vector<testserver::RequestRecord>& requests) {
@@ -83,13 +85,16 @@ Counts count(const std::vector<testserver::RequestRecord>& requests) {
         ++c.reads;
     } else {
       ++c.writes;
+      if (r.path.find("/deployments/") != std::string::npos) ++c.restarts;
       wrote = true;
     }
   }
   return c;
 }
 
-void run(benchmark::State& state, dex::Backend backend, bool cached, bool check_access = true) {
+// Adds `batch` users per iteration: one apply per user, or one apply of their composed planners.
+void run(benchmark::State& state, dex::Backend backend, int batch, bool composed,
+         bool check_access = true) {
   auto& f = fixture();
   store::ClusterStore cluster(*f.client);
   tenancy::TenancyContext context;
@@ -97,56 +102,70 @@ void run(benchmark::State& state, dex::Backend backend, bool cached, bool check_
   Counts total;
   for (auto _ : state) {
     f.server->clear_requests();
-    auto planner = tenancy::add_user_planner(context, request(next_user++));
-    tenancy::Planner run_planner = planner;
-    if (!cached) {
-      // Baseline: no read cache — the planner sees the store directly on every read.
-      run_planner = [&cluster, planner](store::ObjectStore&) { return planner(cluster); };
-    }
-    tenancy::ApplyOptions options;
+    std::vector<plan::Planner> planners;
+    for (int i = 0; i < batch; ++i)
+      planners.push_back(tenancy::add_user_planner(context, request(next_user++)));
+    if (composed) planners = {plan::compose(std::move(planners))};
+    plan::ApplyOptions options;
     options.check_access = check_access;
-    auto applied = tenancy::apply_plan(cluster, run_planner, options);
-    if (!applied) {
-      state.SkipWithError(applied.error().message.c_str());
-      return;
+    for (const auto& planner : planners) {
+      auto applied = plan::apply_plan(cluster, planner, options);
+      if (!applied) {
+        state.SkipWithError(applied.error().message.c_str());
+        return;
+      }
     }
     Counts c = count(f.server->requests());
     total.reads += c.reads;
     total.writes += c.writes;
     total.polls += c.polls;
     total.access_checks += c.access_checks;
+    total.restarts += c.restarts;
   }
-  double n = static_cast<double>(state.iterations());
+  double n = static_cast<double>(state.iterations()) * batch;
   state.counters["reads"] = total.reads / n;
   state.counters["writes"] = total.writes / n;
+  state.counters["restarts"] = total.restarts / n;
   state.counters["rollout_polls"] = total.polls / n;
   state.counters["access_checks"] = total.access_checks / n;
   state.counters["requests"] = (total.reads + total.writes + total.polls + total.access_checks) / n;
+  state.counters["users"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
 }
 
 void BM_UserAddStatic(benchmark::State& s) {
-  run(s, dex::Backend::kStatic, true);
-}
-void BM_UserAddStaticNoReadCache(benchmark::State& s) {
-  run(s, dex::Backend::kStatic, false);
+  run(s, dex::Backend::kStatic, 1, false);
 }
 void BM_UserAddStaticNoAccessCheck(benchmark::State& s) {
-  run(s, dex::Backend::kStatic, true, false);
+  run(s, dex::Backend::kStatic, 1, false, false);
 }
 void BM_UserAddPasswordObject(benchmark::State& s) {
-  run(s, dex::Backend::kPasswordObject, true);
+  run(s, dex::Backend::kPasswordObject, 1, false);
+}
+void BM_UsersAddedSeparately(benchmark::State& s) {
+  run(s, dex::Backend::kStatic, static_cast<int>(s.range(0)), false);
+}
+void BM_UsersAddedComposed(benchmark::State& s) {
+  run(s, dex::Backend::kStatic, static_cast<int>(s.range(0)), true);
 }
 
 BENCHMARK(BM_UserAddStatic)->Unit(benchmark::kMillisecond)->Iterations(20)->UseRealTime();
-BENCHMARK(BM_UserAddStaticNoReadCache)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(20)
-    ->UseRealTime();
 BENCHMARK(BM_UserAddStaticNoAccessCheck)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(20)
     ->UseRealTime();
 BENCHMARK(BM_UserAddPasswordObject)->Unit(benchmark::kMillisecond)->Iterations(20)->UseRealTime();
+BENCHMARK(BM_UsersAddedSeparately)
+    ->Arg(10)
+    ->Arg(50)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
+BENCHMARK(BM_UsersAddedComposed)
+    ->Arg(10)
+    ->Arg(50)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
 
 }  // namespace
 

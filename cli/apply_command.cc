@@ -6,35 +6,35 @@
 
 namespace kftenant::cli {
 
-ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner, const RunOptions& run) {
+ApplyOutcome run_planner(Session& session, const plan::Planner& planner, const RunOptions& run) {
   ApplyOutcome outcome;
   if (run.dry_run) {
-    auto plan = tenancy::plan_once(*session.store, planner);
+    auto plan = plan::plan_once(*session.store, planner);
     if (!plan) {
       outcome.exit_code = report_error(plan.error());
       return outcome;
     }
     // The refusal the apply would meet (manifests: which file to edit is not clear).
-    if (auto checked = tenancy::check_plan(*plan, *session.store); !checked) {
+    if (auto checked = plan::check_plan(*plan, *session.store); !checked) {
       outcome.exit_code = report_error(checked.error());
       return outcome;
     }
     if (run.format == OutputFormat::kTable) {
       fmt::print("Dry run on {}: nothing is written.\n{}", session.store->description(),
-                 tenancy::render_plan(*plan, session.store.get()));
+                 plan::render_plan(*plan, session.store.get()));
     } else {
-      nlohmann::json out = tenancy::plan_to_json(*plan, session.store.get());
+      nlohmann::json out = plan::plan_to_json(*plan, session.store.get());
       out["dryRun"] = true;
       out["store"] = session.store->description();
       fmt::print("{}", render_value(out, run.format));
     }
     return outcome;
   }
-  tenancy::ApplyOptions options;
+  plan::ApplyOptions options;
   options.report = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   options.before_step = run.before_step;
   options.after_step = run.after_step;
-  auto applied = tenancy::apply_plan(*session.store, planner, options);
+  auto applied = plan::apply_plan(*session.store, planner, options);
   const bool table = run.format == OutputFormat::kTable;
   if (table)
     for (const auto& file : session.store->changed_files()) fmt::print("changed: {}\n", file);
@@ -46,10 +46,10 @@ ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner, cons
   outcome.result = std::move(*applied);
   if (outcome.result.applied.empty()) std::fprintf(stderr, "Nothing to change.\n");
   if (!table) {
-    tenancy::Plan done;
+    plan::Plan done;
     done.steps = outcome.result.applied;
     done.notes = outcome.result.notes;
-    nlohmann::json out = tenancy::plan_to_json(done, session.store.get());
+    nlohmann::json out = plan::plan_to_json(done, session.store.get());
     out["dryRun"] = false;
     out["store"] = session.store->description();
     out["changedFiles"] = session.store->changed_files();

@@ -5,7 +5,8 @@
 #include <string>
 
 #include "global_options.h"
-#include "kftenant/tenancy/plan.h"
+#include "kftenant/plan/plan.h"
+#include "kftenant/plan/render.h"
 #include "output.h"
 
 namespace kftenant::cli {
@@ -15,20 +16,20 @@ struct RunOptions {
   // kTable: the plan as text (dry run), progress on stderr. kJson/kYaml: the plan (dry run) or
   // the steps applied, as plan_to_json, on stdout.
   OutputFormat format = OutputFormat::kTable;
-  // Passed to apply_plan (see tenancy::ApplyOptions).
-  std::function<Result<void>(const tenancy::Step&)> before_step;
-  std::function<void(const tenancy::Step&)> after_step;
+  // Passed to apply_plan (see plan::ApplyOptions).
+  std::function<Result<void>(const plan::Step&)> before_step;
+  std::function<void(const plan::Step&)> after_step;
 };
 
 struct ApplyOutcome {
   int exit_code = kExitOk;
-  tenancy::ApplyResult result;
+  plan::ApplyResult result;
 };
 
 // With dry_run: plans once and prints render_plan (or plan_to_json) to stdout. Otherwise
 // applies, printing progress lines to stderr, and in manifests mode "changed: <file>" lines to
 // stdout. A failure prints the error and sets exit_code.
-[[nodiscard]] ApplyOutcome run_planner(Session& session, const tenancy::Planner& planner,
+[[nodiscard]] ApplyOutcome run_planner(Session& session, const plan::Planner& planner,
                                        const RunOptions& options);
 
 // Adds --dry-run and -o/--output to a mutating command.

@@ -91,7 +91,7 @@ class GeneratedPassword {
   bool to_file() const { return !path_.empty(); }
 
   // ApplyOptions hooks.
-  Result<void> before(const tenancy::Step& step) {
+  Result<void> before(const plan::Step& step) {
     if (!step.writes_password) return ok();
     attempted_ = true;
     if (!to_file() || recorded_) return ok();
@@ -106,7 +106,7 @@ class GeneratedPassword {
     recorded_ = true;
     return ok();
   }
-  void after(const tenancy::Step& step) {
+  void after(const plan::Step& step) {
     if (step.writes_password) used_ = true;
   }
 
@@ -153,8 +153,8 @@ class GeneratedPassword {
 // Wires a GeneratedPassword (may be null) into the run options.
 void hook(RunOptions& run, GeneratedPassword* generated) {
   if (!generated) return;
-  run.before_step = [generated](const tenancy::Step& s) { return generated->before(s); };
-  run.after_step = [generated](const tenancy::Step& s) { generated->after(s); };
+  run.before_step = [generated](const plan::Step& s) { return generated->before(s); };
+  run.after_step = [generated](const plan::Step& s) { generated->after(s); };
 }
 
 bool ask_confirmation(const std::string& question) {
@@ -269,7 +269,7 @@ int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
   auto planner = tenancy::remove_user_planner(*context, request);
   if (!flags.yes && !flags.dry_run) {
     // Plan first: nothing to remove needs no confirmation (and a second remove is no error).
-    auto plan = tenancy::plan_once(*session->store, planner);
+    auto plan = plan::plan_once(*session->store, planner);
     if (!plan) return report_error(plan.error());
     if (plan->empty()) return run_planner(*session, planner, {false, *format, {}, {}}).exit_code;
     auto owned = tenancy::profiles_owned_by(*session->store, *email);

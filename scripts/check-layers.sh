@@ -11,10 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A rank=([common]=0 [yaml]=1 [kube]=2 [store]=3 [plan]=4 [dex]=5 [kubeflow]=5 [tenancy]=6)
-# "file -> included layer": the plan types still live in tenancy/plan.h (issue 9, composable plans).
-exceptions=(
-  "include/kftenant/dex/user_directory.h -> tenancy"
-)
+# "file -> included layer", each with the reason it is still there. None left.
+exceptions=()
 
 layer_of_header() {  # the layer of an included path, or "" when it is not one of ours
   local inc=$1

@@ -10,8 +10,8 @@ namespace kftenant::dex::detail {
 namespace {
 
 using nlohmann::json;
-using tenancy::Step;
-using tenancy::StepKind;
+using plan::Step;
+using plan::StepKind;
 
 std::string text_field(const json& j, const char* field) {
   auto it = j.find(field);
@@ -152,8 +152,7 @@ class PasswordObjectDirectory final : public UserDirectory {
     return steps;
   }
 
-  Result<std::vector<Step>> plan_restart(store::ObjectStore&,
-                                         const std::vector<Step>&) const override {
+  Result<std::vector<Step>> plan_restart(plan::PlanView&) const override {
     return std::vector<Step>{};  // Dex reads Password objects on every login
   }
 

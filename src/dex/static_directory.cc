@@ -16,8 +16,8 @@ namespace kftenant::dex::detail {
 namespace {
 
 using nlohmann::json;
-using tenancy::Step;
-using tenancy::StepKind;
+using plan::Step;
+using plan::StepKind;
 
 // time.Now().Format(time.RFC3339), as `kubectl rollout restart` writes restartedAt
 // (k8s.io/kubectl pkg/polymorphichelpers/objectrestarter.go), in UTC.
@@ -173,24 +173,17 @@ class StaticDirectory final : public UserDirectory {
     return std::vector<Step>{std::move(step)};
   }
 
-  Result<std::vector<Step>> plan_restart(store::ObjectStore& store,
-                                         const std::vector<Step>& pending) const override {
-    const store::ObjectKey cm_key = configmap_key();
-    const json* planned = nullptr;  // the ConfigMap as the pending steps leave it
-    for (const auto& s : pending) {
-      if (s.key == cm_key && (s.kind == StepKind::kReplace || s.kind == StepKind::kCreate) &&
-          s.after.is_object())
-        planned = &s.after;
-    }
-    auto current = get_configmap(store);
-    if (!current && !(planned && current.error().code == ErrorCode::kNotFound))
-      return fail(current.error());
-    const json& cm = planned ? *planned : *current;
+  Result<std::vector<Step>> plan_restart(plan::PlanView& store) const override {
+    auto planned = get_configmap(store);  // the ConfigMap as the planned steps leave it
+    if (!planned) return fail(planned.error());
+    const json& cm = *planned;
     auto text = config_text(cm);
     if (!text) return fail(text.error());
-    bool pending_changes = false;
-    if (planned) {
-      auto now = current ? config_text(*current) : Result<std::string>(std::string());
+    auto stored = store.stored(configmap_key());
+    if (!stored && stored.error().code != ErrorCode::kNotFound) return fail(stored.error());
+    bool pending_changes = true;
+    if (stored) {
+      auto now = config_text(*stored);
       pending_changes = !now || *now != *text;
     }
     auto deployment = store.get(deployment_key());

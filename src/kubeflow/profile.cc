@@ -230,6 +230,53 @@ std::optional<std::string> profile_owner(const json& profile) {
   return name.get<std::string>();
 }
 
+namespace {
+
+// One `key=value` of a quota: the key as stored (a bare extended resource becomes
+// requests.<name>), or the error naming `item_text`.
+Result<std::string> checked_quota_key(std::string_view raw_key, std::string_view value,
+                                      const std::string& item_text) {
+  auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("quota item {}: {}; {}", item_text, why, kQuotaSyntax));
+  };
+  // A bare extended resource (`nvidia.com/gpu`, as people write it in pod limits) is only
+  // ever counted by a quota as requests.<name>: write it that way instead of storing a key
+  // Kubernetes accepts and ignores.
+  std::string key(raw_key);
+  if (raw_key.find('/') != std::string_view::npos && !is_native(raw_key) &&
+      !starts_with(raw_key, "requests.") && !starts_with(raw_key, "limits.") &&
+      raw_key.substr(0, raw_key.find('/')) != "count" &&
+      !ends_with(raw_key.substr(0, raw_key.find('/')), ".storageclass.storage.k8s.io") &&
+      qualified_name_problem(raw_key).empty())
+    key = "requests." + key;
+  if (key.empty()) return bad("the resource name before '=' is empty");
+  if (value.empty()) return bad("the quantity after '=' is empty");
+  if (std::string why = quota_key_problem(key); !why.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("quota item {}: invalid resource name {}: {}", item_text,
+                                  quote_for_message(key), why));
+  }
+  if (auto r = check_quota_value(key, value, item_text); !r) return fail(r.error());
+  return key;
+}
+
+}  // namespace
+
+Result<void> validate_quota(const std::map<std::string, std::string>& hard) {
+  for (const auto& [key, value] : hard) {
+    const std::string item_text = quote_for_message(key + "=" + value);
+    auto stored = checked_quota_key(key, value, item_text);
+    if (!stored) return fail(stored.error());
+    if (*stored != key)
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("quota item {}: Kubernetes counts {} only as {}; write that",
+                                    item_text, quote_for_message(key),
+                                    quote_for_message(*stored)));
+  }
+  return ok();
+}
+
 Result<std::map<std::string, std::string>> parse_quota(std::string_view text) {
   if (trim(text).empty()) {
     return make_error(ErrorCode::kInvalidArgument, fmt::format("empty quota: {}", kQuotaSyntax));
@@ -254,29 +301,12 @@ Result<std::map<std::string, std::string>> parse_quota(std::string_view text) {
     if (eq == std::string_view::npos) return bad("it has no '='");
     const std::string_view raw_key = trim(item.substr(0, eq));
     const std::string_view value = trim(item.substr(eq + 1));
-    // A bare extended resource (`nvidia.com/gpu`, as people write it in pod limits) is only
-    // ever counted by a quota as requests.<name>: write it that way instead of storing a key
-    // Kubernetes accepts and ignores.
-    std::string normalized_key(raw_key);
-    if (raw_key.find('/') != std::string_view::npos && !is_native(raw_key) &&
-        !starts_with(raw_key, "requests.") && !starts_with(raw_key, "limits.") &&
-        raw_key.substr(0, raw_key.find('/')) != "count" &&
-        !ends_with(raw_key.substr(0, raw_key.find('/')), ".storageclass.storage.k8s.io") &&
-        qualified_name_problem(raw_key).empty())
-      normalized_key = "requests." + normalized_key;
-    const std::string_view key = normalized_key;
-    if (key.empty()) return bad("the resource name before '=' is empty");
-    if (value.empty()) return bad("the quantity after '=' is empty");
-    if (std::string why = quota_key_problem(key); !why.empty()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("quota item {}: invalid resource name {}: {}", item_text,
-                                    quote_for_message(key), why));
-    }
-    if (auto r = check_quota_value(key, value, item_text); !r) return fail(r.error());
-    if (!hard.emplace(std::string(key), std::string(value)).second) {
+    auto key = checked_quota_key(raw_key, value, item_text);
+    if (!key) return fail(key.error());
+    if (!hard.emplace(*key, std::string(value)).second) {
       return make_error(ErrorCode::kInvalidArgument,
                         fmt::format("quota item {}: {} is given more than once", item_text,
-                                    quote_for_message(key)));
+                                    quote_for_message(*key)));
     }
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -375,6 +405,35 @@ Result<std::vector<std::string>> describe_namespace_contents(store::ObjectStore&
     out.push_back(fmt::format("{} {}", n, label));
   }
   return out;
+}
+
+plan::Step profile_ready_wait(std::string profile, std::string owner,
+                              std::chrono::milliseconds timeout) {
+  plan::Step wait;
+  wait.kind = plan::StepKind::kWaitReady;
+  wait.key = {kProfileApiVersion, "Profile", "", profile};
+  wait.timeout = timeout;
+  wait.summary = fmt::format(
+      "wait for the profile controller: namespace {} (owner {}), RoleBinding {}, "
+      "AuthorizationPolicy {}",
+      profile, owner, kOwnerRoleBinding, kOwnerAuthorizationPolicy);
+  auto check = std::make_shared<plan::ReadyCheck>();
+  check->action = "wait-profile";
+  check->waiting_for = "the Kubeflow profile controller";
+  check->hint =
+      "is the profile controller running? `kubectl -n kubeflow get deploy profiles-deployment`";
+  // What check_profile_ready reads.
+  check->reads = {
+      {"get", {"v1", "Namespace", "", profile}, {}},
+      {"get", {"rbac.authorization.k8s.io/v1", "RoleBinding", profile, kOwnerRoleBinding}, {}},
+      {"get",
+       {"security.istio.io/v1beta1", "AuthorizationPolicy", profile, kOwnerAuthorizationPolicy},
+       {}}};
+  check->poll = [profile, owner](store::ObjectStore& store) {
+    return check_profile_ready(store, profile, owner);
+  };
+  wait.ready = std::move(check);
+  return wait;
 }
 
 }  // namespace kftenant::kubeflow

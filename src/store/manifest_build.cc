@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "kftenant/store/label_selector.h"
 #include "kftenant/yaml.h"
 #include "kftenant/yaml_edit.h"
 #include "store/manifest_store_state.h"
@@ -113,11 +114,11 @@ bool target_selects(const detail::PatchTarget& t, const ObjectKey& current,
   if (!t.version.empty() && t.version != api_version_part(current.api_version)) return false;
   if (!t.kind.empty() && t.kind != current.kind) return false;
   if (!t.label_selector.empty()) {
-    auto m = detail::labels_match(metadata_field(object, "labels"), t.label_selector);
+    auto m = labels_match(metadata_field(object, "labels"), t.label_selector);
     if (!m || !*m) return false;
   }
   if (!t.annotation_selector.empty()) {
-    auto m = detail::labels_match(metadata_field(object, "annotations"), t.annotation_selector);
+    auto m = labels_match(metadata_field(object, "annotations"), t.annotation_selector);
     if (!m || !*m) return false;
   }
   return true;

@@ -1,5 +1,5 @@
 // Internal: file-level pieces of ManifestStore — reading and atomically replacing files, splitting
-// a YAML stream into its documents' byte ranges, document versions and label selectors.
+// a YAML stream into its documents' byte ranges, document versions.
 #pragma once
 
 #include <cstdint>
@@ -32,9 +32,5 @@ struct DocumentRange {
 
 // A document's version: 16 hex digits of the FNV-1a 64-bit hash of its bytes.
 [[nodiscard]] std::string document_version(std::string_view bytes);
-
-// Whether `labels` (metadata.labels, an object or null) satisfy `selector` (`k=v`, `k==v`, `k!=v`,
-// `k`, `!k`, comma separated; empty matches all). kInvalidArgument for a selector we cannot read.
-[[nodiscard]] Result<bool> labels_match(const nlohmann::json& labels, std::string_view selector);
 
 }  // namespace kftenant::store::detail

@@ -6,6 +6,7 @@
 #include <set>
 #include <system_error>
 
+#include "kftenant/store/label_selector.h"
 #include "kftenant/yaml.h"
 #include "store/manifest_store_state.h"
 
@@ -504,7 +505,7 @@ Result<json> ManifestStore::get(const ObjectKey& key) {
 Result<std::vector<json>> ManifestStore::list(const std::string& api_version,
                                               const std::string& kind, const std::string& ns,
                                               const std::string& label_selector) {
-  if (auto check = detail::labels_match(json(), label_selector); !check) return fail(check.error());
+  if (auto check = labels_match(json(), label_selector); !check) return fail(check.error());
   State& s = *state_;
   const std::string group = api_group(api_version);
   std::vector<json> out;
@@ -535,7 +536,7 @@ Result<std::vector<json>> ManifestStore::list(const std::string& api_version,
     if (auto m = object.find("metadata"); m != object.end() && m->is_object()) {
       if (auto l = m->find("labels"); l != m->end()) labels = &*l;
     }
-    auto match = detail::labels_match(labels ? *labels : json(), label_selector);
+    auto match = labels_match(labels ? *labels : json(), label_selector);
     if (!match) return fail(match.error());
     if (*match) out.push_back(std::move(object));
   }

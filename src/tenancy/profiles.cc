@@ -10,6 +10,11 @@
 #include "kftenant/tenancy/validate.h"
 
 namespace kftenant::tenancy {
+
+using plan::Plan;
+using plan::Planner;
+using plan::Step;
+using plan::StepKind;
 namespace {
 
 const char* const kRbacApiVersion = "rbac.authorization.k8s.io/v1";
@@ -112,6 +117,9 @@ std::string claim_email(store::ObjectStore& store, const dex::DexLocation& locat
 
 Planner quota_planner(QuotaRequest request) {
   return [request](store::ObjectStore& store) -> Result<Plan> {
+    // Planners check their own input: a caller may not have.
+    if (auto v = kubeflow::validate_profile_name(request.profile); !v) return fail(v.error());
+    if (auto v = kubeflow::validate_quota(request.hard); !v) return fail(v.error());
     Plan plan;
     auto profile = get_profile(store, request.profile);
     if (!profile) return fail(profile.error());

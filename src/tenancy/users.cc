@@ -12,6 +12,11 @@
 #include "kftenant/tenancy/validate.h"
 
 namespace kftenant::tenancy {
+
+using plan::Plan;
+using plan::Planner;
+using plan::Step;
+using plan::StepKind;
 namespace {
 
 const char* const kProfileApiVersion = "kubeflow.org/v1";
@@ -22,7 +27,9 @@ std::string local_part(std::string_view email) {
   return std::string(email.substr(0, email.find('@')));
 }
 
-void append(std::vector<Step>& to, std::vector<Step> from) {
+// Adds `from` to the plan and to the view, so that later reads of the view see them.
+void append(plan::PlanView& view, std::vector<Step>& to, std::vector<Step> from) {
+  view.record(from);
   for (auto& s : from) to.push_back(std::move(s));
 }
 
@@ -193,6 +200,7 @@ Result<AddUserRequest> validate_add_user(AddUserRequest request, bool check_pass
       return fail(std::move(e));
     }
     request.profile = name;
+    if (auto v = kubeflow::validate_quota(request.quota); !v) return fail(v.error());
   } else if (!request.quota.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "--quota needs a profile: drop --no-profile");
   }
@@ -216,7 +224,8 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
     std::string user_id;
   };
   auto memo = std::make_shared<Memo>();
-  return [context, raw = std::move(request), memo](store::ObjectStore& store) -> Result<Plan> {
+  return [context, raw = std::move(request), memo](store::ObjectStore& base) -> Result<Plan> {
+    plan::PlanView store(base);
     // Planners check their own input: a caller may not have.
     auto valid = validate_add_user(raw);
     if (!valid) return fail(valid.error());
@@ -307,25 +316,16 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
     }
     auto upsert = directory->plan_upsert(store, desired);
     if (!upsert) return fail(upsert.error());
-    append(plan.steps, std::move(*upsert));
-    auto restart = directory->plan_restart(store, plan.steps);
+    append(store, plan.steps, std::move(*upsert));
+    auto restart = directory->plan_restart(store);
     if (!restart) return fail(restart.error());
-    append(plan.steps, std::move(*restart));
+    append(store, plan.steps, std::move(*restart));
     if (request.create_profile) {
       auto profile = plan_profile(store, request, *request.profile, owner);
       if (!profile) return fail(profile.error());
-      append(plan.steps, std::move(*profile));
+      append(store, plan.steps, std::move(*profile));
       if (request.wait) {
-        Step wait;
-        wait.kind = StepKind::kWaitProfileReady;
-        wait.key = {kProfileApiVersion, "Profile", "", *request.profile};
-        wait.owner = owner;
-        wait.timeout = *request.wait;
-        wait.summary = fmt::format(
-            "wait for the profile controller: namespace {} (owner {}), RoleBinding namespaceAdmin, "
-            "AuthorizationPolicy ns-owner-access-istio",
-            *request.profile, owner);
-        plan.steps.push_back(std::move(wait));
+        plan.steps.push_back(kubeflow::profile_ready_wait(*request.profile, owner, *request.wait));
       }
     }
     return plan;
@@ -350,7 +350,8 @@ Result<std::vector<std::string>> profiles_owned_by(store::ObjectStore& store,
 }
 
 Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
-  return [context, request](store::ObjectStore& store) -> Result<Plan> {
+  return [context, request](store::ObjectStore& base) -> Result<Plan> {
+    plan::PlanView store(base);
     Plan plan;
     std::string email = dex::normalize_email(request.email);
     bool found_anything = false;
@@ -368,11 +369,11 @@ Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
         auto directory = dex::make_user_directory(backend, context.dex, context.clock);
         auto steps = directory->plan_remove(store, email);
         if (!steps) return fail(steps.error());
-        append(plan.steps, std::move(*steps));
+        append(store, plan.steps, std::move(*steps));
         if (backend == dex::Backend::kStatic) {
-          auto restart = directory->plan_restart(store, plan.steps);
+          auto restart = directory->plan_restart(store);
           if (!restart) return fail(restart.error());
-          append(plan.steps, std::move(*restart));
+          append(store, plan.steps, std::move(*restart));
         }
       }
     }
@@ -410,7 +411,8 @@ Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
 
 Planner passwd_planner(TenancyContext context, PasswdRequest request) {
   auto memo = std::make_shared<HashMemo>();
-  return [context, request, memo](store::ObjectStore& store) -> Result<Plan> {
+  return [context, request, memo](store::ObjectStore& base) -> Result<Plan> {
+    plan::PlanView store(base);
     auto valid = validate_passwd(request);
     if (!valid) return fail(valid.error());
     const std::string& email = valid->email;
@@ -451,10 +453,10 @@ Planner passwd_planner(TenancyContext context, PasswdRequest request) {
       auto directory = dex::make_user_directory(backend, context.dex, context.clock);
       auto steps = directory->plan_set_password(store, email, *hash);
       if (!steps) return fail(steps.error());
-      append(plan.steps, std::move(*steps));
-      auto restart = directory->plan_restart(store, plan.steps);
+      append(store, plan.steps, std::move(*steps));
+      auto restart = directory->plan_restart(store);
       if (!restart) return fail(restart.error());
-      append(plan.steps, std::move(*restart));
+      append(store, plan.steps, std::move(*restart));
     }
     return plan;
   };

@@ -19,8 +19,8 @@ namespace kftenant::dex {
 namespace {
 
 using nlohmann::json;
-using tenancy::Step;
-using tenancy::StepKind;
+using plan::Step;
+using plan::StepKind;
 using ::testing::HasSubstr;
 using testing::MemoryStore;
 using ::testing::Not;
@@ -49,25 +49,31 @@ DexUser user(std::string email, std::string hash = kHash) {
   return u;
 }
 
-// Applies steps the way apply_plan does (waits skipped), failing the test on an error.
-void apply_steps(MemoryStore& store, const std::vector<Step>& steps) {
-  for (const auto& s : steps) {
-    switch (s.kind) {
-      case StepKind::kCreate:
-        ASSERT_TRUE(store.create(s.after)) << s.summary;
-        break;
-      case StepKind::kReplace:
-      case StepKind::kRestartDeployment:
-        ASSERT_TRUE(store.replace(s.after)) << s.summary;
-        break;
-      case StepKind::kDelete:
-        ASSERT_TRUE(store.remove(s.key, s.before["metadata"]["resourceVersion"].get<std::string>()))
-            << s.summary;
-        break;
-      default:
-        break;
-    }
-  }
+// Applies the write steps with apply_plan (no controller rolls a Deployment out here, so waits are
+// left out), failing the test on an error.
+void apply_steps(MemoryStore& store, std::vector<Step> steps) {
+  std::erase_if(steps, [](const Step& s) {
+    return s.kind == StepKind::kWaitRollout || s.kind == StepKind::kWaitReady;
+  });
+  plan::ApplyOptions options;
+  options.check_access = false;
+  auto applied = plan::apply_plan(
+      store,
+      [steps](store::ObjectStore&) -> Result<plan::Plan> {
+        plan::Plan p;
+        p.steps = steps;
+        return p;
+      },
+      options);
+  ASSERT_TRUE(applied) << applied.error().message;
+}
+
+// What plan_restart plans once `pending` is planned.
+Result<std::vector<Step>> restart_after(const UserDirectory& dir, MemoryStore& store,
+                                        const std::vector<Step>& pending) {
+  plan::PlanView view(store);
+  view.record(pending);
+  return dir.plan_restart(view);
 }
 
 std::string config_of(const MemoryStore& store) {
@@ -235,12 +241,12 @@ TEST_F(StaticDirectoryTest, MissingConfigMapKeyAndBrokenYamlAreNamed) {
 
 TEST_F(StaticDirectoryTest, FreshKubeflowOwesNoRestart) {
   // config.yaml as installed: the pods read it at start; kftenant never wrote it.
-  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());
+  EXPECT_TRUE(must(restart_after(*dir, store, {})).empty());
 }
 
 TEST_F(StaticDirectoryTest, PendingChangeOwesRestartAndWait) {
   auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
-  auto steps = must(dir->plan_restart(store, pending));
+  auto steps = must(restart_after(*dir, store, pending));
   ASSERT_EQ(steps.size(), 2u);
   EXPECT_EQ(steps[0].kind, StepKind::kRestartDeployment);
   EXPECT_EQ(steps[0].key, kDeployment);
@@ -254,7 +260,7 @@ TEST_F(StaticDirectoryTest, PendingChangeOwesRestartAndWait) {
 
   apply_steps(store, pending);
   apply_steps(store, steps);
-  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());  // converged
+  EXPECT_TRUE(must(restart_after(*dir, store, {})).empty());  // converged
 }
 
 TEST_F(StaticDirectoryTest, RerunAfterCrashBetweenWriteAndRestartStillRestarts) {
@@ -262,7 +268,7 @@ TEST_F(StaticDirectoryTest, RerunAfterCrashBetweenWriteAndRestartStillRestarts) 
   // Crash here. The re-run plans nothing for the user but the restart is still owed: the
   // ConfigMap's hash annotation says kftenant wrote this config.
   EXPECT_TRUE(must(dir->plan_upsert(store, user("alice@example.com"))).empty());
-  auto steps = must(dir->plan_restart(store, {}));
+  auto steps = must(restart_after(*dir, store, {}));
   ASSERT_EQ(steps.size(), 2u);
   EXPECT_EQ(steps[0].kind, StepKind::kRestartDeployment);
 }
@@ -270,20 +276,20 @@ TEST_F(StaticDirectoryTest, RerunAfterCrashBetweenWriteAndRestartStillRestarts) 
 TEST_F(StaticDirectoryTest, HandEditAfterKftenantRestartOwesRestart) {
   auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
   apply_steps(store, pending);
-  apply_steps(store, must(dir->plan_restart(store, pending)));
+  apply_steps(store, must(restart_after(*dir, store, pending)));
   // Someone edits config.yaml by hand (ConfigMap hash annotation now stale): the Deployment's
   // recorded hash shows the pods run an older config.
   json cm = *store.peek(kConfigMap);
   cm[kConfigText] = cm.at(kConfigText).get<std::string>() + "# edited\n";
   ASSERT_TRUE(store.replace(cm));
-  EXPECT_EQ(must(dir->plan_restart(store, {})).size(), 2u);
+  EXPECT_EQ(must(restart_after(*dir, store, {})).size(), 2u);
 }
 
 TEST_F(StaticDirectoryTest, UnrelatedHandEditWithoutKftenantHistoryOwesNothing) {
   json cm = *store.peek(kConfigMap);
   cm[kConfigText] = cm.at(kConfigText).get<std::string>() + "# edited\n";
   ASSERT_TRUE(store.replace(cm));
-  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());
+  EXPECT_TRUE(must(restart_after(*dir, store, {})).empty());
 }
 
 TEST_F(StaticDirectoryTest, NoOpPendingStepOwesNothing) {
@@ -292,13 +298,13 @@ TEST_F(StaticDirectoryTest, NoOpPendingStepOwesNothing) {
   same.key = kConfigMap;
   same.before = *store.peek(kConfigMap);
   same.after = same.before;
-  EXPECT_TRUE(must(dir->plan_restart(store, {same})).empty());
+  EXPECT_TRUE(must(restart_after(*dir, store, {same})).empty());
 }
 
 TEST_F(StaticDirectoryTest, ManifestsRecordHashOnly) {
   store.live = false;
   auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
-  auto steps = must(dir->plan_restart(store, pending));
+  auto steps = must(restart_after(*dir, store, pending));
   ASSERT_EQ(steps.size(), 1u);
   EXPECT_EQ(steps[0].kind, StepKind::kReplace);
   EXPECT_EQ(steps[0].summary,
@@ -309,13 +315,13 @@ TEST_F(StaticDirectoryTest, ManifestsRecordHashOnly) {
             sha256_hex(pending[0].after.at(kConfigText).get<std::string>()));
   apply_steps(store, pending);
   apply_steps(store, steps);
-  EXPECT_TRUE(must(dir->plan_restart(store, {})).empty());
+  EXPECT_TRUE(must(restart_after(*dir, store, {})).empty());
 }
 
 TEST_F(StaticDirectoryTest, MissingDeploymentIsNamed) {
   ASSERT_TRUE(store.remove(kDeployment, std::nullopt));
   auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
-  auto r = dir->plan_restart(store, pending);
+  auto r = restart_after(*dir, store, pending);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_THAT(r.error().message, HasSubstr("Deployment auth/dex not found"));
@@ -359,7 +365,7 @@ TEST_F(PasswordDirectoryTest, CreatesObjectDexCanRead) {
             "create Password auth/mfsg22loibsxqylnobwgkltdn5w4x4u44scceizf (Dex user "
             "Admin@Example.com)");
   apply_steps(store, steps);
-  EXPECT_TRUE(must(dir->plan_restart(store, steps)).empty());
+  EXPECT_TRUE(must(restart_after(*dir, store, steps)).empty());
   auto found = must(dir->find(store, "ADMIN@example.com"));
   ASSERT_TRUE(found);
   EXPECT_EQ(found->email, "admin@example.com");

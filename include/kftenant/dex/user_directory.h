@@ -8,7 +8,7 @@
 //    password_object_name(email), `email` lower-case, `hash` = base64 of the bcrypt string. Dex
 //    reads them on every login: no restart. See ../shared/reference/dex-contract.md §2.
 //
-// Directories never write: they return plan steps for tenancy::apply_plan, computed from the
+// Directories never write: they return plan steps for plan::apply_plan, computed from the
 // store's current state (empty when the store already holds what is asked).
 #pragma once
 
@@ -19,7 +19,8 @@
 
 #include "kftenant/error.h"
 #include "kftenant/store/object_store.h"
-#include "kftenant/tenancy/plan.h"
+#include "kftenant/plan/plan.h"
+#include "kftenant/plan/plan_view.h"
 
 namespace kftenant::dex {
 
@@ -111,28 +112,29 @@ class UserDirectory {
   // startup) are kInvalidArgument. Static only: an empty hash with `hash_from_env` set stores
   // `hashFromEnv`; config.yaml without `enablePasswordDB: true` is kRefused. Password objects: an
   // email that is a static user is kRefused (Dex would never read the object).
-  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_upsert(
+  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_upsert(
       store::ObjectStore& store, const DexUser& user) const = 0;
 
   // Steps that remove every record of `email` in this backend (case variants of a static entry,
   // Password objects of that email whatever their name); empty when there is none.
-  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_remove(
+  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_remove(
       store::ObjectStore& store, std::string_view email) const = 0;
 
   // Steps that set `hash` (a bcrypt string) on every record of `email` in this backend, keeping
   // everything else of each record (static entries keep their other bytes, comments included).
   // Empty when there is none or all have it already. A hashFromEnv entry is kRefused (its hash
   // lives in a Secret).
-  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_set_password(
+  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_set_password(
       store::ObjectStore& store, std::string_view email, const std::string& hash) const = 0;
 
-  // Steps that make Dex serve the config the store will hold after `pending` (the steps planned
-  // so far in this command) are applied: for static, a rollout restart (+ wait on live stores)
-  // when config.yaml differs from what the Dex pods were started with, or when `pending` changes
-  // it; on a manifests folder only the config-hash annotation is set (so applying the manifests
-  // rolls Dex). Always empty for Password objects.
-  [[nodiscard]] virtual Result<std::vector<tenancy::Step>> plan_restart(
-      store::ObjectStore& store, const std::vector<tenancy::Step>& pending) const = 0;
+  // Steps that make Dex serve the config `view` shows (the store once the steps planned so far
+  // are applied): for static, a rollout restart (+ wait on live stores) when config.yaml differs
+  // from what the Dex pods were started with and the plan changes it (view differs from
+  // view.stored()), or kftenant's own annotations say the restart is owed; on a manifests folder
+  // only the config-hash annotation is set (so applying the manifests rolls Dex). Planned after
+  // every change of a composed plan, the restarts merge into one (plan::merge_steps). Always
+  // empty for Password objects.
+  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_restart(plan::PlanView& view) const = 0;
 };
 
 [[nodiscard]] std::unique_ptr<UserDirectory> make_user_directory(Backend backend,

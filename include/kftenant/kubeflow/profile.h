@@ -12,7 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include <chrono>
+
 #include "kftenant/error.h"
+#include "kftenant/plan/plan.h"
 #include "kftenant/store/object_store.h"
 
 namespace kftenant::kubeflow {
@@ -61,13 +64,16 @@ struct ProfileSpecInput {
 // Duplicate keys are an error. Messages name the offending item and the expected syntax.
 [[nodiscard]] Result<std::map<std::string, std::string>> parse_quota(std::string_view text);
 
+// The same rules for a quota already split into keys and values (what a planner or an API body
+// is given): every key and value as parse_quota checks them, and a key parse_quota would
+// rewrite (a bare extended resource) is refused, naming the key to write. An empty map is valid
+// (no quota).
+[[nodiscard]] Result<void> validate_quota(const std::map<std::string, std::string>& hard);
+
 // Whether the profile controller has made what a user needs to work in `profile`.
-struct ProfileReadiness {
-  bool ready = false;
-  // What is not there yet, for people: "namespace alice (not created yet)", "namespace alice is
-  // owned by bob@x (annotation owner)", "RoleBinding alice/namespaceAdmin", ...
-  std::vector<std::string> missing;
-};
+// `missing` says what is not there yet, for people: "namespace alice (not created yet)",
+// "namespace alice is owned by bob@x (annotation owner)", "RoleBinding alice/namespaceAdmin", ...
+using ProfileReadiness = plan::Readiness;
 
 // Ready iff Namespace <profile> exists with status.phase Active and annotation owner == `owner`,
 // RoleBinding <profile>/namespaceAdmin exists with `owner` as its (first) subject, and the Istio
@@ -77,6 +83,11 @@ struct ProfileReadiness {
 [[nodiscard]] Result<ProfileReadiness> check_profile_ready(store::ObjectStore& store,
                                                            std::string_view profile,
                                                            std::string_view owner);
+
+// A plan step that waits (up to `timeout`; zero = the apply's default) until
+// check_profile_ready(profile, owner) answers ready; its access check asks for what that reads.
+[[nodiscard]] plan::Step profile_ready_wait(std::string profile, std::string owner,
+                                            std::chrono::milliseconds timeout);
 
 // What a profile namespace holds that deleting the profile destroys, for the `user remove`
 // confirmation: "3 Pods", "2 PersistentVolumeClaims", "1 Notebook", ... for kinds with at least

@@ -11,7 +11,7 @@
 
 #include "kftenant/dex/user_directory.h"
 #include "kftenant/kubeflow/contributor.h"
-#include "kftenant/tenancy/plan.h"
+#include "kftenant/plan/plan.h"
 
 namespace kftenant::tenancy {
 
@@ -21,8 +21,9 @@ struct QuotaRequest {
   // profile controller then deletes ResourceQuota kf-resource-quota).
   std::map<std::string, std::string> hard;
 };
-// kNotFound for an unknown profile; nothing to do when the quota is already so.
-[[nodiscard]] Planner quota_planner(QuotaRequest request);
+// kInvalidArgument for an invalid profile name or quota (kubeflow::validate_quota), kNotFound for
+// an unknown profile; nothing to do when the quota is already so.
+[[nodiscard]] plan::Planner quota_planner(QuotaRequest request);
 
 struct ShareRequest {
   std::string profile;
@@ -39,12 +40,12 @@ struct ShareRequest {
 // for an object of that name that belongs to another email (KFAM names ex.jo@x and ex-jo@x
 // alike: "repairing" it would take the other user's access away); kNotFound for an unknown
 // profile or, on a cluster, a namespace the profile controller has not made yet.
-[[nodiscard]] Planner share_planner(ShareRequest request);
+[[nodiscard]] plan::Planner share_planner(ShareRequest request);
 
 // Deletes every KFAM binding pair of `email` in the profile (objects that also admit another
 // email are refused, as in share). An empty plan with a note when `email` is no contributor.
-[[nodiscard]] Planner unshare_planner(std::string profile, std::string email,
-                                      kubeflow::ContributorOptions options = {});
+[[nodiscard]] plan::Planner unshare_planner(std::string profile, std::string email,
+                                            kubeflow::ContributorOptions options = {});
 
 // The owner (namespaceAdmin) and contributors of a profile, KFAM's view with problems flagged,
 // including contributors whose binding names collide with another Dex user's (`dex`: where to

@@ -12,7 +12,7 @@
 
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/user_directory.h"
-#include "kftenant/tenancy/plan.h"
+#include "kftenant/plan/plan.h"
 
 namespace kftenant::tenancy {
 
@@ -50,7 +50,7 @@ struct AddUserRequest {
 // password, a --user-id another user has (Dex's `sub` claim would be shared), a profile that
 // belongs to someone else. When Dex stores the email with capitals (a hand-made static entry),
 // the profile is owned by the email exactly as Dex puts it in the claim.
-[[nodiscard]] Planner add_user_planner(TenancyContext context, AddUserRequest request);
+[[nodiscard]] plan::Planner add_user_planner(TenancyContext context, AddUserRequest request);
 
 struct RemoveUserRequest {
   std::string email;
@@ -63,7 +63,7 @@ struct RemoveUserRequest {
 // objects whatever their name), its profiles unless keep_profile, and restarts Dex when
 // config.yaml changed. An empty plan with a note when there is neither a Dex user nor a profile
 // for the email (removing twice is not an error).
-[[nodiscard]] Planner remove_user_planner(TenancyContext context, RemoveUserRequest request);
+[[nodiscard]] plan::Planner remove_user_planner(TenancyContext context, RemoveUserRequest request);
 
 struct PasswdRequest {
   std::string email;
@@ -76,6 +76,6 @@ struct PasswdRequest {
 // Rehashes the user's password in every record Dex has of the user (case variants, a shadowed
 // Password object); nothing when they all have that password already. kNotFound for an unknown
 // user; kRefused for a hashFromEnv user.
-[[nodiscard]] Planner passwd_planner(TenancyContext context, PasswdRequest request);
+[[nodiscard]] plan::Planner passwd_planner(TenancyContext context, PasswdRequest request);
 
 }  // namespace kftenant::tenancy

@@ -6,10 +6,15 @@
 // yields an empty plan. apply_plan relies on this: on a 409 (someone else wrote in between) it
 // re-plans from fresh state and carries on; after a crash, running the same command again
 // finishes the job.
+//
+// Planners compose (compose.h): each one reads the store through a PlanView (plan_view.h) that
+// shows the steps planned before it as if they were applied, and the steps of all of them on one
+// object become one write (merge_steps).
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,7 +24,7 @@
 #include "kftenant/error.h"
 #include "kftenant/store/object_store.h"
 
-namespace kftenant::tenancy {
+namespace kftenant::plan {
 
 enum class StepKind {
   kCreate,             // create `after`
@@ -27,7 +32,24 @@ enum class StepKind {
   kDelete,             // delete `before` (with its resourceVersion as precondition)
   kRestartDeployment,  // rollout restart `key` (a Deployment); `after` holds the patched object
   kWaitRollout,        // wait until the Deployment `key` has rolled out (live stores only)
-  kWaitProfileReady,   // wait until the profile controller made namespace, RBAC, policy
+  kWaitReady,          // poll `ready` until it answers ready (live stores only)
+};
+
+// What a kWaitReady step polls.
+struct Readiness {
+  bool ready = false;
+  // What is not there yet, for people: "namespace alice (not created yet)", ...
+  std::vector<std::string> missing;
+};
+
+// A wait for something another component makes (the Kubeflow profile controller's namespace,
+// RBAC and policy for a Profile), defined by the layer that knows what to look at.
+struct ReadyCheck {
+  std::string action;  // plan_to_json's "action", e.g. "wait-profile"
+  std::function<Result<Readiness>(store::ObjectStore&)> poll;
+  std::vector<store::AccessRequest> reads;  // what poll reads ("get"), for the access check
+  std::string waiting_for;                  // "the Kubeflow profile controller"
+  std::string hint;                         // what to check after a timeout
 };
 
 struct Step {
@@ -41,8 +63,8 @@ struct Step {
   // For a string field edited in place (config.yaml in the Dex ConfigMap): its path, so dry-run
   // shows a unified diff of that text instead of two YAML objects. Empty otherwise.
   std::vector<std::string> text_field;  // e.g. {"data", "config.yaml"}
-  // kWaitProfileReady: the owner email expected in the namespace's `owner` annotation.
-  std::string owner;
+  // kWaitReady: what to poll. Shared, so that copying a plan copies no closures.
+  std::shared_ptr<const ReadyCheck> ready;
   // Waits: how long; zero means the apply options' default.
   std::chrono::milliseconds timeout{0};
   // The step stores a new Dex password hash (a new user, a new password): a caller that made the
@@ -67,7 +89,9 @@ struct Plan {
   [[nodiscard]] bool empty() const { return steps.empty(); }
 };
 
-// Computes a plan from the store's current state. Called again after a conflict.
+// Computes a plan from the store's current state. Called again after a conflict. The store it is
+// given is a PlanView (plan_view.h) when it runs inside plan_once, apply_plan or compose: it never
+// writes, it plans.
 using Planner = std::function<Result<Plan>(store::ObjectStore&)>;
 
 // Receives progress lines ("✓ created Profile alice", "… waiting for rollout of Deployment
@@ -101,8 +125,8 @@ struct ApplyResult {
   int replans = 0;
 };
 
-// Runs the planner once with a read cache in front of `store` (each object is read at most once
-// per planning pass). What --dry-run prints.
+// Runs the planner once over a PlanView of `store` (each object is read at most once per planning
+// pass), and merges the steps it returns on the same object (merge_steps). What --dry-run prints.
 [[nodiscard]] Result<Plan> plan_once(store::ObjectStore& store, const Planner& planner);
 
 // Executes planner(store) step by step. On kConflict/kAlreadyExists from a write step it
@@ -123,24 +147,4 @@ struct ApplyResult {
 // read. Each once, in step order.
 [[nodiscard]] std::vector<store::AccessRequest> access_needed(const Plan& plan);
 
-// Renders a plan for --dry-run: each step's summary, the file it changes when the store has
-// files (`store` may be null), then a unified diff of `text_field` for text edits, the YAML of
-// created objects, a YAML diff for replaced objects. Placeholders replace their values, and every
-// bcrypt hash (raw or base64, as in Password objects) shows as <bcrypt hash>.
-[[nodiscard]] std::string render_plan(const Plan& plan, store::ObjectStore* store = nullptr);
-
-// The plan as JSON for `--dry-run -o json`: {"notes": [...], "steps": [{"action": "create" |
-// "replace" | "delete" | "restart" | "wait-rollout" | "wait-profile", "apiVersion", "kind",
-// "namespace", "name", "summary", "file"?, "object"? (create), "diff"? (replace/restart)}]},
-// hidden values as in render_plan.
-[[nodiscard]] nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store = nullptr);
-
-// `text` with the plan's placeholders and every bcrypt hash hidden (see render_plan).
-[[nodiscard]] std::string hide_secrets(const Plan& plan, std::string text);
-
-// A unified diff (3 lines of context, "--- a/<name>" / "+++ b/<name>") of two texts; empty when
-// equal.
-[[nodiscard]] std::string unified_diff(const std::string& before, const std::string& after,
-                                       const std::string& name);
-
-}  // namespace kftenant::tenancy
+}  // namespace kftenant::plan

@@ -1,14 +1,15 @@
 // The write path itself: apply_plan (re-plans, hooks, the up-front access check, refreshed
 // steps), access_needed, and what printed plans show and hide.
-#include "kftenant/tenancy/plan.h"
+#include "kftenant/plan/plan.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "kftenant/base64.h"
+#include "kftenant/plan/render.h"
 #include "support/memory_store.h"
 
-namespace kftenant::tenancy {
+namespace kftenant::plan {
 namespace {
 
 using nlohmann::json;
@@ -163,8 +164,16 @@ TEST(AccessNeeded, WritesAndWhatWaitsRead) {
   create.kind = StepKind::kCreate;
   create.key = {"kubeflow.org/v1", "Profile", "", "p"};
   Step wait;
-  wait.kind = StepKind::kWaitProfileReady;
+  wait.kind = StepKind::kWaitReady;
   wait.key = create.key;
+  auto check = std::make_shared<ReadyCheck>();
+  check->reads = {
+      {"get", {"v1", "Namespace", "", "p"}, {}},
+      {"get", {"rbac.authorization.k8s.io/v1", "RoleBinding", "p", "namespaceAdmin"}, {}},
+      {"get",
+       {"security.istio.io/v1beta1", "AuthorizationPolicy", "p", "ns-owner-access-istio"},
+       {}}};
+  wait.ready = check;
   Step restart;
   restart.kind = StepKind::kRestartDeployment;
   restart.key = {"apps/v1", "Deployment", "auth", "dex"};
@@ -230,4 +239,4 @@ TEST(UnifiedDiff, AChangedLineShowsTheOldLineFirst) {
 }
 
 }  // namespace
-}  // namespace kftenant::tenancy
+}  // namespace kftenant::plan

@@ -2,11 +2,11 @@
 #include <random>
 #include <string>
 
-#include "kftenant/kubeflow/profile.h"
-#include "kftenant/tenancy/plan.h"
-#include "read_cache.h"
+#include "kftenant/plan/compose.h"
+#include "kftenant/plan/plan.h"
+#include "kftenant/plan/plan_view.h"
 
-namespace kftenant::tenancy {
+namespace kftenant::plan {
 namespace {
 
 using std::chrono::milliseconds;
@@ -134,7 +134,7 @@ class Applier {
   std::shared_ptr<Clock> owned_clock_;
 
   static bool is_wait(const Step& s) {
-    return s.kind == StepKind::kWaitRollout || s.kind == StepKind::kWaitProfileReady;
+    return s.kind == StepKind::kWaitRollout || s.kind == StepKind::kWaitReady;
   }
   void say(const std::string& line) {
     if (options_.report) options_.report(line);
@@ -236,8 +236,8 @@ class Applier {
       }
       case StepKind::kWaitRollout:
         return wait_rollout(step);
-      case StepKind::kWaitProfileReady:
-        return wait_profile(step);
+      case StepKind::kWaitReady:
+        return wait_ready(step);
     }
     say("✓ " + step.summary);
     return ok();
@@ -274,7 +274,9 @@ class Applier {
     return ok();
   }
 
-  Result<void> wait_profile(const Step& step) {
+  Result<void> wait_ready(const Step& step) {
+    if (!step.ready || !step.ready->poll)
+      return make_error(ErrorCode::kInternal, step.summary + ": a wait with nothing to poll");
     if (!store_.capabilities().live) {
       say("- skipped: " + step.summary + " (not a live cluster)");
       return ok();
@@ -283,17 +285,16 @@ class Applier {
     auto deadline = clock_->now() + timeout_of(step);
     int attempt = 0;
     for (;;) {
-      auto readiness = kubeflow::check_profile_ready(store_, step.key.name, step.owner);
+      auto readiness = step.ready->poll(store_);
       if (!readiness) return fail(readiness.error());
       if (readiness->ready) break;
       if (clock_->now() >= deadline) {
         std::string missing;
         for (const auto& m : readiness->missing) missing += (missing.empty() ? "" : "; ") + m;
         return make_error(ErrorCode::kTimeout,
-                          "timed out after " + seconds_text(timeout_of(step)) +
-                              " waiting for the Kubeflow profile controller; missing: " + missing +
-                              " (is the profile controller running? `kubectl -n kubeflow get "
-                              "deploy profiles-deployment`)");
+                          "timed out after " + seconds_text(timeout_of(step)) + " waiting for " +
+                              step.ready->waiting_for + "; missing: " + missing +
+                              (step.ready->hint.empty() ? "" : " (" + step.ready->hint + ")"));
       }
       clock_->sleep_for(next_poll(attempt++));
     }
@@ -323,7 +324,7 @@ Result<void> check_plan(const Plan& plan, store::ObjectStore& store) {
       case StepKind::kDelete:
         break;
       case StepKind::kWaitRollout:
-      case StepKind::kWaitProfileReady:
+      case StepKind::kWaitReady:
         continue;
     }
     auto files = store.files_to_change(s.key, s.before, after);
@@ -359,24 +360,21 @@ std::vector<store::AccessRequest> access_needed(const Plan& plan) {
       case StepKind::kWaitRollout:
         add("get", s.key);
         break;
-      case StepKind::kWaitProfileReady: {
-        // What kubeflow::check_profile_ready reads.
-        const std::string& ns = s.key.name;
-        add("get", {"v1", "Namespace", "", ns});
-        add("get",
-            {"rbac.authorization.k8s.io/v1", "RoleBinding", ns, kubeflow::kOwnerRoleBinding});
-        add("get", {"security.istio.io/v1beta1", "AuthorizationPolicy", ns,
-                    kubeflow::kOwnerAuthorizationPolicy});
+      case StepKind::kWaitReady:
+        if (s.ready)
+          for (const auto& r : s.ready->reads) add(r.verb, r.key);
         break;
-      }
     }
   }
   return out;
 }
 
 Result<Plan> plan_once(store::ObjectStore& store, const Planner& planner) {
-  ReadCache cache(store);
-  return planner(cache);
+  PlanView view(store);
+  auto plan = planner(view);
+  if (!plan) return plan;
+  plan->steps = merge_steps(std::move(plan->steps));
+  return plan;
 }
 
 Result<ApplyResult> apply_plan(store::ObjectStore& store, const Planner& planner,
@@ -385,4 +383,4 @@ Result<ApplyResult> apply_plan(store::ObjectStore& store, const Planner& planner
   return applier.run(planner);
 }
 
-}  // namespace kftenant::tenancy
+}  // namespace kftenant::plan

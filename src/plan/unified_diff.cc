@@ -5,9 +5,9 @@
 #include <string_view>
 #include <vector>
 
-#include "kftenant/tenancy/plan.h"
+#include "kftenant/plan/render.h"
 
-namespace kftenant::tenancy {
+namespace kftenant::plan {
 namespace {
 
 std::vector<std::string_view> split_lines(const std::string& text) {
@@ -131,4 +131,4 @@ std::string unified_diff(const std::string& before, const std::string& after,
   return out;
 }
 
-}  // namespace kftenant::tenancy
+}  // namespace kftenant::plan

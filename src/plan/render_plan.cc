@@ -2,10 +2,10 @@
 #include <optional>
 #include <string>
 
-#include "kftenant/tenancy/plan.h"
+#include "kftenant/plan/render.h"
 #include "kftenant/yaml.h"
 
-namespace kftenant::tenancy {
+namespace kftenant::plan {
 namespace {
 
 // What the server adds and a human did not ask for.
@@ -91,10 +91,16 @@ std::string_view action_of(StepKind kind) {
       return "restart";
     case StepKind::kWaitRollout:
       return "wait-rollout";
-    case StepKind::kWaitProfileReady:
-      return "wait-profile";
+    case StepKind::kWaitReady:
+      return "wait";
   }
   return "";
+}
+
+std::string action_of(const Step& step) {
+  if (step.kind == StepKind::kWaitReady && step.ready && !step.ready->action.empty())
+    return step.ready->action;
+  return std::string(action_of(step.kind));
 }
 
 bool is_write(StepKind kind) {
@@ -197,7 +203,7 @@ std::string render_plan(const Plan& plan, store::ObjectStore* store) {
         break;
       case StepKind::kDelete:
       case StepKind::kWaitRollout:
-      case StepKind::kWaitProfileReady:
+      case StepKind::kWaitReady:
         break;
     }
   }
@@ -207,9 +213,9 @@ std::string render_plan(const Plan& plan, store::ObjectStore* store) {
 nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store) {
   nlohmann::json steps = nlohmann::json::array();
   for (const Step& step : plan.steps) {
-    nlohmann::json s = {{"action", action_of(step.kind)}, {"apiVersion", step.key.api_version},
-                        {"kind", step.key.kind},          {"namespace", step.key.ns},
-                        {"name", step.key.name},          {"summary", step.summary}};
+    nlohmann::json s = {{"action", action_of(step)}, {"apiVersion", step.key.api_version},
+                        {"kind", step.key.kind},     {"namespace", step.key.ns},
+                        {"name", step.key.name},     {"summary", step.summary}};
     if (store && is_write(step.kind))
       if (auto file = file_line(*store, step)) s["file"] = *file;
     if (step.kind == StepKind::kCreate) s["object"] = without_server_fields(step.after);
@@ -226,4 +232,4 @@ nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store) {
                                : hidden;
 }
 
-}  // namespace kftenant::tenancy
+}  // namespace kftenant::plan

@@ -1,0 +1,145 @@
+#include "kftenant/plan/compose.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "kftenant/plan/plan_view.h"
+
+namespace kftenant::plan {
+namespace {
+
+using Index = std::tuple<std::string, std::string, std::string, std::string>;
+
+Index index_of(const store::ObjectKey& key) {
+  return {key.api_version, key.kind, key.ns, key.name};
+}
+
+bool is_object_write(StepKind kind) {
+  return kind == StepKind::kCreate || kind == StepKind::kReplace || kind == StepKind::kDelete;
+}
+
+// A step being merged, with the summaries of every change folded into it.
+struct Slot {
+  std::optional<Step> step;  // nullopt once folded away (create then delete)
+  std::vector<std::string> summaries;
+};
+
+std::string joined_summary(const std::vector<std::string>& summaries) {
+  std::vector<std::string> distinct;
+  for (const auto& s : summaries)
+    if (std::find(distinct.begin(), distinct.end(), s) == distinct.end()) distinct.push_back(s);
+  std::string out;
+  const size_t shown = std::min<size_t>(distinct.size(), 3);
+  for (size_t i = 0; i < shown; ++i) out += (i ? "; " : "") + distinct[i];
+  if (distinct.size() > shown) out += "; and " + std::to_string(distinct.size() - shown) + " more";
+  return out;
+}
+
+// Folds `next` (a create, replace or delete) into `into` (the earlier write of the same object).
+// False when the two cannot be one write (a delete, then a create).
+bool fold(Step& into, const Step& next) {
+  switch (into.kind) {
+    case StepKind::kCreate:
+      if (next.kind == StepKind::kReplace) {
+        into.after = next.after;
+        break;
+      }
+      return false;  // create + delete is handled by the caller; create + create is a bug
+    case StepKind::kReplace:
+      if (next.kind == StepKind::kReplace) {
+        into.after = next.after;
+        break;
+      }
+      if (next.kind == StepKind::kDelete) {
+        into.kind = StepKind::kDelete;
+        into.after = nullptr;
+        into.text_field.clear();
+        break;
+      }
+      return false;
+    default:
+      return false;
+  }
+  if (next.refresh) into.refresh = next.refresh;
+  into.writes_password = into.writes_password || next.writes_password;
+  if (into.text_field.empty()) into.text_field = next.text_field;
+  return true;
+}
+
+}  // namespace
+
+std::vector<Step> merge_steps(std::vector<Step> steps) {
+  std::vector<Slot> slots;
+  slots.reserve(steps.size());
+  std::map<Index, size_t> last_write;  // object → slot of its current (mergeable) write
+  // Restarts and waits: the one kept is the last, from the first `before` (restarts).
+  std::map<std::tuple<int, std::string, Index>, size_t> last_once;
+  for (Step& step : steps) {
+    const Index index = index_of(step.key);
+    if (is_object_write(step.kind)) {
+      auto it = last_write.find(index);
+      if (it != last_write.end() && slots[it->second].step) {
+        Slot& slot = slots[it->second];
+        if (slot.step->kind == StepKind::kCreate && step.kind == StepKind::kDelete) {
+          slot.step.reset();  // never written at all
+          last_write.erase(it);
+          continue;
+        }
+        if (fold(*slot.step, step)) {
+          slot.summaries.push_back(step.summary);
+          continue;
+        }
+      }
+      last_write[index] = slots.size();
+      slots.push_back({std::move(step), {}});
+      slots.back().summaries.push_back(slots.back().step->summary);
+      continue;
+    }
+    // A restart, a rollout wait or a ready wait: keep the last one of its kind for the object.
+    const std::string action = step.ready ? step.ready->action : std::string();
+    const auto once = std::make_tuple(static_cast<int>(step.kind), action, index);
+    auto it = last_once.find(once);
+    std::vector<std::string> summaries;
+    if (it != last_once.end() && slots[it->second].step) {
+      Slot& earlier = slots[it->second];
+      if (step.kind == StepKind::kRestartDeployment) {
+        step.before = earlier.step->before;
+        step.writes_password = step.writes_password || earlier.step->writes_password;
+      }
+      summaries = std::move(earlier.summaries);
+      earlier.step.reset();
+    }
+    summaries.push_back(step.summary);
+    last_once[once] = slots.size();
+    slots.push_back({std::move(step), std::move(summaries)});
+  }
+  std::vector<Step> out;
+  out.reserve(slots.size());
+  for (Slot& slot : slots) {
+    if (!slot.step) continue;
+    slot.step->summary = joined_summary(slot.summaries);
+    out.push_back(std::move(*slot.step));
+  }
+  return out;
+}
+
+Planner compose(std::vector<Planner> parts) {
+  return [parts = std::move(parts)](store::ObjectStore& store) -> Result<Plan> {
+    PlanView view(store);
+    Plan out;
+    for (const Planner& part : parts) {
+      auto planned = part(view);
+      if (!planned) return planned;
+      view.record(planned->steps);
+      for (auto& step : planned->steps) out.steps.push_back(std::move(step));
+      for (auto& note : planned->notes) out.notes.push_back(std::move(note));
+      for (auto& p : planned->placeholders) out.placeholders.push_back(std::move(p));
+    }
+    out.steps = merge_steps(std::move(out.steps));
+    return out;
+  };
+}
+
+}  // namespace kftenant::plan
