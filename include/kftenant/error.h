@@ -22,6 +22,8 @@ enum class ErrorCode {
   kParse,                 // a document (YAML, JSON, watch frame) does not parse
   kTransport,             // connection refused/reset, TLS failure, timeout before an answer
   kTimeout,               // an operation's deadline passed
+  kCancelled,             // the caller asked to stop (a std::stop_token was requested)
+  kDeadlineExceeded,      // a per-call deadline (kube::CallOptions::deadline) would pass
   kUnauthorized,          // 401
   kForbidden,             // 403
   kNotFound,              // 404

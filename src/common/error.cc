@@ -18,6 +18,10 @@ constexpr ErrorDisposition kDispositions[] = {
     {ErrorCode::kParse, "Parse", kExitFailure, 502},
     {ErrorCode::kTransport, "Transport", kExitFailure, 503},
     {ErrorCode::kTimeout, "Timeout", kExitFailure, 504},
+    // No standard status says "the client went away" (nginx's 499 is not one): a stopped call
+    // is reported as the service being unavailable, a per-call deadline like a gateway timeout.
+    {ErrorCode::kCancelled, "Cancelled", kExitFailure, 503},
+    {ErrorCode::kDeadlineExceeded, "DeadlineExceeded", kExitFailure, 504},
     {ErrorCode::kUnauthorized, "Unauthorized", kExitFailure, 401},
     {ErrorCode::kForbidden, "Forbidden", kExitFailure, 403},
     {ErrorCode::kNotFound, "NotFound", kExitFailure, 404},

@@ -2,7 +2,7 @@
 // read_modify_write.
 #include <fmt/format.h>
 
-#include "client_call.h"
+#include "client_impl.h"
 #include "kftenant/kube/client.h"
 #include "kftenant/kube/status_error.h"
 
@@ -31,10 +31,12 @@ bool is_2xx(const HttpResponse& r) {
   return r.status >= 200 && r.status < 300;
 }
 
+using detail::Call;
+
 }  // namespace
 
-Result<std::string> Client::namespace_for(const ResourceRef& ref, std::string_view ns,
-                                          const json* object) {
+Result<std::string> Client::Impl::namespace_for(const ResourceRef& ref, std::string_view ns,
+                                                const json* object) {
   if (!ref.namespaced) return std::string();
   std::string from_object = object ? meta_string(*object, "namespace") : "";
   if (!ns.empty() && !from_object.empty() && from_object != ns) {
@@ -52,18 +54,26 @@ Result<std::string> Client::namespace_for(const ResourceRef& ref, std::string_vi
   return result;
 }
 
-Result<json> Client::get(const ResourceRef& ref, std::string_view ns, std::string_view name) {
-  auto n = namespace_for(ref, ns, nullptr);
+Result<json> Client::get(const ResourceRef& ref, std::string_view ns, std::string_view name,
+                         const CallOptions& co) {
+  auto n = Impl::namespace_for(ref, ns, nullptr);
   if (!n) return tl::unexpected(n.error());
   if (auto v = validate_path_segment(name, "name"); !v) return tl::unexpected(v.error());
   Call call;
   call.method = "GET";
   call.path = object_path(ref, *n, name);
   call.idempotent = true;
-  return execute_json(call);
+  return impl_->execute_json(call, co);
 }
 
-Result<json> Client::list(const ResourceRef& ref, std::string_view ns, const ListOptions& options) {
+Result<json> Client::list(const ResourceRef& ref, std::string_view ns, const ListOptions& options,
+                          const CallOptions& co) {
+  return impl_->list(ref, ns, options, co, /*watch_budget=*/false);
+}
+
+Result<json> Client::Impl::list(const ResourceRef& ref, std::string_view ns,
+                                const ListOptions& options, const CallOptions& co,
+                                bool watch_budget) {
   if (ref.namespaced && !ns.empty()) {
     if (auto v = validate_path_segment(ns, "namespace"); !v) return tl::unexpected(v.error());
   }
@@ -78,16 +88,23 @@ Result<json> Client::list(const ResourceRef& ref, std::string_view ns, const Lis
   call.method = "GET";
   call.path = collection_path(ref, ns) + q.str();
   call.idempotent = true;
-  return execute_json(call);
+  call.watch_budget = watch_budget;
+  return execute_json(call, co);
 }
 
 Result<json> Client::list_all(const ResourceRef& ref, std::string_view ns,
-                              const ListOptions& options) {
+                              const ListOptions& options, const CallOptions& co) {
+  return impl_->list_all(ref, ns, options, co, /*watch_budget=*/false);
+}
+
+Result<json> Client::Impl::list_all(const ResourceRef& ref, std::string_view ns,
+                                    const ListOptions& options, const CallOptions& co,
+                                    bool watch_budget) {
   ListOptions opts = options;
   bool restarted = false;
   json result;
   for (;;) {
-    auto page = list(ref, ns, opts);
+    auto page = list(ref, ns, opts, co, watch_budget);
     if (!page) {
       // A continue token too old for the server (410 Expired, 19-paging-edges.json): the pages
       // so far came from a snapshot that is gone, so start over once for a consistent list.
@@ -125,7 +142,7 @@ Result<json> Client::list_all(const ResourceRef& ref, std::string_view ns,
 }
 
 Result<CreateResult> Client::create(const ResourceRef& ref, std::string_view ns, const json& object,
-                                    const CreateOptions& options) {
+                                    const CreateOptions& options, const CallOptions& co) {
   if (!object.is_object()) {
     return make_error(
         ErrorCode::kInvalidArgument,
@@ -138,7 +155,7 @@ Result<CreateResult> Client::create(const ResourceRef& ref, std::string_view ns,
                                   "object to be created (remove it)",
                                   describe(ref, ns, name)));
   }
-  auto n = namespace_for(ref, ns, &object);
+  auto n = Impl::namespace_for(ref, ns, &object);
   if (!n) return tl::unexpected(n.error());
   if (!name.empty()) {
     if (auto v = validate_path_segment(name, "name"); !v) return tl::unexpected(v.error());
@@ -154,10 +171,10 @@ Result<CreateResult> Client::create(const ResourceRef& ref, std::string_view ns,
   call.idempotent = false;
 
   bool answer_lost_before = false;
-  const int max_attempts = std::max(1, retrier_.policy().max_attempts);
+  const int max_attempts = std::max(1, impl_->retrier.policy().max_attempts);
   for (int attempt = 1;; ++attempt) {
     call.first_attempt = attempt;
-    auto resp = execute(call);  // 429 is retried inside; a lost answer is not
+    auto resp = impl_->execute(call, co);  // 429 is retried inside; a lost answer is not
     if (resp && is_2xx(*resp)) {
       auto body = json::parse(resp->body, nullptr, false);
       if (body.is_discarded()) {
@@ -168,30 +185,37 @@ Result<CreateResult> Client::create(const ResourceRef& ref, std::string_view ns,
       return CreateResult{std::move(body), false};
     }
     const bool lost = is_lost_answer(resp);
-    Error error = resp ? response_error(*resp, "POST " + collection_path(ref, *n)) : resp.error();
+    Error error =
+        resp ? impl_->response_error(*resp, "POST " + collection_path(ref, *n)) : resp.error();
     if (!lost) {
       // Our earlier POST whose answer was lost may have been the one that created it.
       if (answer_lost_before && error.code == ErrorCode::kAlreadyExists) {
-        if (auto got = get(ref, *n, name)) return CreateResult{std::move(*got), true};
+        if (auto got = get(ref, *n, name, co)) return CreateResult{std::move(*got), true};
       }
       return fail(std::move(error));
     }
     // The answer was lost: the object may or may not have been created. Never re-POST blindly.
     if (name.empty() || attempt >= max_attempts) return fail(std::move(error));
-    const auto wait = retrier_.backoff().delay(attempt);
-    log_wait(RequestEvent::Kind::kRetryWait, call, attempt + 1, wait);
-    clock_->sleep_for(wait);
+    const auto wait = impl_->retrier.backoff().delay(attempt);
+    if (auto w = impl_->wait_before(call, co, attempt + 1, wait, error.message); !w) {
+      return tl::unexpected(w.error());
+    }
     if (!options.dry_run) {  // a dry run stores nothing, so there is nothing to look for
-      auto got = get(ref, *n, name);
+      auto got = get(ref, *n, name, co);
       if (got) return CreateResult{std::move(*got), true};
+      if (got.error().code == ErrorCode::kCancelled ||
+          got.error().code == ErrorCode::kDeadlineExceeded) {
+        return tl::unexpected(got.error());
+      }
       if (got.error().code != ErrorCode::kNotFound) return fail(std::move(error));
     }
     answer_lost_before = true;
   }
 }
 
-Result<json> Client::put_object(const ResourceRef& ref, std::string_view ns, const json& object,
-                                std::string_view subresource, const ReplaceOptions& options) {
+Result<json> Client::Impl::put_object(const ResourceRef& ref, std::string_view ns,
+                                      const json& object, std::string_view subresource,
+                                      const ReplaceOptions& options, const CallOptions& co) {
   const char* verb = subresource.empty() ? "replace" : "replace status of";
   if (!object.is_object()) {
     return make_error(
@@ -221,22 +245,22 @@ Result<json> Client::put_object(const ResourceRef& ref, std::string_view ns, con
   call.body = object.dump();
   call.content_type = "application/json";
   call.idempotent = true;  // a duplicate is refused with 409 Conflict
-  return execute_json(call);
+  return execute_json(call, co);
 }
 
 Result<json> Client::replace(const ResourceRef& ref, std::string_view ns, const json& object,
-                             const ReplaceOptions& options) {
-  return put_object(ref, ns, object, "", options);
+                             const ReplaceOptions& options, const CallOptions& co) {
+  return impl_->put_object(ref, ns, object, "", options, co);
 }
 
 Result<json> Client::replace_status(const ResourceRef& ref, std::string_view ns, const json& object,
-                                    const ReplaceOptions& options) {
-  return put_object(ref, ns, object, "status", options);
+                                    const ReplaceOptions& options, const CallOptions& co) {
+  return impl_->put_object(ref, ns, object, "status", options, co);
 }
 
 Result<json> Client::patch(const ResourceRef& ref, std::string_view ns, std::string_view name,
-                           const json& patch, const PatchOptions& options) {
-  auto n = namespace_for(ref, ns, nullptr);
+                           const json& patch, const PatchOptions& options, const CallOptions& co) {
+  auto n = Impl::namespace_for(ref, ns, nullptr);
   if (!n) return tl::unexpected(n.error());
   if (auto v = validate_path_segment(name, "name"); !v) return tl::unexpected(v.error());
   if (!options.subresource.empty()) {
@@ -288,12 +312,12 @@ Result<json> Client::patch(const ResourceRef& ref, std::string_view ns, std::str
               q.str();
   call.body = patch.dump();  // JSON is valid YAML, so this serves apply too
   call.idempotent = false;
-  return execute_json(call);
+  return impl_->execute_json(call, co);
 }
 
 Result<json> Client::remove(const ResourceRef& ref, std::string_view ns, std::string_view name,
-                            const DeleteOptions& options) {
-  auto n = namespace_for(ref, ns, nullptr);
+                            const DeleteOptions& options, const CallOptions& co) {
+  auto n = Impl::namespace_for(ref, ns, nullptr);
   if (!n) return tl::unexpected(n.error());
   if (auto v = validate_path_segment(name, "name"); !v) return tl::unexpected(v.error());
   Call call;
@@ -324,15 +348,15 @@ Result<json> Client::remove(const ResourceRef& ref, std::string_view ns, std::st
     }
   }
   call.path = object_path(ref, *n, name) + q.str();
-  return execute_json(call);
+  return impl_->execute_json(call, co);
 }
 
 Result<json> Client::read_modify_write(const ResourceRef& ref, std::string_view ns,
                                        std::string_view name, const Mutation& mutate,
-                                       int max_attempts) {
+                                       int max_attempts, const CallOptions& co) {
   Error last;
   for (int attempt = 1; attempt <= std::max(1, max_attempts); ++attempt) {
-    auto current = get(ref, ns, name);
+    auto current = get(ref, ns, name, co);
     if (!current) return current;
     json object = *current;
     auto changed = mutate(object);
@@ -340,7 +364,7 @@ Result<json> Client::read_modify_write(const ResourceRef& ref, std::string_view 
     if (!*changed) return current;
     // Always write against the version we read, whatever mutate did to metadata.
     object["metadata"]["resourceVersion"] = meta_string(*current, "resourceVersion");
-    auto written = replace(ref, ns, object);
+    auto written = replace(ref, ns, object, {}, co);
     if (written || written.error().code != ErrorCode::kConflict) return written;
     last = written.error();
   }

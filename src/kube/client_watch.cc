@@ -3,7 +3,7 @@
 // last resourceVersion, re-watch from it, re-list when the server says it is too old.
 #include <fmt/format.h>
 
-#include "client_call.h"
+#include "client_impl.h"
 #include "kftenant/kube/client.h"
 #include "kftenant/kube/status_error.h"
 
@@ -31,6 +31,8 @@ bool transient(const Error& e) {
   }
 }
 
+using detail::Call;
+
 }  // namespace
 
 Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const WatchOptions& options,
@@ -48,16 +50,21 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
   next_watch.method = "GET";
   next_watch.path = collection_path(ref, ns) + "?watch=1";
 
-  // Counts a failed round; false when the caller should give up.
+  Impl& impl = *impl_;
+  CallOptions list_call;
+  list_call.stop = stop;
+
+  // Counts a failed round; false when the caller should give up. The wait ends early on stop
+  // (the loop then returns ok()).
   auto failed = [&](Error e) -> bool {
     ++failures;
-    auto wait = e.retry_after ? *e.retry_after : retrier_.backoff().delay(failures);
+    auto wait = e.retry_after ? *e.retry_after : impl.retrier.backoff().delay(failures);
     last_error = std::move(e);
     if (options.max_consecutive_failures > 0 && failures >= options.max_consecutive_failures) {
       return false;
     }
-    log_wait(RequestEvent::Kind::kRetryWait, next_watch, failures + 1, wait);
-    clock_->sleep_for(wait);
+    impl.log_wait(RequestEvent::Kind::kRetryWait, next_watch, failures + 1, wait);
+    (void)impl.clock->sleep_for(wait, stop);
     return true;
   };
 
@@ -68,7 +75,8 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
       ListOptions lo;
       lo.label_selector = options.label_selector;
       lo.field_selector = options.field_selector;
-      auto listed = list_all(ref, ns, lo);
+      auto listed = impl.list_all(ref, ns, lo, list_call, /*watch_budget=*/true);
+      if (stop.stop_requested()) return ok();
       if (!listed) {
         if (!transient(listed.error())) return fail(listed.error());
         if (!failed(listed.error())) return fail(*last_error);
@@ -94,6 +102,7 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
     call.path = collection_path(ref, ns) + q.str();
     call.idempotent = true;
     call.timeout = std::chrono::milliseconds(0);  // a watch has no total deadline
+    call.watch_budget = true;
 
     WatchDecoder decoder;
     bool user_stop = false;
@@ -142,7 +151,7 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
       return true;
     };
 
-    auto resp = open_stream(call, on_data);
+    auto resp = impl.open_stream(call, stop, on_data);
     if (user_stop || stop.stop_requested()) return ok();
     // A connection that delivered events was a success, however it ended: only failures in a
     // row count towards max_consecutive_failures.
@@ -156,7 +165,7 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
       continue;
     }
     if (resp->status < 200 || resp->status >= 300) {
-      Error e = response_error(*resp, "watch " + collection_path(ref, ns));
+      Error e = impl.response_error(*resp, "watch " + collection_path(ref, ns));
       if (resp->status == 410) {
         need_list = true;
         continue;
@@ -186,9 +195,9 @@ Result<void> Client::watch(const ResourceRef& ref, std::string_view ns, const Wa
     if (!got_event) {
       // Nothing happened on that connection: pause briefly so that a server that ends every
       // watch at once does not make us spin.
-      const auto wait = retrier_.backoff().delay(1);
-      log_wait(RequestEvent::Kind::kRetryWait, next_watch, 1, wait);
-      clock_->sleep_for(wait);
+      const auto wait = impl.retrier.backoff().delay(1);
+      impl.log_wait(RequestEvent::Kind::kRetryWait, next_watch, 1, wait);
+      (void)impl.clock->sleep_for(wait, stop);
     }
   }
 }

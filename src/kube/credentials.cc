@@ -48,16 +48,28 @@ std::string describe_auth(const RestConfig& config) {
 }
 
 struct CredentialSource::State {
+  std::uint64_t generation = 0;  // bumped by every fresh fetch
   // tokenFile
   std::string file_token;  // last successfully read content ("" = none yet)
   std::chrono::steady_clock::time_point file_expiry{};
   bool file_fresh = false;
   // exec plugin
   std::optional<ExecCredential> exec;
+  bool running = false;      // a plugin run is in flight (in some thread, without the lock)
+  std::uint64_t run = 0;     // number of the last run started
+  std::uint64_t failed = 0;  // number of the last run that failed (its error: failure)
+  std::optional<Error> failure;
 };
 
-CredentialSource::CredentialSource(RestConfig config, std::shared_ptr<Clock> clock)
-    : config_(std::move(config)), clock_(std::move(clock)), state_(std::make_unique<State>()) {}
+CredentialSource::CredentialSource(RestConfig config, std::shared_ptr<Clock> clock,
+                                   ExecRunner exec_runner)
+    : config_(std::move(config)),
+      clock_(std::move(clock)),
+      exec_runner_(exec_runner ? std::move(exec_runner)
+                               : ExecRunner([](const ExecConfig& exec, const RestConfig& cluster) {
+                                   return run_exec_plugin(exec, cluster);
+                                 })),
+      state_(std::make_unique<State>()) {}
 
 CredentialSource::~CredentialSource() = default;
 
@@ -74,12 +86,21 @@ void CredentialSource::invalidate() {
   state_->exec.reset();
 }
 
-Result<Credentials> CredentialSource::current() {
+void CredentialSource::invalidate(std::uint64_t generation) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Someone else already fetched afresh since these credentials were handed out: use theirs.
+  if (state_->generation != generation) return;
+  state_->file_fresh = false;
+  state_->exec.reset();
+}
+
+Result<Credentials> CredentialSource::current(std::stop_token stop) {
+  std::unique_lock<std::mutex> lock(mu_);
   Credentials creds;
   State& st = *state_;
 
   if (!config_.token_file.empty()) {
+    // A local file read: quick, done under the lock.
     auto now = clock_->now();
     if (!st.file_fresh || now >= st.file_expiry - kTokenFileLeeway) {
       auto content = detail::read_local_file(config_.token_file);
@@ -88,6 +109,7 @@ Result<Credentials> CredentialSource::current() {
         st.file_token = std::move(token);
         st.file_expiry = now + kTokenFilePeriod;
         st.file_fresh = true;
+        ++st.generation;
       } else if (st.file_token.empty() && config_.token.empty()) {
         std::string why = content ? "the file is empty" : content.error().message;
         return make_error(ErrorCode::kConfig, "cannot read tokenFile " + config_.token_file +
@@ -96,6 +118,7 @@ Result<Credentials> CredentialSource::current() {
       // Otherwise keep using the last token (or the static one), as cachingTokenSource does.
     }
     creds.authorization = "Bearer " + (st.file_token.empty() ? config_.token : st.file_token);
+    creds.generation = st.generation;
     return creds;
   }
   if (!config_.token.empty()) {
@@ -107,16 +130,46 @@ Result<Credentials> CredentialSource::current() {
     return creds;
   }
   if (config_.exec) {
-    bool expired = st.exec && st.exec->expiration && clock_->wall_now() > *st.exec->expiration;
-    if (!st.exec || expired) {
+    for (;;) {
+      bool expired = st.exec && st.exec->expiration && clock_->wall_now() > *st.exec->expiration;
+      if (st.exec && !expired) break;
+      if (st.running) {
+        // Single flight: wait for the run in flight and take its answer (or its error).
+        const std::uint64_t awaited = st.run;
+        if (!plugin_done_.wait(lock, stop, [&] { return !st.running; })) {
+          return make_error(ErrorCode::kCancelled,
+                            "stopped while waiting for the exec plugin " + config_.exec->command);
+        }
+        if (st.failed == awaited && st.failure) return fail(*st.failure);
+        // The answer of the run just ended is used even when it says it has already expired
+        // (as after our own run below): asking again would only loop.
+        if (st.exec) break;
+        continue;
+      }
       st.exec.reset();
-      auto cred = run_exec_plugin(*config_.exec, config_);
-      if (!cred) return fail(cred.error());
-      st.exec = std::move(*cred);
+      st.running = true;
+      const std::uint64_t mine = ++st.run;
+      lock.unlock();
+      // The plugin runs without the lock: it may take seconds (a browser login, a cloud CLI).
+      auto cred = exec_runner_(*config_.exec, config_);
+      lock.lock();
+      st.running = false;
+      if (cred) {
+        st.exec = std::move(*cred);
+        st.failure.reset();
+        ++st.generation;
+      } else {
+        st.failed = mine;
+        st.failure = cred.error();
+      }
+      plugin_done_.notify_all();
+      if (!cred) return fail(cred.error());  // failures are not cached: the next call runs again
+      break;
     }
     if (!st.exec->token.empty()) creds.authorization = "Bearer " + st.exec->token;
     creds.client_cert_pem = st.exec->client_cert_pem;
     creds.client_key_pem = st.exec->client_key_pem;
+    creds.generation = st.generation;
   }
   return creds;
 }

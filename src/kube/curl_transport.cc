@@ -13,6 +13,7 @@
 #include <cctype>
 #include <chrono>
 #include <mutex>
+#include <stop_token>
 #include <vector>
 
 #include "kftenant/kube/transport.h"
@@ -47,6 +48,8 @@ struct Exchange {
   HttpResponse response;
   const std::function<bool(std::string_view)>* on_data = nullptr;  // null: collect the body
   bool stopped_by_caller = false;
+  const std::stop_token* stop = nullptr;  // the request's: aborts the transfer when requested
+  bool cancelled = false;
   CURL* handle = nullptr;
   std::chrono::steady_clock::time_point last_data = std::chrono::steady_clock::now();
 
@@ -80,6 +83,10 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* ex = static_cast<Exchange*>(user);
   std::string_view chunk(data, size * n);
+  if (ex->stop->stop_requested()) {
+    ex->cancelled = true;
+    return 0;  // CURLE_WRITE_ERROR
+  }
   if (ex->streaming_2xx()) {
     ex->last_data = std::chrono::steady_clock::now();
     if (!(*ex->on_data)(chunk)) {
@@ -92,8 +99,13 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   return chunk.size();
 }
 
+// Called by curl while a transfer is on (often while data flows, about once a second when idle).
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* ex = static_cast<Exchange*>(user);
+  if (ex->stop->stop_requested()) {
+    ex->cancelled = true;
+    return 1;  // CURLE_ABORTED_BY_CALLBACK
+  }
   if (!ex->streaming_2xx()) return 0;
   auto now = std::chrono::steady_clock::now();
   if (now - ex->last_data < kIdlePoll) return 0;
@@ -209,6 +221,7 @@ class CurlTransport final : public HttpTransport {
 
     Exchange ex;
     ex.on_data = on_data;
+    ex.stop = &request.stop;
     ex.handle = h;
     char errbuf[CURL_ERROR_SIZE] = {0};
     std::string url = base_ + request.path_and_query;
@@ -277,7 +290,8 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
-    if (on_data != nullptr) {
+    // Progress callbacks: the caller's stop token for every request, idle ticks for a stream.
+    if (on_data != nullptr || request.stop.stop_possible()) {
       curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
       curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
       curl_easy_setopt(h, CURLOPT_XFERINFODATA, &ex);
@@ -292,12 +306,18 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
     if (rc != CURLE_OK && !ex.stopped_by_caller) {
-      // A broken connection is not worth keeping.
+      // A broken (or aborted) connection is not worth keeping.
       curl_easy_cleanup(h);
     } else {
       release(h);
     }
 
+    if (ex.cancelled) {
+      return make_error(ErrorCode::kCancelled,
+                        fmt::format("stopped talking to the API server {} ({} {}): the caller "
+                                    "requested a stop",
+                                    server_, m, path_only(request.path_and_query)));
+    }
     if (rc == CURLE_OK || ex.stopped_by_caller) return std::move(ex.response);
     std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
     while (!detail.empty() && detail.back() == '\n') detail.pop_back();

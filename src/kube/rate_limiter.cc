@@ -1,6 +1,9 @@
 #include "kftenant/kube/rate_limiter.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
 
 namespace kftenant::kube {
 
@@ -19,21 +22,42 @@ void RateLimiter::refill_locked(std::chrono::steady_clock::time_point now) {
   }
 }
 
-std::chrono::nanoseconds RateLimiter::accept() {
+Result<std::chrono::nanoseconds> RateLimiter::wait(
+    std::stop_token stop, std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (stop.stop_requested()) {
+    return make_error(ErrorCode::kCancelled, "stopped while waiting for the client rate limit");
+  }
   if (qps_ <= 0) return std::chrono::nanoseconds(0);
   std::chrono::nanoseconds wait{0};
   {
     std::lock_guard lock(mu_);
-    refill_locked(clock_->now());
+    const auto now = clock_->now();
+    refill_locked(now);
     // Reserve the token now (the balance may go negative); whoever comes next waits longer.
-    // This is golang.org/x/time/rate's Reserve/Wait, which client-go's token bucket uses.
-    tokens_ -= 1.0;
-    if (tokens_ < 0) {
-      wait = std::chrono::nanoseconds(static_cast<long long>(-tokens_ / qps_ * 1e9));
+    const double after = tokens_ - 1.0;
+    if (after < 0) wait = std::chrono::nanoseconds(std::llround(-after / qps_ * 1e9));
+    if (deadline && now + wait > *deadline) {
+      return make_error(
+          ErrorCode::kDeadlineExceeded,
+          fmt::format("the client rate limit ({:g} requests/s) would hold the request for {} ms, "
+                      "past its deadline",
+                      qps_, std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
     }
+    tokens_ = after;
   }
-  if (wait.count() > 0) clock_->sleep_for(wait);
+  if (wait.count() > 0 && !clock_->sleep_for(wait, stop)) {
+    // Give the reservation back, so that the callers after this one are not held for it.
+    std::lock_guard lock(mu_);
+    refill_locked(clock_->now());
+    tokens_ = std::min(burst_, tokens_ + 1.0);
+    return make_error(ErrorCode::kCancelled, "stopped while waiting for the client rate limit");
+  }
   return wait;
+}
+
+std::chrono::nanoseconds RateLimiter::accept() {
+  // Without a stop token or a deadline, wait() cannot fail.
+  return wait().value_or(std::chrono::nanoseconds(0));
 }
 
 bool RateLimiter::try_accept() {

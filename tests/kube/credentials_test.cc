@@ -3,9 +3,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <latch>
+#include <mutex>
 #include <sstream>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -197,6 +204,142 @@ TEST(Credentials, ConcurrentCallersShareOnePluginRun) {
   for (auto& t : threads) t.join();
   for (const auto& a : seen) EXPECT_EQ(a, "Bearer fake-token-1");
   EXPECT_EQ(runs(dir), 1);
+}
+
+// A counting stand-in for the exec plugin: answers "Bearer run-<n>", optionally held until
+// released, and remembers how many runs overlapped.
+struct CountingPlugin {
+  std::mutex mu;
+  std::condition_variable cv;
+  int runs = 0;
+  int running = 0;
+  int max_running = 0;
+  bool hold = false;
+
+  ExecRunner runner() {
+    return [this](const ExecConfig&, const RestConfig&) -> Result<ExecCredential> {
+      std::unique_lock lock(mu);
+      const int n = ++runs;
+      max_running = std::max(max_running, ++running);
+      cv.notify_all();
+      cv.wait(lock, [&] { return !hold; });
+      // Long enough for the other threads to pile up behind this run.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      lock.lock();
+      --running;
+      ExecCredential c;
+      c.token = "run-" + std::to_string(n);
+      return c;
+    };
+  }
+  void release() {
+    std::lock_guard lock(mu);
+    hold = false;
+    cv.notify_all();
+  }
+  void wait_running() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return running > 0; });
+  }
+};
+
+RestConfig exec_only() {
+  RestConfig c;
+  c.server = "https://h";
+  ExecConfig e;
+  e.api_version = "client.authentication.k8s.io/v1";
+  e.command = "counting-plugin";
+  c.exec = std::move(e);
+  return c;
+}
+
+TEST(Credentials, ConcurrentInvalidateOfOneGenerationRefreshesOnce) {
+  // 8 threads saw a 401 with the same credentials: each invalidates that generation and asks
+  // again. The plugin runs once for all of them (plus the first run), never two at a time.
+  CountingPlugin plugin;
+  CredentialSource s(exec_only(), std::make_shared<FakeClock>(), plugin.runner());
+  auto first = s.current();
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_EQ(first->authorization, "Bearer run-1");
+  constexpr int kThreads = 8;
+  std::vector<std::string> seen(kThreads);
+  {
+    std::latch start(kThreads);
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        s.invalidate(first->generation);
+        auto c = s.current();
+        seen[i] = c ? c->authorization : c.error().message;
+      });
+    }
+  }
+  for (const auto& a : seen) EXPECT_EQ(a, "Bearer run-2");
+  EXPECT_EQ(plugin.runs, 2);
+  EXPECT_EQ(plugin.max_running, 1);
+  // An unconditional invalidate() still forces a run.
+  s.invalidate();
+  EXPECT_EQ(auth(s), "Bearer run-3");
+}
+
+TEST(Credentials, ThePluginRunsWithoutTheLockAndWaitersCanStop) {
+  CountingPlugin plugin;
+  plugin.hold = true;
+  CredentialSource s(exec_only(), std::make_shared<FakeClock>(), plugin.runner());
+  std::jthread runner([&] { EXPECT_EQ(auth(s), "Bearer run-1"); });
+  plugin.wait_running();
+  // While the plugin runs, the source's lock is free: these return (a hang fails the test by
+  // its timeout; the futures below fail it sooner).
+  auto other = std::async(std::launch::async, [&] {
+    EXPECT_TRUE(s.refreshable());
+    s.invalidate(12345);  // not the current generation: no effect
+    std::stop_source stop;
+    stop.request_stop();
+    return s.current(stop.get_token());  // waits for the run in flight, or gives up on stop
+  });
+  ASSERT_EQ(other.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto stopped = other.get();
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, ErrorCode::kCancelled);
+  plugin.release();
+  runner.join();
+  EXPECT_EQ(plugin.runs, 1);
+}
+
+TEST(Credentials, CallersWaitingForAFailedRunGetItsError) {
+  std::atomic<int> runs{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool go = false;
+  ExecRunner failing = [&](const ExecConfig&, const RestConfig&) -> Result<ExecCredential> {
+    const int n = ++runs;
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return go; });
+    return make_error(ErrorCode::kConfig, "plugin failed (run " + std::to_string(n) + ")");
+  };
+  CredentialSource s(exec_only(), std::make_shared<FakeClock>(), failing);
+  constexpr int kThreads = 4;
+  std::vector<std::string> seen(kThreads);
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        auto c = s.current();
+        seen[i] = c ? c->authorization : c.error().message;
+      });
+    }
+    // Let them all queue up behind the first run (generous: thread start-up only).
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::lock_guard lock(mu);
+    go = true;
+    cv.notify_all();
+  }
+  // Every caller that arrived while run 1 was in flight got its error instead of running the
+  // plugin again itself (failures are not cached: the next call after it runs again).
+  for (const auto& m : seen) EXPECT_EQ(m, "plugin failed (run 1)");
+  EXPECT_EQ(runs.load(), 1);
 }
 
 }  // namespace

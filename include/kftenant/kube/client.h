@@ -3,10 +3,44 @@
 //
 // Objects are nlohmann::json and are sent and returned as they are, so fields kftenant does not
 // know survive a read-modify-write. Every request carries `Accept: application/json` and the
-// credentials of the RestConfig's user, passes the client-side rate limiter, and is retried per
+// credentials of the RestConfig's user, passes a client-side rate limiter, and is retried per
 // the RetryPolicy (see retry.h: idempotent requests only, except 429). On 401 with refreshable
 // credentials (exec plugin, token file) the credentials are re-fetched and the request is sent
-// once more. Thread-safe: one Client may be used from several threads.
+// once more.
+//
+// Threads. Every public method is thread-safe: one Client may be shared by any number of threads
+// (a controller's watches beside its writes). Shared state (rate limiters, credential cache,
+// discovery cache, the transport's connection pool) is locked internally; no lock is held while
+// a request is on the wire, while sleeping, or while an exec credential plugin runs. When several
+// requests get 401 with the same credentials at once, the plugin (or token file) is re-run once
+// and all of them use its answer. ClientOptions::request_log is called on the calling thread,
+// with no lock held, possibly from several threads at once. The Client must outlive the calls
+// made on it.
+//
+// Blocking. Every verb blocks its calling thread until the answer (or the last retry) is in:
+// a rate-limiter wait before each request (unbounded in principle: it grows with the queue of
+// callers ahead), each attempt at most ClientOptions::request_timeout (the curl transport gives
+// 10 s of it to connecting), a backoff wait between attempts (at most RetryPolicy::max_delay, or
+// the server's Retry-After, which is not capped), RetryPolicy::max_attempts attempts in all; on
+// top of that create()'s read after a lost answer, read_modify_write()'s attempts and
+// list_all()'s pages. With the defaults one get() can take about 5 minutes against an API server
+// that does not answer. CallOptions bound it:
+// - `stop`: when requested, the call ends promptly with ErrorCode::kCancelled: every wait wakes
+//   on it at once, and the curl transport checks it while a request is in flight (from its
+//   progress callback: about once a second at most while the connection is idle);
+// - `deadline`: a rate-limit or backoff wait that would end after it is not started, an
+//   attempt's timeout is cut to what is left, and the call then fails with
+//   ErrorCode::kDeadlineExceeded (an answer that arrived in time is returned as usual).
+// Not bounded by either: running the exec credential plugin (ExecPluginOptions::timeout, 60 s by
+// default, is its only limit; a caller waiting for another thread's plugin run does honour
+// `stop`), and reading a token file. watch() runs until its handler returns false or its stop
+// token is requested; it has no deadline.
+//
+// Rate budgets (client-side token buckets, see rate_limiter.h). Reads use the main bucket
+// (ClientOptions::qps/burst). Writes (POST, PUT, PATCH, DELETE) share it unless write_qps is set,
+// then they have their own. Watch connections and the lists a watch makes (initial list,
+// re-list after 410) never take from the main or the write bucket: they have their own
+// (watch_qps/watch_burst), so that a long-running controller re-watching cannot starve writes.
 #pragma once
 
 #include <chrono>
@@ -57,8 +91,17 @@ struct ClientOptions {
   std::shared_ptr<Clock> clock;              // null = the system clock
   std::shared_ptr<HttpTransport> transport;  // null = libcurl, from the RestConfig
   RetryPolicy retry;
+  // The main bucket: reads, and writes unless write_qps is set.
   std::optional<double> qps;  // default: RestConfig::qps (<= 0 disables the limit)
   std::optional<int> burst;   // default: RestConfig::burst
+  // Writes (POST, PUT, PATCH, DELETE): unset = they share the main bucket; set = a bucket of
+  // their own (<= 0 = writes are not limited). write_burst defaults to burst.
+  std::optional<double> write_qps;
+  std::optional<int> write_burst;
+  // Watch connections and the lists watch() makes: always their own bucket, never the main or
+  // the write one (<= 0 disables the limit).
+  double watch_qps = 5.0;
+  int watch_burst = 10;
   std::chrono::milliseconds request_timeout{60000};  // per attempt, for everything but watch
   // Called once per request sent (including the re-send after a 401 refresh and every retry),
   // before every retry wait and after every rate-limiter wait. The library never prints; a
@@ -115,6 +158,14 @@ struct DeleteOptions {
   std::optional<std::int64_t> grace_period_seconds;
 };
 
+// Per-call bounds (see the header comment): `stop` ends the call with kCancelled, `deadline`
+// (on the steady clock, i.e. ClientOptions::clock's now()) with kDeadlineExceeded. Defaulted:
+// a call without them runs to its end.
+struct CallOptions {
+  std::stop_token stop;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
 // Called with each watch event; returns false to stop watching.
 using WatchHandler = std::function<bool(const WatchEvent&)>;
 // Mutation for read_modify_write: changes the object in place and says whether it changed.
@@ -131,45 +182,52 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // The namespace of the kubeconfig context ("default" when unset).
-  [[nodiscard]] const std::string& default_namespace() const { return config_.namespace_name; }
-  [[nodiscard]] const RestConfig& config() const { return config_; }
+  [[nodiscard]] const std::string& default_namespace() const;
+  [[nodiscard]] const RestConfig& config() const;
 
   // GET one object. kNotFound when it does not exist.
   [[nodiscard]] Result<nlohmann::json> get(const ResourceRef& ref, std::string_view ns,
-                                           std::string_view name);
+                                           std::string_view name, const CallOptions& call = {});
   // One LIST request (one page when options.limit > 0; see metadata.continue).
   [[nodiscard]] Result<nlohmann::json> list(const ResourceRef& ref, std::string_view ns,
-                                            const ListOptions& options = {});
+                                            const ListOptions& options = {},
+                                            const CallOptions& call = {});
   // Every page of a LIST, following metadata.continue, merged into one List (metadata of the
   // first page, without continue). When a continue token expires (410) it starts over once.
   [[nodiscard]] Result<nlohmann::json> list_all(const ResourceRef& ref, std::string_view ns,
-                                                const ListOptions& options = {});
+                                                const ListOptions& options = {},
+                                                const CallOptions& call = {});
   // POST. `ns` is the namespace for a namespaced resource ("" = metadata.namespace). A lost
   // answer is resolved by GETting metadata.name: found → returned with resolved_by_read, missing
   // → POSTed again; objects with only generateName are not retried after a lost answer.
   // metadata.resourceVersion must not be set (the server would answer 500).
   [[nodiscard]] Result<CreateResult> create(const ResourceRef& ref, std::string_view ns,
                                             const nlohmann::json& object,
-                                            const CreateOptions& options = {});
+                                            const CreateOptions& options = {},
+                                            const CallOptions& call = {});
   // PUT of the whole object; it must carry metadata.name and metadata.resourceVersion (so that a
   // concurrent change gives kConflict instead of being overwritten).
   [[nodiscard]] Result<nlohmann::json> replace(const ResourceRef& ref, std::string_view ns,
                                                const nlohmann::json& object,
-                                               const ReplaceOptions& options = {});
+                                               const ReplaceOptions& options = {},
+                                               const CallOptions& call = {});
   // PUT .../status: replaces only the status (for resources with the status subresource).
   // Same requirements as replace().
   [[nodiscard]] Result<nlohmann::json> replace_status(const ResourceRef& ref, std::string_view ns,
                                                       const nlohmann::json& object,
-                                                      const ReplaceOptions& options = {});
+                                                      const ReplaceOptions& options = {},
+                                                      const CallOptions& call = {});
   // PATCH with `patch` (an object, or an array for kJsonPatch).
   [[nodiscard]] Result<nlohmann::json> patch(const ResourceRef& ref, std::string_view ns,
                                              std::string_view name, const nlohmann::json& patch,
-                                             const PatchOptions& options = {});
+                                             const PatchOptions& options = {},
+                                             const CallOptions& call = {});
   // DELETE. Returns what the server returned: a Status (kind Status, status Success) when the
   // object is gone, or the object itself when deletion is pending (finalizers, Foreground).
   [[nodiscard]] Result<nlohmann::json> remove(const ResourceRef& ref, std::string_view ns,
                                               std::string_view name,
-                                              const DeleteOptions& options = {});
+                                              const DeleteOptions& options = {},
+                                              const CallOptions& call = {});
   // GET, mutate, PUT with the read resourceVersion; on 409 Conflict read again and re-apply,
   // up to `max_attempts` times. Returns the object as stored (the read one when mutate reported
   // no change, in which case nothing is written). A PUT retried after a lost answer that had in
@@ -177,10 +235,12 @@ class Client {
   [[nodiscard]] Result<nlohmann::json> read_modify_write(const ResourceRef& ref,
                                                          std::string_view ns, std::string_view name,
                                                          const Mutation& mutate,
-                                                         int max_attempts = 5);
+                                                         int max_attempts = 5,
+                                                         const CallOptions& call = {});
 
-  // Watches a collection until `on_event` returns false or `stop` is requested; see
-  // WatchOptions for the reconnect / resume / re-list behaviour.
+  // Watches a collection until `on_event` returns false or `stop` is requested (then ok(); an
+  // open stream is cut within about a second and a reconnect wait ends at once); see WatchOptions
+  // for the reconnect / resume / re-list behaviour. Uses the watch rate budget only.
   [[nodiscard]] Result<void> watch(const ResourceRef& ref, std::string_view ns,
                                    const WatchOptions& options, const WatchHandler& on_event,
                                    std::stop_token stop = {});
@@ -188,52 +248,17 @@ class Client {
   // The resource for (apiVersion, kind): the built-in table, else discovery (GET /api/v1 or
   // /apis/<group>/<version>), cached per group/version. kNotFound when the server does not
   // serve that kind.
-  [[nodiscard]] Result<ResourceRef> resolve(std::string_view api_version, std::string_view kind);
+  [[nodiscard]] Result<ResourceRef> resolve(std::string_view api_version, std::string_view kind,
+                                            const CallOptions& call = {});
 
   // GET of an arbitrary path (discovery documents, /version...), parsed as JSON.
-  [[nodiscard]] Result<nlohmann::json> get_path(std::string_view path_and_query);
+  [[nodiscard]] Result<nlohmann::json> get_path(std::string_view path_and_query,
+                                                const CallOptions& call = {});
 
  private:
-  struct Call;
-  Client(RestConfig config, ClientOptions options, std::shared_ptr<HttpTransport> transport);
-
-  // Sends with rate limit, credentials (401 → refresh once) and retries. Any HTTP status is a
-  // value; only a lost answer after the last attempt is an Error.
-  [[nodiscard]] Result<HttpResponse> execute(const Call& call);
-  // One attempt (rate limit, credentials, 401 refresh) without retries; `number` is for the log.
-  [[nodiscard]] Result<HttpResponse> attempt(const Call& call, int number);
-  // Rate limit, then one request through `send` (the transport's send or stream), logged.
-  [[nodiscard]] Result<HttpResponse> send_logged(
-      const Call& call, int number,
-      const std::function<Result<HttpResponse>(const HttpRequest&)>& send);
-  void log_wait(RequestEvent::Kind kind, const Call& call, int number,
-                std::chrono::nanoseconds wait) const;
-  // error_from_response, with a 401 explained for this client's credentials.
-  [[nodiscard]] Error response_error(const HttpResponse& response, std::string_view request) const;
-  // Opens a watch stream (credentials and 401 refresh as attempt()).
-  [[nodiscard]] Result<HttpResponse> open_stream(const Call& call,
-                                                 const std::function<bool(std::string_view)>& on);
-  [[nodiscard]] Result<HttpRequest> build_request(const Call& call);
-  // execute() + non-2xx → Error + JSON parse.
-  [[nodiscard]] Result<nlohmann::json> execute_json(const Call& call);
-  [[nodiscard]] Result<nlohmann::json> put_object(const ResourceRef& ref, std::string_view ns,
-                                                  const nlohmann::json& object,
-                                                  std::string_view subresource,
-                                                  const ReplaceOptions& options);
-  [[nodiscard]] Result<std::string> namespace_for(const ResourceRef& ref, std::string_view ns,
-                                                  const nlohmann::json* object);
-
-  RestConfig config_;
-  ClientOptions options_;
-  std::shared_ptr<Clock> clock_;
-  std::shared_ptr<HttpTransport> transport_;
-  CredentialSource credentials_;
-  RateLimiter limiter_;
-  Retrier retrier_;
-
-  std::mutex mu_;
-  std::string presented_cert_;  // client certificate last handed to the transport
-  std::map<std::string, std::vector<ResourceRef>> discovery_cache_;  // by apiVersion
+  struct Impl;  // src/kube/client_impl.h
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace kftenant::kube

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,9 @@ struct HttpRequest {
   Headers headers;             // e.g. Content-Type, Accept, Authorization
   std::string body;
   std::chrono::milliseconds timeout{30000};  // whole request (0 = none, used by watch)
+  // When requested, the transport ends the request promptly (the curl transport checks it from
+  // its progress callback, about every second at most) with ErrorCode::kCancelled.
+  std::stop_token stop;
 };
 
 struct HttpResponse {
