@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -110,7 +112,7 @@ class Applier {
                          (e.code == ErrorCode::kNotFound &&
                           (step.kind == StepKind::kReplace || step.kind == StepKind::kDelete ||
                            step.kind == StepKind::kRestartDeployment));
-        if (!retryable || is_wait(step)) return fail(e.with_context(step.summary));
+        if (!retryable || !is_write(step.kind)) return fail(e.with_context(step.summary));
         if (attempt >= options_.max_replans)
           return fail(e.with_context(step.summary + " (gave up after " +
                                      std::to_string(attempt + 1) +
@@ -133,9 +135,6 @@ class Applier {
   Clock* clock_ = nullptr;
   std::shared_ptr<Clock> owned_clock_;
 
-  static bool is_wait(const Step& s) {
-    return s.kind == StepKind::kWaitRollout || s.kind == StepKind::kWaitReady;
-  }
   void say(const std::string& line) {
     if (options_.report) options_.report(line);
   }
@@ -184,18 +183,13 @@ class Applier {
               "nothing was written: the API server would refuse \"" + step.summary + "\""));
         }
       }
-      wrote_before = wrote_before || is_write(step);
+      wrote_before = wrote_before || is_write(step.kind);
     }
     return ok();
   }
 
-  static bool is_write(const Step& s) {
-    return s.kind == StepKind::kCreate || s.kind == StepKind::kReplace ||
-           s.kind == StepKind::kDelete || s.kind == StepKind::kRestartDeployment;
-  }
-
   Result<void> execute(const Step& step) {
-    if (is_write(step) && options_.before_step)
+    if (is_write(step.kind) && options_.before_step)
       if (auto r = options_.before_step(step); !r) return fail(r.error());
     auto done = execute_step(step);
     if (done && options_.after_step) options_.after_step(step);
@@ -243,63 +237,69 @@ class Applier {
     return ok();
   }
 
-  Result<void> wait_rollout(const Step& step) {
+  // Polls `poll` until it answers done (nullopt), fails, or the step's timeout passes; the
+  // timeout is kTimeout with the message `timed_out(what poll said last)`. Skipped on a store
+  // that is not live.
+  using Poll = std::function<Result<std::optional<std::string>>()>;
+  Result<void> poll_until(const Step& step, const Poll& poll,
+                          const std::function<std::string(const std::string&)>& timed_out) {
     if (!store_.capabilities().live) {
       say("- skipped: " + step.summary + " (not a live cluster)");
       return ok();
     }
     say("… " + step.summary);
     auto deadline = clock_->now() + timeout_of(step);
-    int attempt = 0;
-    std::string last;
-    for (;;) {
-      auto deployment = store_.get(step.key);
-      if (!deployment) return fail(deployment.error());
-      auto state = rollout_state(*deployment);
-      if (state.done) break;
-      if (state.failed)
-        return make_error(ErrorCode::kServerError, store::describe(step.key) + ": " +
-                                                       state.message + " (check `kubectl -n " +
-                                                       step.key.ns + " describe deploy " +
-                                                       step.key.name + "`)");
-      last = state.message;
-      if (clock_->now() >= deadline)
-        return make_error(ErrorCode::kTimeout,
-                          "timed out after " + seconds_text(timeout_of(step)) + " waiting for " +
-                              store::describe(step.key) + " to roll out: " + last +
-                              " (check `kubectl -n " + step.key.ns + " get pods`)");
-      clock_->sleep_for(next_poll(attempt++));
+    for (int attempt = 0;; ++attempt) {
+      auto pending = poll();
+      if (!pending) return fail(pending.error());
+      if (!*pending) break;
+      if (clock_->now() >= deadline) return make_error(ErrorCode::kTimeout, timed_out(**pending));
+      clock_->sleep_for(next_poll(attempt));
     }
     say("✓ " + step.summary);
     return ok();
   }
 
+  Result<void> wait_rollout(const Step& step) {
+    return poll_until(
+        step,
+        [&]() -> Result<std::optional<std::string>> {
+          auto deployment = store_.get(step.key);
+          if (!deployment) return fail(deployment.error());
+          auto state = rollout_state(*deployment);
+          if (state.done) return std::optional<std::string>();
+          if (state.failed)
+            return make_error(ErrorCode::kServerError, store::describe(step.key) + ": " +
+                                                           state.message + " (check `kubectl -n " +
+                                                           step.key.ns + " describe deploy " +
+                                                           step.key.name + "`)");
+          return std::optional<std::string>(state.message);
+        },
+        [&](const std::string& last) {
+          return "timed out after " + seconds_text(timeout_of(step)) + " waiting for " +
+                 store::describe(step.key) + " to roll out: " + last + " (check `kubectl -n " +
+                 step.key.ns + " get pods`)";
+        });
+  }
+
   Result<void> wait_ready(const Step& step) {
     if (!step.ready || !step.ready->poll)
       return make_error(ErrorCode::kInternal, step.summary + ": a wait with nothing to poll");
-    if (!store_.capabilities().live) {
-      say("- skipped: " + step.summary + " (not a live cluster)");
-      return ok();
-    }
-    say("… " + step.summary);
-    auto deadline = clock_->now() + timeout_of(step);
-    int attempt = 0;
-    for (;;) {
-      auto readiness = step.ready->poll(store_);
-      if (!readiness) return fail(readiness.error());
-      if (readiness->ready) break;
-      if (clock_->now() >= deadline) {
-        std::string missing;
-        for (const auto& m : readiness->missing) missing += (missing.empty() ? "" : "; ") + m;
-        return make_error(ErrorCode::kTimeout,
-                          "timed out after " + seconds_text(timeout_of(step)) + " waiting for " +
-                              step.ready->waiting_for + "; missing: " + missing +
-                              (step.ready->hint.empty() ? "" : " (" + step.ready->hint + ")"));
-      }
-      clock_->sleep_for(next_poll(attempt++));
-    }
-    say("✓ " + step.summary);
-    return ok();
+    return poll_until(
+        step,
+        [&]() -> Result<std::optional<std::string>> {
+          auto readiness = step.ready->poll(store_);
+          if (!readiness) return fail(readiness.error());
+          if (readiness->ready) return std::optional<std::string>();
+          std::string missing;
+          for (const auto& m : readiness->missing) missing += (missing.empty() ? "" : "; ") + m;
+          return std::optional<std::string>(missing);
+        },
+        [&](const std::string& missing) {
+          return "timed out after " + seconds_text(timeout_of(step)) + " waiting for " +
+                 step.ready->waiting_for + "; missing: " + missing +
+                 (step.ready->hint.empty() ? "" : " (" + step.ready->hint + ")");
+        });
   }
 
   // 50 ms, 100 ms, 200 ms, ... up to poll_interval: quick when the cluster is quick, gentle on
@@ -314,19 +314,8 @@ class Applier {
 
 Result<void> check_plan(const Plan& plan, store::ObjectStore& store) {
   for (const Step& s : plan.steps) {
-    nlohmann::json after;
-    switch (s.kind) {
-      case StepKind::kCreate:
-      case StepKind::kReplace:
-      case StepKind::kRestartDeployment:
-        after = s.after;
-        break;
-      case StepKind::kDelete:
-        break;
-      case StepKind::kWaitRollout:
-      case StepKind::kWaitReady:
-        continue;
-    }
+    if (!is_write(s.kind)) continue;
+    const nlohmann::json after = s.kind == StepKind::kDelete ? nlohmann::json() : s.after;
     auto files = store.files_to_change(s.key, s.before, after);
     // A delete of something already gone is done (execute_step treats kNotFound so).
     if (!files && !(s.kind == StepKind::kDelete && files.error().code == ErrorCode::kNotFound)) {

@@ -16,8 +16,9 @@ Index index_of(const store::ObjectKey& key) {
   return {key.api_version, key.kind, key.ns, key.name};
 }
 
+// Writes merged by object; restarts are merged like waits (the last one stays).
 bool is_object_write(StepKind kind) {
-  return kind == StepKind::kCreate || kind == StepKind::kReplace || kind == StepKind::kDelete;
+  return is_write(kind) && kind != StepKind::kRestartDeployment;
 }
 
 // A step being merged, with the summaries of every change folded into it.

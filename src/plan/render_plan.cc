@@ -103,11 +103,6 @@ std::string action_of(const Step& step) {
   return std::string(action_of(step.kind));
 }
 
-bool is_write(StepKind kind) {
-  return kind == StepKind::kCreate || kind == StepKind::kReplace || kind == StepKind::kDelete ||
-         kind == StepKind::kRestartDeployment;
-}
-
 bool is_bcrypt_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '/';

@@ -7,6 +7,7 @@
 
 #include "kftenant/base64.h"
 #include "kftenant/plan/render.h"
+#include "support/fake_clock.h"
 #include "support/memory_store.h"
 
 namespace kftenant::plan {
@@ -156,6 +157,83 @@ TEST(ApplyPlan, ARefreshedStepWritesWhatTheRefreshReturns) {
   auto plan = plan_once(store, set_value("a", "planned"));
   ASSERT_TRUE(plan);
   EXPECT_THAT(render_plan(*plan), HasSubstr("planned"));
+}
+
+TEST(ApplyPlan, AReadyWaitPollsUntilReadyAndATimeoutSaysWhatIsMissing) {
+  testing::MemoryStore store;
+  testing::FakeClock clock;
+  int polls = 0;
+  auto check = std::make_shared<ReadyCheck>();
+  check->waiting_for = "the widget controller";
+  check->hint = "is it running?";
+  check->poll = [&](store::ObjectStore&) -> Result<Readiness> {
+    ++polls;
+    return Readiness{polls >= 3, {"widget w"}};
+  };
+  Step wait;
+  wait.kind = StepKind::kWaitReady;
+  wait.key = {"v1", "ConfigMap", "ns", "w"};
+  wait.summary = "wait for w";
+  wait.ready = check;
+  wait.timeout = std::chrono::seconds(10);
+  Planner planner = [&wait](store::ObjectStore&) -> Result<Plan> {
+    Plan p;
+    p.steps = {wait};
+    return p;
+  };
+  ApplyOptions options;
+  options.clock = &clock;
+  ASSERT_TRUE(apply_plan(store, planner, options));
+  EXPECT_EQ(polls, 3);
+
+  check->poll = [&](store::ObjectStore&) -> Result<Readiness> {
+    return Readiness{false, {"widget w", "gadget g"}};
+  };
+  auto timed_out = apply_plan(store, planner, options);
+  ASSERT_FALSE(timed_out);
+  EXPECT_EQ(timed_out.error().code, ErrorCode::kTimeout);
+  EXPECT_THAT(timed_out.error().message,
+              HasSubstr("timed out after 10s waiting for the widget controller; missing: widget "
+                        "w; gadget g (is it running?)"));
+  // Not a live store: the wait is skipped, nothing is polled.
+  store.live = false;
+  polls = 0;
+  check->poll = [&](store::ObjectStore&) -> Result<Readiness> {
+    ++polls;
+    return Readiness{};
+  };
+  ASSERT_TRUE(apply_plan(store, planner, options));
+  EXPECT_EQ(polls, 0);
+}
+
+TEST(ApplyPlan, ARolloutThatNeverCompletesTimesOutWithTheLastState) {
+  testing::MemoryStore store;
+  store.seed({{"apiVersion", "apps/v1"},
+              {"kind", "Deployment"},
+              {"metadata", {{"name", "dex"}, {"namespace", "auth"}, {"generation", 2}}},
+              {"spec", {{"replicas", 1}}},
+              {"status", {{"observedGeneration", 2}, {"replicas", 1}, {"updatedReplicas", 0}}}});
+  testing::FakeClock clock;
+  Step wait;
+  wait.kind = StepKind::kWaitRollout;
+  wait.key = {"apps/v1", "Deployment", "auth", "dex"};
+  wait.summary = "wait for dex";
+  wait.timeout = std::chrono::seconds(30);
+  ApplyOptions options;
+  options.clock = &clock;
+  auto r = apply_plan(
+      store,
+      [&wait](store::ObjectStore&) -> Result<Plan> {
+        Plan p;
+        p.steps = {wait};
+        return p;
+      },
+      options);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kTimeout);
+  EXPECT_THAT(r.error().message,
+              HasSubstr("timed out after 30s waiting for Deployment auth/dex to roll out: 0 of 1 "
+                        "updated replicas (check `kubectl -n auth get pods`)"));
 }
 
 TEST(AccessNeeded, WritesAndWhatWaitsRead) {

@@ -35,6 +35,11 @@ enum class StepKind {
   kWaitReady,          // poll `ready` until it answers ready (live stores only)
 };
 
+// Whether a step of this kind writes (create, replace, delete, restart) rather than waits.
+[[nodiscard]] constexpr bool is_write(StepKind kind) {
+  return kind != StepKind::kWaitRollout && kind != StepKind::kWaitReady;
+}
+
 // What a kWaitReady step polls.
 struct Readiness {
   bool ready = false;
