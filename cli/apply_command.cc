@@ -4,6 +4,9 @@
 
 #include <cstdio>
 
+#include "interrupt.h"
+#include "kftenant/plan/progress.h"
+
 namespace kftenant::cli {
 
 ApplyOutcome run_planner(Session& session, const plan::Planner& planner, const RunOptions& run) {
@@ -31,9 +34,15 @@ ApplyOutcome run_planner(Session& session, const plan::Planner& planner, const R
     return outcome;
   }
   plan::ApplyOptions options;
-  options.report = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  options.on_event = [](const plan::ApplyEvent& event) {
+    if (auto line = plan::progress_line(event); !line.empty())
+      std::fprintf(stderr, "%s\n", line.c_str());
+  };
   options.before_step = run.before_step;
   options.after_step = run.after_step;
+  // Ctrl-C stops between steps or in a wait, never half-way through a write.
+  StopOnInterrupt interrupt;
+  options.stop = interrupt.token();
   auto applied = plan::apply_plan(*session.store, planner, options);
   const bool table = run.format == OutputFormat::kTable;
   if (table)

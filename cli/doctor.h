@@ -1,6 +1,6 @@
-// `kftenant doctor`: checks that the cluster has what kftenant and Kubeflow's multi-user setup
-// need (API access, Dex's namespace, ConfigMap and Deployment, the Profile and Dex Password CRDs,
-// the kubeflow-* ClusterRoles), and says how to fix what is missing.
+// `kftenant doctor`: prints tenancy::run_doctor (doctor.h in the library) for the cluster or the
+// manifests folder: what the installation has, what is missing and how to fix it, and what is
+// wrong with its users. Exit 0 when healthy, 1 otherwise.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -15,6 +15,7 @@
 #include "apply_command.h"
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/kubeflow/profile.h"
+#include "kftenant/tenancy/removal_preview.h"
 #include "kftenant/tenancy/user_view.h"
 #include "kftenant/tenancy/validate.h"
 #include "output.h"
@@ -269,28 +270,19 @@ int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
   auto planner = tenancy::remove_user_planner(*context, request);
   if (!flags.yes && !flags.dry_run) {
     // Plan first: nothing to remove needs no confirmation (and a second remove is no error).
-    auto plan = plan::plan_once(*session->store, planner);
-    if (!plan) return report_error(plan.error());
-    if (plan->empty()) return run_planner(*session, planner, {false, *format, {}, {}}).exit_code;
-    auto owned = tenancy::profiles_owned_by(*session->store, *email);
-    if (!owned) return report_error(owned.error());
+    auto preview = tenancy::preview_removal(*session->store, *context, request);
+    if (!preview) return report_error(preview.error());
+    if (preview->plan.empty())
+      return run_planner(*session, planner, {false, *format, {}, {}}).exit_code;
     std::string question = fmt::format("Remove Dex user {}", *email);
-    if (!flags.keep_profile && !owned->empty()) {
-      for (const auto& name : *owned) {
-        std::fprintf(stderr, "profile %s will be deleted with namespace %s", name.c_str(),
-                     name.c_str());
-        if (session->store->capabilities().live) {
-          auto contents = kubeflow::describe_namespace_contents(*session->store, name);
-          if (contents && !contents->empty()) {
-            std::string list;
-            for (const auto& c : *contents) list += (list.empty() ? "" : ", ") + c;
-            std::fprintf(stderr, ", which holds %s", list.c_str());
-          }
-        }
-        std::fprintf(stderr, "\n");
-      }
-      question += " and delete the profile(s) above with everything in them";
+    for (const auto& d : preview->deletions) {
+      std::string contents;
+      for (const auto& c : d.contents) contents += (contents.empty() ? "" : ", ") + c;
+      std::fprintf(stderr, "profile %s will be deleted with namespace %s%s\n", d.profile.c_str(),
+                   d.ns.c_str(), contents.empty() ? "" : (", which holds " + contents).c_str());
     }
+    if (!preview->deletions.empty())
+      question += " and delete the profile(s) above with everything in them";
     if (!isatty(STDIN_FILENO))
       return report_error(usage_error("removing " + *email + " needs confirmation: pass --yes"));
     if (!ask_confirmation(question + "?")) {

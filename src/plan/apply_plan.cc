@@ -7,6 +7,7 @@
 #include "kftenant/plan/compose.h"
 #include "kftenant/plan/plan.h"
 #include "kftenant/plan/plan_view.h"
+#include "kftenant/plan/render.h"
 
 namespace kftenant::plan {
 namespace {
@@ -86,11 +87,18 @@ class Applier {
     ApplyResult result;
     std::mt19937 rng(std::random_device{}());
     for (int attempt = 0;; ++attempt) {
+      attempt_ = attempt;
+      if (options_.stop.stop_requested()) return stopped("before planning");
       auto plan = plan_once(store_, planner);
       if (!plan) return fail(plan.error());
+      total_ = plan->steps.size();
       if (attempt == 0) {
         result.notes = plan->notes;
-        for (const auto& note : plan->notes) say(note);
+        for (const auto& note : plan->notes) {
+          ApplyEvent e = event(ApplyEvent::Type::kNote);
+          e.message = note;
+          emit(e);
+        }
         // Re-plans need the same permissions: checking the first plan is enough.
         if (options_.check_access)
           if (auto allowed = check_access(*plan); !allowed) return fail(allowed.error());
@@ -100,14 +108,21 @@ class Applier {
       // A write the store would refuse (a manifests tree that cannot tell which file to edit)
       // stops the apply before anything is written.
       if (auto checked = check_plan(*plan, store_); !checked) return fail(checked.error());
+      emit(event(ApplyEvent::Type::kPlanned));
       bool replan = false;
-      for (const Step& step : plan->steps) {
+      for (index_ = 0; index_ < plan->steps.size(); ++index_) {
+        const Step& step = plan->steps[index_];
+        if (options_.stop.stop_requested())
+          return stopped("before \"" + step.summary + "\" (step " + std::to_string(index_ + 1) +
+                         " of " + std::to_string(total_) + ")");
         auto done = execute(step);
         if (done) {
           result.applied.push_back(step);
+          ++applied_;
           continue;
         }
         const Error& e = done.error();
+        if (e.code == ErrorCode::kCancelled) return fail(e);
         bool retryable = e.code == ErrorCode::kConflict || e.code == ErrorCode::kAlreadyExists ||
                          (e.code == ErrorCode::kNotFound &&
                           (step.kind == StepKind::kReplace || step.kind == StepKind::kDelete ||
@@ -120,8 +135,12 @@ class Applier {
         // Someone else wrote in between: re-plan from fresh state after a short random pause,
         // so that concurrent writers do not collide in lockstep.
         ++result.replans;
+        ApplyEvent replanning = event(ApplyEvent::Type::kReplanning);
+        replanning.message = e.with_context(step.summary).message + ": planning again";
+        emit(replanning);
         std::uniform_int_distribution<int> jitter(0, 20 + 30 * std::min(attempt, 6));
-        clock_->sleep_for(milliseconds(jitter(rng)));
+        if (!clock_->sleep_for(milliseconds(jitter(rng)), options_.stop))
+          return stopped("before planning again");
         replan = true;
         break;
       }
@@ -134,9 +153,43 @@ class Applier {
   const ApplyOptions& options_;
   Clock* clock_ = nullptr;
   std::shared_ptr<Clock> owned_clock_;
+  // Where the apply is, for events and for the message of a stop.
+  int attempt_ = 0;
+  size_t index_ = 0;
+  size_t total_ = 0;
+  size_t applied_ = 0;
 
-  void say(const std::string& line) {
-    if (options_.report) options_.report(line);
+  ApplyEvent event(ApplyEvent::Type type) const {
+    ApplyEvent e;
+    e.type = type;
+    e.attempt = attempt_;
+    e.index = index_;
+    e.total = total_;
+    e.applied = applied_;
+    return e;
+  }
+  ApplyEvent step_event(ApplyEvent::Type type, const Step& step) const {
+    ApplyEvent e = event(type);
+    e.action = action_of(step);
+    e.write = is_write(step.kind);
+    e.key = step.key;
+    e.summary = step.summary;
+    return e;
+  }
+  void emit(const ApplyEvent& e) const {
+    if (options_.on_event) options_.on_event(e);
+  }
+  // The answer when options_.stop was requested: what was applied, that nothing after `where`
+  // ran, and that running again finishes (plans converge).
+  tl::unexpected<Error> stopped(const std::string& where) const {
+    const std::string applied = applied_ == 0   ? "nothing was written"
+                                : applied_ == 1 ? "1 step was applied"
+                                                : std::to_string(applied_) + " steps were applied";
+    ApplyEvent e = event(ApplyEvent::Type::kStopped);
+    e.message = "stopped " + where + ": " + applied +
+                "; run the same command again to finish (it carries on from there)";
+    emit(e);
+    return make_error(ErrorCode::kCancelled, e.message);
   }
   milliseconds timeout_of(const Step& step) const {
     return step.timeout.count() > 0 ? step.timeout : options_.default_wait_timeout;
@@ -191,8 +244,11 @@ class Applier {
   Result<void> execute(const Step& step) {
     if (is_write(step.kind) && options_.before_step)
       if (auto r = options_.before_step(step); !r) return fail(r.error());
+    // A wait starts in poll_until: on a store that is not live it is skipped instead.
+    if (is_write(step.kind)) emit(step_event(ApplyEvent::Type::kStepStarted, step));
     auto done = execute_step(step);
-    if (done && options_.after_step) options_.after_step(step);
+    if (!done) return done;
+    if (options_.after_step) options_.after_step(step);
     return done;
   }
 
@@ -233,7 +289,7 @@ class Applier {
       case StepKind::kWaitReady:
         return wait_ready(step);
     }
-    say("✓ " + step.summary);
+    emit(step_event(ApplyEvent::Type::kStepFinished, step));
     return ok();
   }
 
@@ -244,19 +300,29 @@ class Applier {
   Result<void> poll_until(const Step& step, const Poll& poll,
                           const std::function<std::string(const std::string&)>& timed_out) {
     if (!store_.capabilities().live) {
-      say("- skipped: " + step.summary + " (not a live cluster)");
+      emit(step_event(ApplyEvent::Type::kStepSkipped, step));
       return ok();
     }
-    say("… " + step.summary);
+    emit(step_event(ApplyEvent::Type::kStepStarted, step));
     auto deadline = clock_->now() + timeout_of(step);
+    std::string last;
     for (int attempt = 0;; ++attempt) {
       auto pending = poll();
       if (!pending) return fail(pending.error());
       if (!*pending) break;
+      if (**pending != last) {
+        last = **pending;
+        ApplyEvent waiting = step_event(ApplyEvent::Type::kWaiting, step);
+        waiting.message = last;
+        emit(waiting);
+      }
       if (clock_->now() >= deadline) return make_error(ErrorCode::kTimeout, timed_out(**pending));
-      clock_->sleep_for(next_poll(attempt));
+      if (!clock_->sleep_for(next_poll(attempt), options_.stop))
+        return stopped("while waiting: \"" + step.summary + "\" (step " +
+                       std::to_string(index_ + 1) + " of " + std::to_string(total_) +
+                       "; last seen: " + last + ")");
     }
-    say("✓ " + step.summary);
+    emit(step_event(ApplyEvent::Type::kStepFinished, step));
     return ok();
   }
 

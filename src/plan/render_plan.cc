@@ -97,12 +97,6 @@ std::string_view action_of(StepKind kind) {
   return "";
 }
 
-std::string action_of(const Step& step) {
-  if (step.kind == StepKind::kWaitReady && step.ready && !step.ready->action.empty())
-    return step.ready->action;
-  return std::string(action_of(step.kind));
-}
-
 bool is_bcrypt_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '/';
@@ -225,6 +219,12 @@ nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store) {
       nullptr, false);
   return hidden.is_discarded() ? nlohmann::json{{"notes", plan.notes}, {"steps", "<unprintable>"}}
                                : hidden;
+}
+
+std::string action_of(const Step& step) {
+  if (step.kind == StepKind::kWaitReady && step.ready && !step.ready->action.empty())
+    return step.ready->action;
+  return std::string(action_of(step.kind));
 }
 
 }  // namespace kftenant::plan

@@ -39,6 +39,15 @@ Result<kube::ResourceRef> ClusterStore::resolve(const std::string& api_version,
   return ref;
 }
 
+Result<std::string> ClusterStore::check_reachable() {
+  auto version = client_.get_path("/version");
+  if (version) return "reachable, " + version->value("gitVersion", std::string("unknown version"));
+  if (version.error().code == ErrorCode::kUnauthorized) return fail(version.error());
+  // Some servers do not serve /version to every user; discovery proves reachability too.
+  if (auto api = client_.get_path("/api"); api) return std::string("reachable");
+  return fail(version.error());
+}
+
 Result<nlohmann::json> ClusterStore::get(const ObjectKey& key) {
   auto ref = resolve(key.api_version, key.kind);
   if (!ref) return fail(ref.error());

@@ -332,6 +332,9 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
   };
 }
 
+namespace {
+
+// Profiles owned by `email` (matched as Dex matches emails).
 Result<std::vector<std::string>> profiles_owned_by(store::ObjectStore& store,
                                                    std::string_view email) {
   std::vector<std::string> names;
@@ -348,6 +351,8 @@ Result<std::vector<std::string>> profiles_owned_by(store::ObjectStore& store,
   }
   return names;
 }
+
+}  // namespace
 
 Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
   return [context, request](store::ObjectStore& base) -> Result<Plan> {

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,9 +26,15 @@ struct ProcessResult {
   std::string err;
 };
 
+// Called after each chunk the child writes, with its pid and all it wrote so far, e.g. to send it
+// a signal once it says it is waiting.
+using OutputWatcher =
+    std::function<void(pid_t pid, const std::string& out, const std::string& err)>;
+
 inline ProcessResult run_process(const std::vector<std::string>& argv,
                                  const std::string& stdin_text = "",
-                                 const std::vector<std::pair<std::string, std::string>>& env = {}) {
+                                 const std::vector<std::pair<std::string, std::string>>& env = {},
+                                 const OutputWatcher& watch = {}) {
   ProcessResult result;
   int in_pipe[2], out_pipe[2], err_pipe[2];
   // O_CLOEXEC: children spawned concurrently from other threads must not inherit these ends
@@ -114,6 +121,7 @@ inline ProcessResult run_process(const std::vector<std::string>& argv,
         continue;
       }
       (p.fd == out_pipe[0] ? result.out : result.err).append(buf.data(), static_cast<size_t>(n));
+      if (watch) watch(pid, result.out, result.err);
     }
   }
   close(out_pipe[0]);

@@ -17,11 +17,13 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "kftenant/clock.h"
 #include "kftenant/error.h"
+#include "kftenant/plan/progress.h"
 #include "kftenant/store/object_store.h"
 
 namespace kftenant::plan {
@@ -99,17 +101,18 @@ struct Plan {
 // writes, it plans.
 using Planner = std::function<Result<Plan>(store::ObjectStore&)>;
 
-// Receives progress lines ("✓ created Profile alice", "… waiting for rollout of Deployment
-// auth/dex"). Never given secrets: plans do not contain passwords, only hashes.
-using Reporter = std::function<void(const std::string& line)>;
-
 struct ApplyOptions {
   Clock* clock = nullptr;  // system clock when null
   int max_replans = 16;    // conflicts tolerated before giving up (8 concurrent writers fit)
   std::chrono::milliseconds default_wait_timeout{std::chrono::minutes(5)};
   // Waits poll at 50 ms, doubling up to this.
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(1000)};
-  Reporter report;  // may be empty
+  // Receives every progress event (progress.h) as it happens, on the calling thread; may be empty.
+  ApplyEventSink on_event;
+  // Requested: the apply stops before the next step, or during a wait or a pause between
+  // attempts, and answers kCancelled naming what was applied and what was not. A step already
+  // sent to the store finishes. Running the same planner again carries on from there.
+  std::stop_token stop;
   // Called before each write step (create/replace/delete/restart) runs; an error stops the
   // apply before that step, so nothing of it is written.
   std::function<Result<void>(const Step&)> before_step;

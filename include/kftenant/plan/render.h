@@ -21,6 +21,10 @@ namespace kftenant::plan {
 // hidden values as in render_plan.
 [[nodiscard]] nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store = nullptr);
 
+// The step's "action" in plan_to_json and in progress events: "create", "replace", "delete",
+// "restart", "wait-rollout", or its ReadyCheck's action ("wait-profile").
+[[nodiscard]] std::string action_of(const Step& step);
+
 // `text` with the plan's placeholders and every bcrypt hash hidden (see render_plan).
 [[nodiscard]] std::string hide_secrets(const Plan& plan, std::string text);
 

@@ -16,6 +16,8 @@ class ClusterStore : public ObjectStore {
 
   [[nodiscard]] std::string description() const override;
   [[nodiscard]] StoreCapabilities capabilities() const override { return {true}; }
+  // "reachable, <gitVersion>" from GET /version, or "reachable" when only /api answers.
+  [[nodiscard]] Result<std::string> check_reachable() override;
   [[nodiscard]] Result<nlohmann::json> get(const ObjectKey& key) override;
   // Items get apiVersion/kind filled in (the API server omits them in lists of built-in kinds).
   [[nodiscard]] Result<std::vector<nlohmann::json>> list(

@@ -65,6 +65,11 @@ class ObjectStore {
   [[nodiscard]] virtual std::string description() const = 0;
   [[nodiscard]] virtual StoreCapabilities capabilities() const = 0;
 
+  // Whether the store can be read at all, for `kftenant doctor`: one line saying what answered
+  // ("reachable, v1.26.4" for a cluster: GET /version, or /api when /version is refused). An
+  // error (unreachable, credentials refused) otherwise.
+  [[nodiscard]] virtual Result<std::string> check_reachable() { return std::string("readable"); }
+
   // The object, with metadata.resourceVersion set (a ManifestStore makes up a stable version
   // from the document's bytes). kNotFound when absent; a kind the store does not know (CRD not
   // installed) is kNotFound too, with a message naming the kind.

@@ -56,9 +56,6 @@ struct RemoveUserRequest {
   std::string email;
   bool keep_profile = false;
 };
-// Profiles owned by `email` (what `user remove` would delete), for the confirmation prompt.
-[[nodiscard]] Result<std::vector<std::string>> profiles_owned_by(store::ObjectStore& store,
-                                                                 std::string_view email);
 // Removes every record Dex has of the user (all case variants of the config.yaml entry, Password
 // objects whatever their name), its profiles unless keep_profile, and restarts Dex when
 // config.yaml changed. An empty plan with a note when there is neither a Dex user nor a profile

@@ -1,0 +1,36 @@
+// What `user remove` is about to destroy, for the confirmation a person is asked for (and a
+// server's "are you sure" answer): the profiles the removal deletes, each with its namespace and,
+// on a live cluster, what that namespace holds.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kftenant/plan/plan.h"
+#include "kftenant/tenancy/users.h"
+
+namespace kftenant::tenancy {
+
+struct ProfileDeletion {
+  std::string profile;
+  std::string ns;  // the namespace deleted with it (Kubeflow names it after the profile)
+  // "3 Pods", "1 Notebook", ... (kubeflow::describe_namespace_contents); empty when it holds
+  // none of the counted kinds or when not known.
+  std::vector<std::string> contents;
+  // False on a store that is not live (a manifests folder has no namespaces' contents), or
+  // when listing them failed (e.g. forbidden): the prompt then says nothing about them.
+  bool contents_known = false;
+};
+
+struct RemovalPreview {
+  plan::Plan plan;  // remove_user_planner's plan now; empty when there is nothing to remove
+  std::vector<ProfileDeletion> deletions;  // the plan's Profile deletions, in plan order
+};
+
+// Plans the removal once (plan::plan_once) and describes the profiles its steps delete. Nothing
+// is written. Errors are the planner's (a bad stored config, an unreachable cluster).
+[[nodiscard]] Result<RemovalPreview> preview_removal(store::ObjectStore& store,
+                                                     const TenancyContext& context,
+                                                     const RemoveUserRequest& request);
+
+}  // namespace kftenant::tenancy
