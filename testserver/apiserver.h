@@ -105,6 +105,7 @@ struct RequestRecord {
   // The injected fault this request met, "" for none: "latency 200ms", "status 500",
   // "drop before processing", "drop after processing" (parts joined by ", ").
   std::string fault;
+  std::string content_type;  // the request's Content-Type header, "" when it had none
 };
 
 class ApiServer {

@@ -321,7 +321,7 @@ void ApiServer::Impl::handle(const httplib::Request& req, httplib::Response& res
   const std::string& path = req.path;
   std::string query;
   if (auto q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
-  RequestRecord rec{req.method, path, query, "", 0, ""};
+  RequestRecord rec{req.method, path, query, "", 0, "", req.get_header_value("Content-Type")};
   auto finish = [&](const Reply& reply) {
     write_reply(req, res, reply, false);
     rec.status = reply.status;

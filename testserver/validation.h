@@ -16,22 +16,18 @@
 #include <string_view>
 #include <vector>
 
+#include "kftenant/kube/names.h"
+
 namespace kftenant::testserver {
 
 // ---- names -------------------------------------------------------------------------------------
 
-// Each returns the list of problems (Go's []string), empty when the value is valid.
-// DNS-1123 subdomain: most object names, at most 253 characters.
-[[nodiscard]] std::vector<std::string> is_dns1123_subdomain(std::string_view value);
-// DNS-1123 label: namespace names, at most 63 characters.
-[[nodiscard]] std::vector<std::string> is_dns1123_label(std::string_view value);
-// Qualified name ([prefix/]name): label and annotation keys.
-[[nodiscard]] std::vector<std::string> is_qualified_name(std::string_view value);
-// Label value: empty, or at most 63 alphanumerics with '-', '_', '.' inside.
-[[nodiscard]] std::vector<std::string> is_valid_label_value(std::string_view value);
-
-// Go's %q formatting of a string (used inside messages: `Invalid value: "Bad_Name"`).
-[[nodiscard]] std::string go_quote(std::string_view s);
+// Names, label keys and values, Go's %q: the rules live in the library (kube/names.h).
+using kube::go_quote;
+using kube::is_dns1123_label;
+using kube::is_dns1123_subdomain;
+using kube::is_qualified_name;
+using kube::is_valid_label_value;
 
 // ---- field errors (k8s.io/apimachinery/pkg/util/validation/field) ------------------------------
 

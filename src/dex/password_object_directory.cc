@@ -117,12 +117,9 @@ class PasswordObjectDirectory final : public UserDirectory {
     if (!objects) return fail(objects.error());
     std::vector<Step> steps;
     for (auto& o : *objects) {
-      Step s;
-      s.kind = StepKind::kDelete;
-      s.key = store::key_of(o);
-      s.before = std::move(o);
-      s.summary = "delete " + store::describe(s.key) + " (Dex user " + std::string(email) + ")";
-      steps.push_back(std::move(s));
+      const std::string what = store::describe(store::key_of(o));
+      steps.push_back(
+          Step::remove(std::move(o), "delete " + what + " (Dex user " + std::string(email) + ")"));
     }
     return steps;
   }
@@ -138,15 +135,12 @@ class PasswordObjectDirectory final : public UserDirectory {
     const std::string encoded = base64::encode(hash);
     for (auto& o : *objects) {
       if (text_field(o, "hash") == encoded) continue;
-      Step s;
-      s.kind = StepKind::kReplace;
-      s.key = store::key_of(o);
-      s.before = o;
-      o["hash"] = encoded;
-      s.after = std::move(o);
+      nlohmann::json after = o;
+      after["hash"] = encoded;
+      const std::string what = store::describe(store::key_of(o));
+      Step s = Step::replace(std::move(o), std::move(after),
+                             "set the password of Dex user " + std::string(email) + " in " + what);
       s.writes_password = true;
-      s.summary =
-          "set the password of Dex user " + std::string(email) + " in " + store::describe(s.key);
       steps.push_back(std::move(s));
     }
     return steps;

@@ -211,32 +211,28 @@ class StaticDirectory final : public UserDirectory {
     auto config = DexConfig::parse(*text, loc_.config_key);
     if (!config) return fail(config.error().with_context(where()));
     if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
-    json after = *deployment;
-    after[kTemplateAnnotations][kDeploymentConfigHashAnnotation] = sha;
+    // A patch of the pod template's annotations, as `kubectl rollout restart` sends (a
+    // strategic merge patch: k8s.io/kubectl pkg/polymorphichelpers/objectrestarter.go), so that
+    // other writers of the Deployment do not make it a conflict.
+    json patch;
+    patch[kTemplateAnnotations][kDeploymentConfigHashAnnotation] = sha;
     if (!store.capabilities().live) {
-      Step s;
-      s.kind = StepKind::kReplace;
-      s.key = deployment_key();
-      s.before = *deployment;
-      s.after = std::move(after);
-      s.summary =
-          "record config hash on " + deployment_name() + " so applying the manifests restarts Dex";
-      s.refresh = config_hash_refresh();
-      return std::vector<Step>{std::move(s)};
+      auto s = Step::patch_of(
+          *deployment, std::move(patch),
+          "record config hash on " + deployment_name() + " so applying the manifests restarts Dex");
+      if (!s) return fail(s.error());
+      s->refresh = config_hash_refresh();
+      return std::vector<Step>{std::move(*s)};
     }
-    after[kTemplateAnnotations][kRestartedAtAnnotation] = rfc3339(clock_->wall_now());
-    Step restart;
-    restart.kind = StepKind::kRestartDeployment;
-    restart.key = deployment_key();
-    restart.before = *deployment;
-    restart.after = std::move(after);
-    restart.refresh = config_hash_refresh();
-    restart.summary = "restart " + deployment_name() + " so Dex reads the new config.yaml";
-    Step wait;
-    wait.kind = StepKind::kWaitRollout;
-    wait.key = deployment_key();
-    wait.summary = "wait for the rollout of " + deployment_name();
-    return std::vector<Step>{std::move(restart), std::move(wait)};
+    patch[kTemplateAnnotations][kRestartedAtAnnotation] = rfc3339(clock_->wall_now());
+    auto restart =
+        Step::restart(*deployment, std::move(patch),
+                      "restart " + deployment_name() + " so Dex reads the new config.yaml");
+    if (!restart) return fail(restart.error());
+    restart->refresh = config_hash_refresh();
+    return std::vector<Step>{
+        std::move(*restart),
+        Step::wait_rollout(deployment_key(), "wait for the rollout of " + deployment_name())};
   }
 
  private:
@@ -253,6 +249,8 @@ class StaticDirectory final : public UserDirectory {
 
   // The config hash recorded on the Deployment is that of config.yaml as it is when the restart
   // is written (what the new pods read), not as planned: someone may have written in between.
+  // Given the planned patch (or whole Deployment, once merged into a replace): both hold the
+  // annotation at the same path.
   std::function<Result<json>(store::ObjectStore&, const json&)> config_hash_refresh() const {
     return [self = *this](store::ObjectStore& store, const json& after) -> Result<json> {
       auto cm = self.get_configmap(store);

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "kftenant/kube/names.h"
 #include "kftenant/kube/quantity.h"
 #include "kftenant/quote.h"
 
@@ -17,9 +18,6 @@ constexpr std::string_view kQuotaSyntax =
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-bool is_lower_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
 std::string_view trim(std::string_view s) {
@@ -35,22 +33,10 @@ bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
-// apimachinery util/validation IsDNS1123Subdomain.
+// apimachinery util/validation IsDNS1123Subdomain (kube/names.h has the server's messages; the
+// messages here are for people typing a quota).
 bool is_dns1123_subdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = s.find('.', start);
-    const std::string_view label =
-        s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty() || !is_lower_alnum(label.front()) || !is_lower_alnum(label.back()))
-      return false;
-    for (char c : label) {
-      if (!is_lower_alnum(c) && c != '-') return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
+  return kube::is_dns1123_subdomain(s).empty();
 }
 
 // apimachinery util/validation IsQualifiedName; returns the reason, empty when valid.
@@ -271,8 +257,7 @@ Result<void> validate_quota(const std::map<std::string, std::string>& hard) {
     if (*stored != key)
       return make_error(ErrorCode::kInvalidArgument,
                         fmt::format("quota item {}: Kubernetes counts {} only as {}; write that",
-                                    item_text, quote_for_message(key),
-                                    quote_for_message(*stored)));
+                                    item_text, quote_for_message(key), quote_for_message(*stored)));
   }
   return ok();
 }

@@ -124,9 +124,7 @@ class Applier {
         const Error& e = done.error();
         if (e.code == ErrorCode::kCancelled) return fail(e);
         bool retryable = e.code == ErrorCode::kConflict || e.code == ErrorCode::kAlreadyExists ||
-                         (e.code == ErrorCode::kNotFound &&
-                          (step.kind == StepKind::kReplace || step.kind == StepKind::kDelete ||
-                           step.kind == StepKind::kRestartDeployment));
+                         (e.code == ErrorCode::kNotFound && step.kind != StepKind::kCreate);
         if (!retryable || !is_write(step.kind)) return fail(e.with_context(step.summary));
         if (attempt >= options_.max_replans)
           return fail(e.with_context(step.summary + " (gave up after " +
@@ -261,8 +259,7 @@ class Applier {
         if (!r) return fail(r.error());
         break;
       }
-      case StepKind::kReplace:
-      case StepKind::kRestartDeployment: {
+      case StepKind::kReplace: {
         nlohmann::json after = step.after;
         if (step.refresh) {
           auto refreshed = step.refresh(store_, after);
@@ -270,6 +267,18 @@ class Applier {
           after = std::move(*refreshed);
         }
         auto r = store_.replace(after);
+        if (!r) return fail(r.error());
+        break;
+      }
+      case StepKind::kPatch:
+      case StepKind::kRestartDeployment: {
+        nlohmann::json patch = step.patch;
+        if (step.refresh) {
+          auto refreshed = step.refresh(store_, patch);
+          if (!refreshed) return fail(refreshed.error());
+          patch = std::move(*refreshed);
+        }
+        auto r = store_.patch(step.key, store::PatchType::kStrategicMerge, patch);
         if (!r) return fail(r.error());
         break;
       }
@@ -406,8 +415,11 @@ std::vector<store::AccessRequest> access_needed(const Plan& plan) {
         add("create", s.key);
         break;
       case StepKind::kReplace:
-      case StepKind::kRestartDeployment:
         add("update", s.key);
+        break;
+      case StepKind::kPatch:
+      case StepKind::kRestartDeployment:
+        add("patch", s.key);
         break;
       case StepKind::kDelete:
         add("delete", s.key);

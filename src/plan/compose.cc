@@ -21,6 +21,20 @@ bool is_object_write(StepKind kind) {
   return is_write(kind) && kind != StepKind::kRestartDeployment;
 }
 
+// Two strategic-merge patches as one, for maps (what kftenant patches: annotations): the later
+// one's keys win, a null (removal) included. A list in both is the later one's.
+nlohmann::json merged_patches(nlohmann::json first, const nlohmann::json& second) {
+  if (!first.is_object() || !second.is_object()) return second;
+  for (const auto& [key, value] : second.items()) {
+    auto it = first.find(key);
+    if (it != first.end() && it->is_object() && value.is_object())
+      *it = merged_patches(std::move(*it), value);
+    else
+      first[key] = value;
+  }
+  return first;
+}
+
 // A step being merged, with the summaries of every change folded into it.
 struct Slot {
   std::optional<Step> step;  // nullopt once folded away (create then delete)
@@ -43,13 +57,32 @@ std::string joined_summary(const std::vector<std::string>& summaries) {
 bool fold(Step& into, const Step& next) {
   switch (into.kind) {
     case StepKind::kCreate:
-      if (next.kind == StepKind::kReplace) {
+      if (next.kind == StepKind::kReplace || next.kind == StepKind::kPatch) {
         into.after = next.after;
         break;
       }
       return false;  // create + delete is handled by the caller; create + create is a bug
+    case StepKind::kPatch:
+      if (next.kind == StepKind::kPatch) {
+        into.patch = merged_patches(std::move(into.patch), next.patch);
+        into.after = next.after;
+        break;
+      }
+      if (next.kind == StepKind::kReplace) {  // the whole object, from the first read
+        into.kind = StepKind::kReplace;
+        into.patch = nullptr;
+        into.after = next.after;
+        break;
+      }
+      if (next.kind == StepKind::kDelete) {
+        into.kind = StepKind::kDelete;
+        into.after = nullptr;
+        into.patch = nullptr;
+        break;
+      }
+      return false;
     case StepKind::kReplace:
-      if (next.kind == StepKind::kReplace) {
+      if (next.kind == StepKind::kReplace || next.kind == StepKind::kPatch) {
         into.after = next.after;
         break;
       }

@@ -20,6 +20,7 @@ void PlanView::record(const Step& step) {
   switch (step.kind) {
     case StepKind::kCreate:
     case StepKind::kReplace:
+    case StepKind::kPatch:
     case StepKind::kRestartDeployment:
       state = step.after;
       break;
@@ -116,6 +117,11 @@ Result<json> PlanView::create(const json& object) {
 Result<json> PlanView::replace(const json& object) {
   return make_error(ErrorCode::kInternal, "a planner tried to replace " +
                                               store::describe(store::key_of(object)) +
+                                              ": planners return steps and do not write");
+}
+
+Result<json> PlanView::patch(const store::ObjectKey& key, store::PatchType, const json&) {
+  return make_error(ErrorCode::kInternal, "a planner tried to patch " + store::describe(key) +
                                               ": planners return steps and do not write");
 }
 

@@ -85,6 +85,8 @@ std::string_view action_of(StepKind kind) {
       return "create";
     case StepKind::kReplace:
       return "replace";
+    case StepKind::kPatch:
+      return "patch";
     case StepKind::kDelete:
       return "delete";
     case StepKind::kRestartDeployment:
@@ -187,6 +189,7 @@ std::string render_plan(const Plan& plan, store::ObjectStore* store) {
         out += indent(yaml::emit(without_server_fields(step.after)), "   ");
         break;
       case StepKind::kReplace:
+      case StepKind::kPatch:
       case StepKind::kRestartDeployment:
         out += indent(step_diff(step), "   ");
         break;
@@ -208,7 +211,8 @@ nlohmann::json plan_to_json(const Plan& plan, store::ObjectStore* store) {
     if (store && is_write(step.kind))
       if (auto file = file_line(*store, step)) s["file"] = *file;
     if (step.kind == StepKind::kCreate) s["object"] = without_server_fields(step.after);
-    if (step.kind == StepKind::kReplace || step.kind == StepKind::kRestartDeployment)
+    if (step.kind == StepKind::kReplace || step.kind == StepKind::kPatch ||
+        step.kind == StepKind::kRestartDeployment)
       s["diff"] = step_diff(step);
     steps.push_back(std::move(s));
   }

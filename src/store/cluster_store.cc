@@ -109,6 +109,26 @@ Result<nlohmann::json> ClusterStore::replace(const nlohmann::json& object) {
                     key.kind);
 }
 
+Result<nlohmann::json> ClusterStore::patch(const ObjectKey& key, PatchType type,
+                                           const nlohmann::json& patch) {
+  auto ref = resolve(key.api_version, key.kind);
+  if (!ref) return fail(ref.error());
+  kube::PatchOptions options;
+  switch (type) {
+    case PatchType::kMerge:
+      options.type = kube::PatchType::kMerge;
+      break;
+    case PatchType::kStrategicMerge:
+      options.type = kube::PatchType::kStrategicMerge;
+      break;
+    case PatchType::kJsonPatch:
+      options.type = kube::PatchType::kJsonPatch;
+      break;
+  }
+  return classified(client_.patch(*ref, ref->namespaced ? key.ns : "", key.name, patch, options),
+                    key.api_version, key.kind);
+}
+
 Result<void> ClusterStore::remove(const ObjectKey& key,
                                   std::optional<std::string> resource_version) {
   auto ref = resolve(key.api_version, key.kind);

@@ -98,10 +98,13 @@ struct Merger {
     }
     const std::string d = directive(patch);
     if (d == "delete") return false;
-    if (d == "replace" || !target.is_object()) {
+    if (d == "replace") {
       target = strip(patch);
       return true;
     }
+    // Merged into nothing: a null in the patch removes a field that is not there, so it is not
+    // kept as a null (as the API server and kustomize do).
+    if (!target.is_object()) target = json::object();
     for (auto it = patch.begin(); it != patch.end(); ++it) {
       const std::string& key = it.key();
       if (is_directive(key)) continue;

@@ -70,12 +70,7 @@ Error refused(std::string message) {
 }
 
 Step delete_step(const nlohmann::json& object, std::string summary) {
-  Step step;
-  step.kind = StepKind::kDelete;
-  step.key = store::key_of(object);
-  step.before = object;
-  step.summary = std::move(summary);
-  return step;
+  return Step::remove(object, std::move(summary));
 }
 
 // The emails `object` admits or is annotated for that are not `email` (ignoring case: case

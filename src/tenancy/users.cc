@@ -141,12 +141,8 @@ Result<std::vector<Step>> plan_profile(store::ObjectStore& store, const AddUserR
   input.name = name;
   input.owner_email = owner;
   input.quota_hard = request.quota;
-  Step step;
-  step.kind = StepKind::kCreate;
-  step.key = key;
-  step.after = kubeflow::build_profile(input);
-  step.summary = fmt::format("create Profile {} owned by {}", name, owner);
-  steps.push_back(std::move(step));
+  steps.push_back(Step::create(kubeflow::build_profile(input),
+                               fmt::format("create Profile {} owned by {}", name, owner)));
   return steps;
 }
 
@@ -399,12 +395,10 @@ Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
         plan.notes.push_back(fmt::format("profile {} is already being deleted", name));
         continue;
       }
-      Step step;
-      step.kind = StepKind::kDelete;
-      step.key = {kProfileApiVersion, "Profile", "", name};
-      step.before = std::move(*profile);
-      step.summary =
-          fmt::format("delete Profile {} (its namespace and everything in it go too)", name);
+      Step step = Step::remove(
+          std::move(*profile),
+          fmt::format("delete Profile {} (its namespace and everything in it go too)", name));
+      step.key = {kProfileApiVersion, "Profile", "", name};  // whatever the object says
       plan.steps.push_back(std::move(step));
     }
     if (!found_anything)

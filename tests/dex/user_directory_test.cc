@@ -255,6 +255,11 @@ TEST_F(StaticDirectoryTest, PendingChangeOwesRestartAndWait) {
   const std::string sha = sha256_hex(pending[0].after.at(kConfigText).get<std::string>());
   EXPECT_EQ(annotations[kDeploymentConfigHashAnnotation], sha);
   EXPECT_EQ(annotations[kRestartedAtAnnotation], "2024-01-01T00:00:00Z");
+  // What is sent: the pod template's two annotations, as `kubectl rollout restart` patches.
+  EXPECT_EQ(steps[0].patch.at(kTemplateAnnotations),
+            (json{{kDeploymentConfigHashAnnotation, sha},
+                  {kRestartedAtAnnotation, "2024-01-01T00:00:00Z"}}));
+  EXPECT_EQ(steps[0].patch.size(), 1u);  // only "spec"
   EXPECT_EQ(steps[1].kind, StepKind::kWaitRollout);
   EXPECT_EQ(steps[1].key, kDeployment);
 
@@ -306,9 +311,18 @@ TEST_F(StaticDirectoryTest, ManifestsRecordHashOnly) {
   auto pending = must(dir->plan_upsert(store, user("alice@example.com")));
   auto steps = must(restart_after(*dir, store, pending));
   ASSERT_EQ(steps.size(), 1u);
-  EXPECT_EQ(steps[0].kind, StepKind::kReplace);
+  // A patch of the one annotation: the manifests store edits the file that decides it.
+  EXPECT_EQ(steps[0].kind, StepKind::kPatch);
   EXPECT_EQ(steps[0].summary,
             "record config hash on Deployment auth/dex so applying the manifests restarts Dex");
+  EXPECT_EQ(
+      steps[0].patch,
+      (json{{"spec",
+             {{"template",
+               {{"metadata",
+                 {{"annotations",
+                   {{kDeploymentConfigHashAnnotation,
+                     sha256_hex(pending[0].after.at(kConfigText).get<std::string>())}}}}}}}}}}));
   const json& annotations = steps[0].after.at(kTemplateAnnotations);
   EXPECT_EQ(annotations.size(), 1u);
   EXPECT_EQ(annotations[kDeploymentConfigHashAnnotation],

@@ -49,7 +49,7 @@ class PermissionsTest : public LifecycleTest {
          {"metadata", {{"name", "dex-editor"}, {"namespace", "auth"}}},
          {"rules",
           {{{"apiGroups", {""}}, {"resources", {"configmaps"}}, {"verbs", {"get", "update"}}},
-           {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", {"get", "update"}}},
+           {{"apiGroups", {"apps"}}, {"resources", {"deployments"}}, {"verbs", {"get", "patch"}}},
            {{"apiGroups", {"dex.coreos.com"}},
             {"resources", {"passwords"}},
             {"verbs", {"get", "list"}}}}}});

@@ -45,10 +45,14 @@ TEST_P(LifecycleTest, AddWritesStaticEntryRestartsDexOnceAndCreatesTheProfile) {
   EXPECT_EQ(object("apps/v1", "deployments", "auth", "dex")["metadata"]["generation"],
             generation.get<int64_t>() + 1);
   if (fake()) {
-    int deployment_writes = 0;
+    // One write of the Deployment: a strategic merge patch of its pod template, as kubectl
+    // rollout restart sends, not a PUT of the whole object.
+    std::vector<std::string> deployment_writes;
     for (const auto& w : writes())
-      if (w.path.find("/deployments/dex") != std::string::npos) ++deployment_writes;
-    EXPECT_EQ(deployment_writes, 1);
+      if (w.path.find("/deployments/dex") != std::string::npos)
+        deployment_writes.push_back(w.method + " " + w.content_type);
+    EXPECT_THAT(deployment_writes,
+                ::testing::ElementsAre("PATCH application/strategic-merge-patch+json"));
   }
 
   // The Profile and what the profile controller made of it (--wait returned only after that).

@@ -164,7 +164,7 @@ TEST(PlanView, ListFiltersPlannedObjectsByTheirPlannedLabels) {
   ASSERT_TRUE(not_team);
   ASSERT_EQ(not_team->size(), 1u);
   EXPECT_EQ((*not_team)[0]["metadata"]["name"], "other");
-  auto bad = view.list("v1", "ConfigMap", "ns", "role in (a,b)");
+  auto bad = view.list("v1", "ConfigMap", "ns", "role in (a,b");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 }
@@ -234,6 +234,43 @@ TEST(MergeSteps, ReplacesAreOneReplaceFromTheFirstBeforeAtTheFirstPlace) {
   EXPECT_EQ(merged[0].after, a2);
   EXPECT_TRUE(merged[0].writes_password);
   EXPECT_THAT(summaries(merged), ElementsAre("one; two", "create b"));
+}
+
+TEST(MergeSteps, PatchesOfOneObjectAreOnePatchAndAReplaceAbsorbsThem) {
+  json a0 = config_map("a", "0");
+  a0["metadata"]["resourceVersion"] = "7";
+  auto first =
+      Step::patch_of(a0, {{"metadata", {{"annotations", {{"x", "1"}, {"y", "1"}}}}}}, "annotate x");
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = Step::patch_of(
+      first->after, {{"metadata", {{"annotations", {{"y", nullptr}, {"z", "2"}}}}}}, "annotate z");
+  ASSERT_TRUE(second) << second.error().message;
+  auto merged = merge_steps({*first, *second});
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].kind, StepKind::kPatch);
+  EXPECT_EQ(merged[0].before, a0);
+  // One patch that does what the two did in turn, the removal of y included.
+  EXPECT_EQ(merged[0].patch,
+            (json{{"metadata", {{"annotations", {{"x", "1"}, {"y", nullptr}, {"z", "2"}}}}}}));
+  EXPECT_EQ(merged[0].after["metadata"]["annotations"], (json{{"x", "1"}, {"z", "2"}}));
+  auto applied = store::apply_patch(a0, store::PatchType::kStrategicMerge, merged[0].patch);
+  ASSERT_TRUE(applied);
+  EXPECT_EQ(*applied, merged[0].after);
+
+  // A patch, then a replace of the whole object: one replace from the first read.
+  json a2 = second->after;
+  a2["data"]["k"] = "2";
+  auto replaced = merge_steps({*first, replace_step(first->after, a2, "set k")});
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(replaced[0].kind, StepKind::kReplace);
+  EXPECT_EQ(replaced[0].before, a0);
+  EXPECT_EQ(replaced[0].after, a2);
+  EXPECT_TRUE(replaced[0].patch.is_null());
+  // A replace, then a patch: still one replace, with the patch's result.
+  auto absorbed = merge_steps({replace_step(a0, first->after, "set"), *second});
+  ASSERT_EQ(absorbed.size(), 1u);
+  EXPECT_EQ(absorbed[0].kind, StepKind::kReplace);
+  EXPECT_EQ(absorbed[0].after, second->after);
 }
 
 TEST(MergeSteps, ACreateThenADeleteIsNothingAndAReplaceThenADeleteIsTheDelete) {

@@ -259,7 +259,7 @@ TEST(AccessNeeded, WritesAndWhatWaitsRead) {
   auto needed = access_needed(plan);
   ASSERT_EQ(needed.size(), 5u);
   EXPECT_EQ(needed[0].verb, "create");
-  EXPECT_EQ(needed[1].verb, "update");
+  EXPECT_EQ(needed[1].verb, "patch");  // a restart is a patch, as kubectl rollout restart's
   EXPECT_EQ(needed[1].key.kind, "Deployment");
   EXPECT_EQ(needed[2].key.kind, "Namespace");
   EXPECT_EQ(needed[3].key.name, "namespaceAdmin");

@@ -131,7 +131,13 @@ TEST_F(ManifestStoreTest, ListFiltersByNamespaceAndLabels) {
   EXPECT_EQ(must(store->list("apps/v1", "Deployment", "auth", "app!=other,app")).size(), 1u);
   EXPECT_EQ(must(store->list("apps/v1", "Deployment", "", "!app")).size(), 0u);
   EXPECT_EQ(must(store->list("v1", "ConfigMap", "kubeflow")).size(), 0u);
-  EXPECT_FALSE(store->list("v1", "ConfigMap", "", "app in (a,b)"));
+  // Set-based terms as the API server reads them (one parser: store/label_selector.h).
+  EXPECT_EQ(must(store->list("apps/v1", "Deployment", "auth", "app in (dex,other)")).size(), 1u);
+  EXPECT_EQ(must(store->list("apps/v1", "Deployment", "auth", "app notin (dex)")).size(), 0u);
+  auto bad = store->list("v1", "ConfigMap", "", "app in (a,b");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad.error().message, HasSubstr("label selector \"app in (a,b\": unable to parse"));
 }
 
 TEST_F(ManifestStoreTest, ReplaceEditsOnlyTheChangedBytes) {

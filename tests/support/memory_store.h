@@ -91,6 +91,22 @@ class MemoryStore : public store::ObjectStore {
     return stored;
   }
 
+  // As an API server's PATCH: applied to the stored object at once (no resourceVersion needed).
+  Result<nlohmann::json> patch(const store::ObjectKey& key, store::PatchType type,
+                               const nlohmann::json& patch) override {
+    if (auto e = injected()) return fail(*e);
+    if (auto e = unknown(key.api_version, key.kind)) return fail(*e);
+    auto it = objects_.find(index(key));
+    if (it == objects_.end())
+      return make_error(ErrorCode::kNotFound, store::describe(key) + " not found");
+    auto patched = store::apply_patch(it->second, type, patch);
+    if (!patched) return patched;
+    stamp(*patched);
+    it->second = *patched;
+    writes.push_back("patch " + store::describe(key));
+    return patched;
+  }
+
   Result<void> remove(const store::ObjectKey& key, std::optional<std::string> rv) override {
     if (auto e = injected()) return fail(*e);
     auto it = objects_.find(index(key));

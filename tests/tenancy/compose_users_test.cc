@@ -73,7 +73,7 @@ TEST(ComposedUserAdds, AppliedOnAFolderItIsTwoDexWritesForTheBatchAndConverges) 
   auto applied = plan::apply_plan(store, batch, {});
   ASSERT_TRUE(applied) << applied.error().message;
   EXPECT_THAT(store.writes,
-              ElementsAre("replace ConfigMap auth/dex", "replace Deployment auth/dex",
+              ElementsAre("replace ConfigMap auth/dex", "patch Deployment auth/dex",
                           "create Profile ann", "create Profile ben", "create Profile cat"));
   for (const char* email : {"ann@example.com", "ben@example.com", "cat@example.com"})
     EXPECT_THAT(config_yaml(store), HasSubstr(email));

@@ -28,16 +28,29 @@
 
 namespace kftenant::plan {
 
+// What each kind of step carries (Step's fields; the constructors below fill exactly these):
+//   kind                key  before           after             patch  ready  timeout
+//   kCreate             yes  -                the new object    -      -      -
+//   kReplace            yes  as read (its rv) the whole object  -      -      -
+//   kPatch              yes  as read          as patched        yes    -      -
+//   kDelete             yes  as read (its rv) -                 -      -      -
+//   kRestartDeployment  yes  as read          as patched        yes    -      -
+//   kWaitRollout        yes  -                -                 -      -      yes
+//   kWaitReady          yes  -                -                 -      yes    yes
+// `before`/`after` of a patch are for dry-run diffs and for the PlanView; what is sent is the
+// patch, applied on top of the object as it is then (no resourceVersion precondition).
 enum class StepKind {
   kCreate,             // create `after`
   kReplace,            // replace `before` (its resourceVersion) with `after`
+  kPatch,              // strategic-merge `patch` into `key` (a manifests folder: into its files)
   kDelete,             // delete `before` (with its resourceVersion as precondition)
-  kRestartDeployment,  // rollout restart `key` (a Deployment); `after` holds the patched object
+  kRestartDeployment,  // rollout restart `key` (a Deployment): a patch of its pod template
   kWaitRollout,        // wait until the Deployment `key` has rolled out (live stores only)
   kWaitReady,          // poll `ready` until it answers ready (live stores only)
 };
 
-// Whether a step of this kind writes (create, replace, delete, restart) rather than waits.
+// Whether a step of this kind writes (create, replace, patch, delete, restart) rather than
+// waits.
 [[nodiscard]] constexpr bool is_write(StepKind kind) {
   return kind != StepKind::kWaitRollout && kind != StepKind::kWaitReady;
 }
@@ -64,6 +77,8 @@ struct Step {
   store::ObjectKey key;
   nlohmann::json before;  // null for kCreate and waits
   nlohmann::json after;   // null for kDelete and waits
+  // kPatch, kRestartDeployment: the strategic-merge patch document that is sent.
+  nlohmann::json patch;
   // One line for humans, e.g. "add Dex user alice@example.com (staticPasswords in ConfigMap
   // auth/dex)"; printed as the step runs.
   std::string summary;
@@ -77,10 +92,28 @@ struct Step {
   // The step stores a new Dex password hash (a new user, a new password): a caller that made the
   // password up records it before such a step runs (ApplyOptions::before_step).
   bool writes_password = false;
-  // Recomputes `after` from the store right before the step runs (apply only; a dry run shows
-  // the planned `after`). A Dex restart uses it to record the hash of config.yaml as it is at
-  // that moment, which is what the restarted pods read, even when someone wrote in between.
-  std::function<Result<nlohmann::json>(store::ObjectStore&, const nlohmann::json& after)> refresh;
+  // Recomputes what the step sends right before it runs (apply only; a dry run shows what was
+  // planned): `after` for a create or replace, `patch` for a patch or restart, given the planned
+  // one. A Dex restart uses it to record the hash of config.yaml as it is at that moment, which
+  // is what the restarted pods read, even when someone wrote in between.
+  std::function<Result<nlohmann::json>(store::ObjectStore&, const nlohmann::json& planned)> refresh;
+
+  // One constructor per kind, filling what the table above says the kind carries.
+  [[nodiscard]] static Step create(nlohmann::json object, std::string summary);
+  [[nodiscard]] static Step replace(nlohmann::json before, nlohmann::json after,
+                                    std::string summary);
+  // `after` is `before` with `patch` applied (store::apply_patch); kInvalid when it does not
+  // apply.
+  [[nodiscard]] static Result<Step> patch_of(nlohmann::json before, nlohmann::json patch,
+                                             std::string summary);
+  [[nodiscard]] static Result<Step> restart(nlohmann::json deployment, nlohmann::json patch,
+                                            std::string summary);
+  [[nodiscard]] static Step remove(nlohmann::json before, std::string summary);
+  [[nodiscard]] static Step wait_rollout(store::ObjectKey deployment, std::string summary,
+                                         std::chrono::milliseconds timeout = {});
+  [[nodiscard]] static Step wait_ready(store::ObjectKey key,
+                                       std::shared_ptr<const ReadyCheck> check, std::string summary,
+                                       std::chrono::milliseconds timeout = {});
 };
 
 struct Plan {

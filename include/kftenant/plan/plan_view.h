@@ -41,6 +41,7 @@ class PlanView final : public store::ObjectStore {
   [[nodiscard]] Result<nlohmann::json> stored(const store::ObjectKey& key);
 
   std::string description() const override { return inner_.description(); }
+  Result<std::string> check_reachable() override { return inner_.check_reachable(); }
   store::StoreCapabilities capabilities() const override { return inner_.capabilities(); }
   std::vector<std::string> changed_files() const override { return inner_.changed_files(); }
   std::optional<std::string> file_of(const store::ObjectKey& key) override {
@@ -69,6 +70,8 @@ class PlanView final : public store::ObjectStore {
   Result<nlohmann::json> replace(const nlohmann::json& object) override;
   Result<void> remove(const store::ObjectKey& key,
                       std::optional<std::string> resource_version = {}) override;
+  Result<nlohmann::json> patch(const store::ObjectKey& key, store::PatchType type,
+                               const nlohmann::json& patch) override;
 
  private:
   using Index = std::tuple<std::string, std::string, std::string, std::string>;

@@ -31,6 +31,9 @@ class ClusterStore : public ObjectStore {
   [[nodiscard]] Result<nlohmann::json> replace(const nlohmann::json& object) override;
   [[nodiscard]] Result<void> remove(const ObjectKey& key,
                                     std::optional<std::string> resource_version) override;
+  // PATCH with the patch type's content type (application/strategic-merge-patch+json, ...).
+  [[nodiscard]] Result<nlohmann::json> patch(const ObjectKey& key, PatchType type,
+                                             const nlohmann::json& patch) override;
 
   // One SelfSubjectAccessReview (authorization.k8s.io/v1) per distinct request, as `kubectl auth
   // can-i` asks. A kind the cluster does not serve is not denied (its write fails with a clear

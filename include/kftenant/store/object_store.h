@@ -51,6 +51,20 @@ struct AccessRequest {
   friend bool operator==(const AccessRequest&, const AccessRequest&) = default;
 };
 
+// How a patch document is read (as the API server's PATCH content types).
+enum class PatchType {
+  kMerge,           // RFC 7386 JSON merge patch: maps merge, null removes, lists are replaced
+  kStrategicMerge,  // Kubernetes strategic merge: lists of built-in kinds merge by their key
+  kJsonPatch,       // RFC 6902 JSON patch: an array of operations
+};
+
+// `patch` applied to `object` the way the API server applies it (strategic merge as kustomize
+// does, see src/store/manifest_merge.h; custom kinds have no merge keys, so their lists are
+// replaced). kInvalid naming the object when the patch does not apply (a JSON patch test that
+// fails, a path that is not there, a patch that deletes the whole object).
+[[nodiscard]] Result<nlohmann::json> apply_patch(const nlohmann::json& object, PatchType type,
+                                                 const nlohmann::json& patch);
+
 struct StoreCapabilities {
   // Deployments can be restarted and rollouts/controllers observed (a live cluster). A manifests
   // folder cannot: a restart there is recorded as a pod-template annotation only.
@@ -88,6 +102,15 @@ class ObjectStore {
   // Replaces the object; `object.metadata.resourceVersion` is required and must be current
   // (kConflict otherwise, kNotFound when gone). Returns the stored object.
   [[nodiscard]] virtual Result<nlohmann::json> replace(const nlohmann::json& object) = 0;
+
+  // Patches the object and returns it as stored: the change goes in on top of whatever the
+  // object holds now, so a patch of a few fields (a restart's pod-template annotations) does not
+  // conflict with writes to other fields. kNotFound when absent. A cluster sends PATCH (the
+  // server merges atomically); the default reads the object, applies the patch (apply_patch) and
+  // replaces it with the resourceVersion it read, reading again on kConflict (a ManifestStore:
+  // the edit goes to the file that decides each changed field).
+  [[nodiscard]] virtual Result<nlohmann::json> patch(const ObjectKey& key, PatchType type,
+                                                     const nlohmann::json& patch);
 
   // Deletes the object. With `resource_version`, only if it is still that version (kConflict).
   // kNotFound when absent.
