@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dex/config_layout.h"
 #include "kftenant/dex/config_check.h"
 #include "kftenant/dex/static_passwords.h"
 #include "kftenant/yaml_edit.h"
@@ -80,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
   }
   if (p.email.empty()) p.email = "fuzz@example.com";
-  const auto span = config->layout().entries[index];
+  const auto span = kftenant::dex::detail::layout_of(*config).entries[index];
   const std::string prefix = text.substr(0, span.begin);
   const std::string suffix = text.substr(span.end);
   if (!config->replace_static_password_at(index, p)) return 0;  // e.g. invalid UTF-8 elsewhere

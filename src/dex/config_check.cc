@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "dex/config_layout.h"
 #include "kftenant/base64.h"
 #include "kftenant/dex/bcrypt.h"
 #include "yaml/libyaml_parser.h"
@@ -676,7 +677,7 @@ class Checker {
     const Field list = field(root_, "staticPasswords");
     if (!list || list.value().kind != GoNode::Kind::kSeq) return;
     const auto& items = list.value().items;
-    const auto& layout = config_.layout();
+    const auto& layout = detail::layout_of(config_);
     entries_.resize(items.size());
     // The list Dex reads is DexConfig's unless it is spelled in another case (warned about).
     entries_match_ = list.exact && items.size() == config_.static_passwords().size() &&

@@ -1,59 +1,44 @@
-// Locates the top-level keys of config.yaml and the entries of `staticPasswords` as byte ranges.
-// libyaml's mark.index counts characters, not bytes, so marks are converted with a cursor that
-// only moves forward in practice (linear for the whole pass; yaml/libyaml_parser.h).
+// Locates the top-level keys of config.yaml and the entries of `staticPasswords` as byte ranges,
+// on the yaml layer's MarkScanner and line helpers (yaml/splice.h), the same ones the EditNode
+// tree of yaml::edit_document is built on.
+//
+// Why not the EditNode tree itself: the tree holds positions, not values, so a layout built from
+// it needs yaml::parse (a JSON tree of the whole document) plus a second event pass for the tree.
+// On bench_dex_config's 5,000-entry config, yaml::parse alone takes ~1.4x this whole scan (which
+// reads the entries' fields straight from the events; ~15 ms vs ~10.5 ms, the bare libyaml event
+// pass being ~7 ms), so parse + tree would make DexConfig::parse about twice as slow. Dex therefore
+// keeps this lean walker, on the shared scanner, helpers and dash finding.
 #include "dex/config_layout.h"
 
 #include <string>
 
-#include "yaml/libyaml_parser.h"
 #include "yaml/scalar.h"
+#include "yaml/splice.h"
 
 namespace kftenant::dex::detail {
 namespace {
 
-using Span = DexConfig::Span;
-
 using Event = yaml::detail::LibyamlEvent;
+using yaml::detail::line_end_after;
+using yaml::detail::line_start;
+using yaml::detail::scalar_value;
 
 // An untagged scalar spelling one of the five named fields (any style: they all read as text).
 bool is_known_field(const yaml_event_t& e) {
-  const auto& sc = e.data.scalar;
-  if (sc.tag != nullptr) return false;
-  const std::string_view v(reinterpret_cast<const char*>(sc.value), sc.length);
+  if (e.data.scalar.tag != nullptr) return false;
+  const std::string_view v = scalar_value(e);
   return v == "email" || v == "hash" || v == "hashFromEnv" || v == "username" || v == "userID";
-}
-
-size_t line_start(std::string_view text, size_t pos) {
-  while (pos > 0 && text[pos - 1] != '\n') --pos;
-  return pos;
-}
-
-// End of the line holding the content that ends at `pos` (after its line break, comments
-// included); `pos` itself when it is already at a line start.
-size_t line_end_after(std::string_view text, size_t pos) {
-  if (pos == 0 || pos >= text.size() || text[pos - 1] == '\n') return pos;
-  const size_t nl = text.find('\n', pos);
-  return nl == std::string_view::npos ? text.size() : nl + 1;
-}
-
-bool has_other_line_breaks(std::string_view text) {
-  for (size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1)) {
-    if (i + 1 >= text.size() || text[i + 1] != '\n') return true;
-  }
-  return text.find("\xC2\x85") != std::string_view::npos ||
-         text.find("\xE2\x80\xA8") != std::string_view::npos ||
-         text.find("\xE2\x80\xA9") != std::string_view::npos;
 }
 
 class Scanner {
  public:
   Scanner(std::string_view text, std::string_view source)
-      : text_(text), source_(source), parser_(text, source), offsets_(text) {}
+      : text_(text), source_(source), scan_(text, source) {}
   Scanner(const Scanner&) = delete;
   Scanner& operator=(const Scanner&) = delete;
 
-  Result<DexConfig::Layout> run() {
-    DexConfig::Layout out;
+  Result<Layout> run() {
+    Layout out;
     Event ev;
     if (auto r = next(ev); !r) return fail(r.error());  // stream start
     Event doc;
@@ -83,28 +68,25 @@ class Scanner {
       std::string name;
       size_t key_end = 0;
       if (key.e.type == YAML_SCALAR_EVENT) {
-        name.assign(reinterpret_cast<const char*>(key.e.data.scalar.value),
-                    key.e.data.scalar.length);
-        key_end = offsets_.byte(key.e.end_mark.index);
+        name = scalar_value(key.e);
+        key_end = scan_.byte(key.e.end_mark);
       } else {
         size_t ignored = 0;
-        if (auto r = skip(key, ignored); !r) return fail(r.error());
+        if (auto r = scan_.skip(key, ignored); !r) return fail(r.error());
       }
-      const size_t key_begin = offsets_.byte(key.e.start_mark.index);
+      const size_t key_begin = scan_.byte(key.e.start_mark);
       Event value;
       if (auto r = next(value); !r) return fail(r.error());
-      const size_t value_begin = offsets_.byte(value.e.start_mark.index);
+      const size_t value_begin = scan_.byte(value.e.start_mark);
       size_t value_end = value_begin;
       if (name == kStaticPasswordsKey && key.e.type == YAML_SCALAR_EVENT) {
         if (out.has_key) return invalid(key.e.start_mark, "staticPasswords appears twice");
         out.has_key = true;
         out.dash_column = key_begin - line_start(text_, key_begin);
         out.key_column = out.dash_column + 2;
-        size_t colon = key_end;
-        while (colon < text_.size() && (text_[colon] == ' ' || text_[colon] == '\t')) ++colon;
-        if (colon >= text_.size() || text_[colon] != ':')
+        out.after_colon = yaml::detail::colon_after(text_, key_end);
+        if (out.after_colon == std::string_view::npos)
           return invalid(key.e.start_mark, "expected ':' after staticPasswords");
-        out.after_colon = colon + 1;
         in_list_ = true;
         auto listed = static_passwords(value, out, value_end);
         in_list_ = false;
@@ -116,60 +98,46 @@ class Scanner {
             value.e.data.scalar.tag == nullptr) {
           // As Dex's go-yaml v2 reads it: `true`, and also YAML 1.1's `yes`/`on`. A quoted
           // "true" is a string, which Dex refuses to load at all (check_dex_config reports it).
-          const auto v = yaml::detail::resolve_plain_go_yaml_v2(
-              std::string_view(reinterpret_cast<const char*>(value.e.data.scalar.value),
-                               value.e.data.scalar.length));
+          const auto v = yaml::detail::resolve_plain_go_yaml_v2(scalar_value(value.e));
           out.password_db = v.type == yaml::detail::GoYamlType::kBool && v.boolean;
         }
-        if (auto r = skip(value, value_end); !r) return fail(r.error());
+        if (auto r = scan_.skip(value, value_end); !r) return fail(r.error());
         out.top_values.push_back({name, Span{value_begin, value_end}});
       }
       root_end = std::max(root_end, value_end);
     }
     out.root_insert = line_end_after(text_, root_end);
-    out.complex = complex_;
+    out.complex = scan_.special_seen();
     out.block_scalars = block_scalars_;
     // Line breaks that are not "\n" to libyaml (a lone CR, NEL, LS, PS) end lines that the byte
     // arithmetic here does not see: entry spans could then cut through a line libyaml breaks.
-    if (!out.irregular) out.irregular = has_other_line_breaks(text_);
+    if (!out.irregular) out.irregular = yaml::detail::has_other_line_breaks(text_);
     return out;
   }
 
  private:
+  // The next event; literal/folded scalars inside the list are noted for the fast path.
   Result<void> next(Event& ev) {
-    if (auto r = parser_.next(ev); !r) return r;
-    if (in_list_ && ev.e.type == YAML_SCALAR_EVENT &&
-        (ev.e.data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
-         ev.e.data.scalar.style == YAML_FOLDED_SCALAR_STYLE))
-      block_scalars_ = true;
-    const yaml_event_t& e = ev.e;
-    // Anchors, aliases and explicit tags can make a value depend on text elsewhere: the caller
-    // then verifies with a full yaml::parse instead of comparing text spans.
-    if (e.type == YAML_ALIAS_EVENT ||
-        (e.type == YAML_SCALAR_EVENT && (e.data.scalar.anchor || e.data.scalar.tag)) ||
-        (e.type == YAML_SEQUENCE_START_EVENT &&
-         (e.data.sequence_start.anchor || e.data.sequence_start.tag)) ||
-        (e.type == YAML_MAPPING_START_EVENT &&
-         (e.data.mapping_start.anchor || e.data.mapping_start.tag)))
-      complex_ = true;
+    if (auto r = scan_.next(ev); !r) return r;
+    if (in_list_ && yaml::detail::is_block_scalar(ev.e)) block_scalars_ = true;
     return ok();
   }
 
   // Builds the JSON value of the node starting with `first` (scalars resolved like yaml::parse
-  // for untagged nodes; anything tagged or aliased sets complex_ and is re-read by yaml::parse).
+  // for untagged nodes; anything tagged or aliased marks the scan special_seen() and is re-read
+  // by yaml::parse).
   Result<nlohmann::json> build(const Event& first, size_t& end, int depth) {
     const yaml_event_t& e = first.e;
     if (depth > 512) return invalid(e.start_mark, "staticPasswords is nested too deeply");
     switch (e.type) {
       case YAML_SCALAR_EVENT: {
-        end = offsets_.byte(e.end_mark.index);
-        const std::string_view v(reinterpret_cast<const char*>(e.data.scalar.value),
-                                 e.data.scalar.length);
+        end = scan_.byte(e.end_mark);
+        const std::string_view v = scalar_value(e);
         if (e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) return yaml::detail::resolve_plain(v);
         return nlohmann::json(std::string(v));
       }
       case YAML_ALIAS_EVENT:
-        end = offsets_.byte(e.end_mark.index);
+        end = scan_.byte(e.end_mark);
         return nlohmann::json();
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
@@ -179,9 +147,7 @@ class Scanner {
           Event item;
           if (auto r = next(item); !r) return fail(r.error());
           if (item.e.type == YAML_SEQUENCE_END_EVENT || item.e.type == YAML_MAPPING_END_EVENT) {
-            const size_t at = offsets_.byte(item.e.start_mark.index);
-            if (at < text_.size() && (text_[at] == ']' || text_[at] == '}'))
-              end = offsets_.byte(item.e.end_mark.index);
+            flow_end(item.e, end);
             return out;
           }
           auto v = build(item, end, depth + 1);
@@ -210,16 +176,14 @@ class Scanner {
       Event key;
       if (auto r = next(key); !r) return fail(r.error());
       if (key.e.type == YAML_MAPPING_END_EVENT) {
-        const size_t at = offsets_.byte(key.e.start_mark.index);
-        if (at < text_.size() && text_[at] == '}') end = offsets_.byte(key.e.end_mark.index);
+        flow_end(key.e, end);
         return p;
       }
       std::string name;
       if (key.e.type == YAML_SCALAR_EVENT && is_known_field(key.e)) {
         // The common case, without a JSON detour: such a key reads as its own text.
-        name.assign(reinterpret_cast<const char*>(key.e.data.scalar.value),
-                    key.e.data.scalar.length);
-        end = offsets_.byte(key.e.end_mark.index);
+        name = scalar_value(key.e);
+        end = scan_.byte(key.e.end_mark);
       } else {
         auto k = build(key, end, 2);
         if (!k) return fail(k.error());
@@ -234,13 +198,13 @@ class Scanner {
                            : name == "userID"      ? &p.user_id
                                                    : nullptr;
       if (field && value.e.type == YAML_SCALAR_EVENT) {
-        end = offsets_.byte(value.e.end_mark.index);
-        const auto& sc = value.e.data.scalar;
-        std::string v(reinterpret_cast<const char*>(sc.value), sc.length);
-        if (sc.style == YAML_PLAIN_SCALAR_STYLE &&
-            (v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL"))
-          v.clear();
-        *field = std::move(v);
+        end = scan_.byte(value.e.end_mark);
+        const std::string_view v = scalar_value(value.e);
+        if (value.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && yaml::detail::plain_null(v)) {
+          field->clear();
+        } else {
+          field->assign(v);
+        }
         continue;
       }
       auto val = build(value, end, 2);
@@ -259,79 +223,21 @@ class Scanner {
         std::string(source_) + ":" + std::to_string(mark.line + 1) + ": " + std::string(what));
   }
 
-  // Consumes the node starting with `first`; `end` = byte end of its last content (scalars,
-  // aliases and flow collections; a block collection's end mark lies at the next token).
-  Result<void> skip(const Event& first, size_t& end) {
-    int depth = 0;
-    const yaml_event_t* e = &first.e;
-    Event cur;
-    for (;;) {
-      switch (e->type) {
-        case YAML_SCALAR_EVENT:
-        case YAML_ALIAS_EVENT:
-          end = offsets_.byte(e->end_mark.index);
-          break;
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-          ++depth;
-          break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT: {
-          --depth;
-          // Flow collection ends point just past ']' / '}'; block ones do not.
-          const size_t at = offsets_.byte(e->start_mark.index);
-          if (at < text_.size() && (text_[at] == ']' || text_[at] == '}'))
-            end = offsets_.byte(e->end_mark.index);
-          break;
-        }
-        default:
-          break;
-      }
-      if (depth == 0) return ok();
-      Event n;
-      if (auto r = next(n); !r) return fail(r.error());
-      cur.take(n);
-      e = &cur.e;
-    }
+  // A collection's end event: `end` moves past its ']' / '}' when it is a flow one.
+  void flow_end(const yaml_event_t& e, size_t& end) {
+    if (const size_t f = scan_.flow_end(e); f != std::string_view::npos) end = f;
   }
 
-  // The "-" of the block sequence item whose content starts at `begin`: before it on the same
-  // line, or alone (with at most a comment) on an earlier line, with only blank and comment lines
-  // between ("- # note\n  email: a"). npos when there is none.
-  size_t dash_before(size_t begin) const {
-    size_t i = begin;
-    while (i > 0 && (text_[i - 1] == ' ' || text_[i - 1] == '\t')) --i;
-    if (i > 0 && text_[i - 1] == '-') return i - 1;
-    if (i > 0 && text_[i - 1] != '\n') return std::string_view::npos;
-    while (i > 0) {
-      const size_t ls = line_start(text_, i - 1);  // the previous line: [ls, i)
-      size_t c = ls;
-      while (c < i && (text_[c] == ' ' || text_[c] == '\t')) ++c;
-      if (c == i || text_[c] == '\n' || text_[c] == '\r' || text_[c] == '#') {
-        i = ls;  // blank or comment line
-        continue;
-      }
-      if (text_[c] != '-') return std::string_view::npos;
-      const size_t after = c + 1;
-      if (after >= i || text_[after] == ' ' || text_[after] == '\t' || text_[after] == '\r' ||
-          text_[after] == '\n')
-        return c;  // "-", then blanks and maybe a comment
-      return std::string_view::npos;
-    }
-    return std::string_view::npos;
-  }
-
-  Result<void> static_passwords(const Event& value, DexConfig::Layout& out, size_t& end) {
+  Result<void> static_passwords(const Event& value, Layout& out, size_t& end) {
     if (value.e.type == YAML_SCALAR_EVENT) {
-      const std::string_view v(reinterpret_cast<const char*>(value.e.data.scalar.value),
-                               value.e.data.scalar.length);
+      const std::string_view v = scalar_value(value.e);
       const bool plain = value.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
       if (plain && v.empty()) {
         end = out.after_colon;  // `staticPasswords:` with nothing after it
         return ok();
       }
-      if (plain && (v == "~" || v == "null" || v == "Null" || v == "NULL")) {
-        end = offsets_.byte(value.e.end_mark.index);
+      if (plain && yaml::detail::plain_null(v)) {
+        end = scan_.byte(value.e.end_mark);
         return ok();
       }
     }
@@ -342,17 +248,18 @@ class Scanner {
     out.value_is_sequence = true;
     out.flow = value.e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     bool first = true;
+    size_t cursor = scan_.byte(value.e.start_mark);  // where the next "-" is looked for
     for (;;) {
       Event item;
       if (auto r = next(item); !r) return fail(r.error());
       if (item.e.type == YAML_SEQUENCE_END_EVENT) {
-        if (out.flow) end = offsets_.byte(item.e.end_mark.index);
+        if (out.flow) end = scan_.byte(item.e.end_mark);
         return ok();
       }
       if (item.e.type != YAML_MAPPING_START_EVENT) {
         return invalid(item.e.start_mark, "each staticPasswords entry must be a mapping");
       }
-      const size_t begin = offsets_.byte(item.e.start_mark.index);
+      const size_t begin = scan_.byte(item.e.start_mark);
       size_t last = begin;
       auto entry = entry_fields(last);
       if (!entry) return fail(entry.error());
@@ -362,9 +269,11 @@ class Scanner {
         end = last;
         continue;
       }
-      // Block style: the entry is the whole lines from its "-" to its last content.
-      size_t dash = dash_before(begin);
-      if (dash == std::string_view::npos) {
+      // Block style: the entry is the whole lines from its "-" (found as the EditNode tree of
+      // yaml::edit_document finds it) to its last content.
+      size_t dash = yaml::detail::next_dash(text_, cursor);
+      cursor = last;
+      if (dash == std::string_view::npos || dash >= begin) {
         out.irregular = true;  // cannot happen in a block list; never trust the fast path then
         dash = begin;
       }
@@ -384,16 +293,14 @@ class Scanner {
 
   std::string_view text_;
   std::string_view source_;
-  yaml::detail::LibyamlParser parser_;
-  yaml::detail::MarkOffsets offsets_;
-  bool complex_ = false;
+  yaml::detail::MarkScanner scan_;
   bool in_list_ = false;  // inside the staticPasswords value
   bool block_scalars_ = false;
 };
 
 }  // namespace
 
-Result<DexConfig::Layout> scan_layout(std::string_view text, std::string_view source) {
+Result<Layout> scan_layout(std::string_view text, std::string_view source) {
   Scanner s(text, source);
   return s.run();
 }

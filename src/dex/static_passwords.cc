@@ -7,12 +7,23 @@
 #include "dex/config_layout.h"
 #include "kftenant/yaml.h"
 #include "kftenant/yaml_edit.h"
+#include "yaml/splice.h"
 
 namespace kftenant::dex {
 namespace {
 
+using detail::Edit;
 using detail::kStaticPasswordsKey;
+using detail::Layout;
+using detail::Span;
 using nlohmann::json;
+using yaml::detail::at_line_start;
+using yaml::detail::spaces;
+
+// The line break new lines get: the document's own.
+std::string newline_of(std::string_view text) {
+  return std::string(yaml::detail::newline_of(text));
+}
 
 constexpr const char* kKnown[] = {"email", "hash", "hashFromEnv", "username", "userID"};
 
@@ -125,21 +136,14 @@ bool same_entry(const StaticPassword& a, const StaticPassword& b) {
          a.username == b.username && a.user_id == b.user_id && yaml::same_data(a.extra, b.extra);
 }
 
-std::string newline_of(std::string_view text) {
-  const size_t nl = text.find('\n');
-  return nl != std::string_view::npos && nl > 0 && text[nl - 1] == '\r' ? "\r\n" : "\n";
-}
-
 // Block entry lines, each ending with `nl`.
-std::string block_entry(const std::vector<std::string>& f, const DexConfig::Layout& l,
-                        const std::string& nl) {
+std::string block_entry(const std::vector<std::string>& f, const Layout& l, const std::string& nl) {
   std::string out;
   for (size_t i = 0; i < f.size(); ++i) {
     if (i == 0) {
-      out += std::string(l.dash_column, ' ') + "-" +
-             std::string(l.key_column - l.dash_column - 1, ' ');
+      out += spaces(l.dash_column) + "-" + spaces(l.key_column - l.dash_column - 1);
     } else {
-      out += std::string(l.key_column, ' ');
+      out += spaces(l.key_column);
     }
     out += f[i] + nl;
   }
@@ -152,22 +156,8 @@ std::string flow_entry(const std::vector<std::string>& f) {
   return out + "}";
 }
 
-std::string splice(std::string_view text, size_t begin, size_t end, std::string_view with) {
-  std::string out;
-  out.reserve(text.size() + with.size());
-  out.append(text.substr(0, begin));
-  out.append(with);
-  out.append(text.substr(end));
-  return out;
-}
-
-bool needs_newline_before(std::string_view text, size_t pos) {
-  return pos > 0 && text[pos - 1] != '\n';
-}
-
 // With anchors/aliases/tags the event pass cannot resolve values: take them from yaml::parse.
-Result<json> resolve_entries(std::string_view text, std::string_view source,
-                             DexConfig::Layout& layout) {
+Result<json> resolve_entries(std::string_view text, std::string_view source, Layout& layout) {
   auto doc = yaml::parse(text, source);
   if (!doc) return fail(doc.error());
   layout.passwords.clear();
@@ -180,6 +170,33 @@ Result<json> resolve_entries(std::string_view text, std::string_view source,
 }
 
 }  // namespace
+
+const Layout& detail::layout_of(const DexConfig& config) {
+  return config.layout();
+}
+
+DexConfig::DexConfig() : layout_(std::make_unique<Layout>()) {}
+DexConfig::DexConfig(const DexConfig& other)
+    : text_(other.text_),
+      source_(other.source_),
+      password_db_(other.password_db_),
+      layout_(std::make_unique<Layout>(other.layout())) {}
+DexConfig::DexConfig(DexConfig&& other) noexcept = default;
+DexConfig& DexConfig::operator=(const DexConfig& other) {
+  if (this != &other) *this = DexConfig(other);
+  return *this;
+}
+DexConfig& DexConfig::operator=(DexConfig&& other) noexcept = default;
+DexConfig::~DexConfig() = default;
+
+const Layout& DexConfig::layout() const {
+  static const Layout empty;
+  return layout_ ? *layout_ : empty;
+}
+
+const std::vector<StaticPassword>& DexConfig::static_passwords() const {
+  return layout().passwords;
+}
 
 Result<DexConfig> DexConfig::parse(std::string text, std::string source_name) {
   // One libyaml pass gives both the layout and the entries. yaml::parse runs only for its
@@ -202,14 +219,14 @@ Result<DexConfig> DexConfig::parse(std::string text, std::string source_name) {
   DexConfig c;
   c.text_ = std::move(text);
   c.source_ = std::move(source_name);
-  c.layout_ = std::move(*layout);
-  c.password_db_ = c.layout_.password_db;
+  c.password_db_ = layout->password_db;
+  c.layout_ = std::make_unique<Layout>(std::move(*layout));
   return c;
 }
 
 std::optional<size_t> DexConfig::find(std::string_view email) const {
   std::optional<size_t> found;
-  const auto& entries = layout_.passwords;
+  const auto& entries = layout().passwords;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (iequals(entries[i].email, email)) found = i;
   }
@@ -218,7 +235,7 @@ std::optional<size_t> DexConfig::find(std::string_view email) const {
 
 std::vector<size_t> DexConfig::find_all(std::string_view email) const {
   std::vector<size_t> out;
-  const auto& entries = layout_.passwords;
+  const auto& entries = layout().passwords;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (iequals(entries[i].email, email)) out.push_back(i);
   }
@@ -226,9 +243,9 @@ std::vector<size_t> DexConfig::find_all(std::string_view email) const {
 }
 
 size_t DexConfig::entry_line(size_t index) const {
-  if (index >= layout_.entries.size()) return 0;
+  if (index >= layout().entries.size()) return 0;
   const auto begin = text_.begin();
-  const auto at = begin + static_cast<std::ptrdiff_t>(layout_.entries[index].begin);
+  const auto at = begin + static_cast<std::ptrdiff_t>(layout().entries[index].begin);
   return 1 + static_cast<size_t>(std::count(begin, at, '\n'));
 }
 
@@ -237,7 +254,7 @@ Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
   auto f = fields(entry);
   if (!f) return fail(f.error());
   const std::string nl = newline_of(text_);
-  const Layout& l = layout_;
+  const Layout& l = layout();
   Edit edit;
   edit.index = l.passwords.size();
   edit.changed = &entry;
@@ -245,22 +262,21 @@ Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
   edit.field_lines = l.flow ? 0 : f->size();
   if (l.value_is_sequence && !l.entries.empty()) {
     edit.begin = edit.end = l.entries.back().end;
-    edit.with = l.flow
-                    ? ", " + flow_entry(*f)
-                    : (needs_newline_before(text_, edit.begin) ? nl : "") + block_entry(*f, l, nl);
+    edit.text = l.flow ? ", " + flow_entry(*f)
+                       : (!at_line_start(text_, edit.begin) ? nl : "") + block_entry(*f, l, nl);
   } else if (l.has_key) {
     // `staticPasswords:`, `staticPasswords: ~` or `[]`: the value becomes a block list.
     std::string add = block_entry(*f, l, nl);
     add.resize(add.size() - nl.size());  // the rest of the original line follows
     edit.begin = l.after_colon;
     edit.end = l.value.end;
-    edit.with = nl + add;
+    edit.text = nl + add;
   } else {
     Layout fresh = l;
     fresh.key_column = fresh.dash_column + 2;
     edit.begin = edit.end = l.root_insert;
-    edit.with = (needs_newline_before(text_, edit.begin) ? nl : "") +
-                std::string(kStaticPasswordsKey) + ":" + nl + block_entry(*f, fresh, nl);
+    edit.text = (!at_line_start(text_, edit.begin) ? nl : "") + std::string(kStaticPasswordsKey) +
+                ":" + nl + block_entry(*f, fresh, nl);
   }
   return apply(std::move(edit));
 }
@@ -269,7 +285,7 @@ Result<std::string> DexConfig::edited_entry_text(size_t index, const StaticPassw
   // The entry's whole lines are a document of their own: a one-item block list (at the list's
   // column; a root node may be indented). yaml::edit_document then changes only what differs
   // between the value those lines hold and the wanted one, keeping every other byte.
-  const Span span = layout_.entries[index];
+  const Span span = layout().entries[index];
   const std::string_view old_text =
       std::string_view(text_).substr(span.begin, span.end - span.begin);
   auto doc = yaml::parse(old_text, source_);
@@ -283,7 +299,7 @@ Result<std::string> DexConfig::edited_entry_text(size_t index, const StaticPassw
   // them plain or single-quoted only when every reader (go-yaml included) reads them back as that
   // string (yaml::detail::plain_safe), else double-quoted.
   nlohmann::json item = std::move((*doc)[0]);
-  const StaticPassword& old = layout_.passwords[index];
+  const StaticPassword& old = layout().passwords[index];
   const std::pair<const char*, std::pair<const std::string*, const std::string*>> named[] = {
       {"email", {&old.email, &entry.email}},
       {"hash", {&old.hash, &entry.hash}},
@@ -312,22 +328,22 @@ Result<std::string> DexConfig::edited_entry_text(size_t index, const StaticPassw
 Result<void> DexConfig::replace_static_password_at(size_t index, const StaticPassword& entry) {
   auto f = fields(entry);  // validates the entry (email, UTF-8, extras) as for a new one
   if (!f) return fail(f.error());
-  if (index >= layout_.passwords.size()) {
+  if (index >= layout().passwords.size()) {
     return make_error(ErrorCode::kNotFound, source_ + ": no staticPasswords entry " +
                                                 std::to_string(index) + " (there are " +
-                                                std::to_string(layout_.passwords.size()) + ")");
+                                                std::to_string(layout().passwords.size()) + ")");
   }
-  if (yaml::same_data(to_json(layout_.passwords[index]), to_json(entry)))
+  if (yaml::same_data(to_json(layout().passwords[index]), to_json(entry)))
     return ok();  // same data for Dex
-  if (!layout_.flow) {
+  if (!layout().flow) {
     // In place first. Anything it cannot do exactly (an entry that does not read on its own, an
     // edit whose verification fails) falls back to re-emitting the entry, verified the same way.
     if (auto with = edited_entry_text(index, entry)) {
-      const Span span = layout_.entries[index];
+      const Span span = layout().entries[index];
       Edit edit;
       edit.begin = span.begin;
       edit.end = span.end;
-      edit.with = std::move(*with);
+      edit.text = std::move(*with);
       edit.index = index;
       edit.changed = &entry;
       edit.in_place = true;
@@ -340,12 +356,12 @@ Result<void> DexConfig::replace_static_password_at(size_t index, const StaticPas
 Result<void> DexConfig::reemit_entry(size_t index, const StaticPassword& entry) {
   auto f = fields(entry);
   if (!f) return fail(f.error());
-  const Layout& l = layout_;
+  const Layout& l = layout();
   const Span span = l.entries[index];
   Edit edit;
   edit.begin = span.begin;
   edit.end = span.end;
-  edit.with = l.flow ? flow_entry(*f) : block_entry(*f, l, newline_of(text_));
+  edit.text = l.flow ? flow_entry(*f) : block_entry(*f, l, newline_of(text_));
   edit.index = index;
   edit.changed = &entry;
   edit.field_lines = l.flow ? 0 : f->size();
@@ -362,7 +378,7 @@ Result<void> DexConfig::remove_static_password(std::string_view email) {
 }
 
 Result<void> DexConfig::remove_static_password_at(size_t i) {
-  const Layout& l = layout_;
+  const Layout& l = layout();
   if (i >= l.entries.size()) {
     return make_error(ErrorCode::kNotFound, source_ + ": no staticPasswords entry " +
                                                 std::to_string(i) + " (there are " +
@@ -376,7 +392,7 @@ Result<void> DexConfig::remove_static_password_at(size_t i) {
   } else if (l.entries.size() == 1) {
     edit.begin = l.value.begin;
     edit.end = l.value.end;
-    edit.with = "[]";
+    edit.text = "[]";
   } else if (i > 0) {
     edit.begin = l.entries[i - 1].end;
     edit.end = l.entries[i].end;
@@ -391,7 +407,7 @@ Result<void> DexConfig::apply(Edit edit) {
   auto local = apply_local(edit);
   if (!local) return fail(local.error());
   if (*local) return ok();
-  return apply_full(splice(text_, edit.begin, edit.end, edit.with), edit);
+  return apply_full(yaml::detail::splice(text_, edit.begin, edit.end, edit.text), edit);
 }
 
 // Why verifying only the edited entry is enough (the fast path).
@@ -430,14 +446,13 @@ Result<void> DexConfig::apply(Edit edit) {
 // the same columns in the window and in the document, so N reads the same in both, and libyaml
 // is between two entries at the start of S, as it was after the old entry.
 Result<bool> DexConfig::apply_local(const Edit& edit) {
-  const Layout& l = layout_;
+  const Layout& l = layout();
   if (l.complex || l.block_scalars || l.irregular || l.flow || !l.value_is_sequence ||
       l.entries.empty())
     return false;
   const bool removal = edit.changed == nullptr;
   if (removal && l.entries.size() < 2) return false;  // the list would become null
-  const bool at_line_start = edit.begin == 0 || text_[edit.begin - 1] == '\n';
-  if (!at_line_start) return false;
+  if (!at_line_start(text_, edit.begin)) return false;
   if (edit.insert) {
     if (edit.index != l.entries.size() || edit.begin != l.entries.back().end) return false;
   } else if (edit.index >= l.entries.size() || edit.begin != l.entries[edit.index].begin ||
@@ -449,11 +464,11 @@ Result<bool> DexConfig::apply_local(const Edit& edit) {
     // N alone, under a header at column 0 (the column only matters for multi-line scalars,
     // which N cannot contain once each field is shown to fill exactly one line).
     const std::string header = std::string(kStaticPasswordsKey) + ":" + newline_of(text_);
-    const std::string window = header + edit.with;
-    if (edit.with.empty() || edit.with.back() != '\n') return false;
+    const std::string window = header + edit.text;
+    if (edit.text.empty() || edit.text.back() != '\n') return false;
     if (!edit.in_place) {
       size_t lines = 0;
-      for (char c : edit.with) lines += c == '\n';
+      for (char c : edit.text) lines += c == '\n';
       if (lines != edit.field_lines) return false;
     }
     auto w = detail::scan_layout(window, source_);
@@ -468,14 +483,14 @@ Result<bool> DexConfig::apply_local(const Edit& edit) {
     added = std::move(w->passwords[0]);
   }
   // Adopt: splice the text, shift the offsets behind the edit, update the entry lists in place.
-  const std::ptrdiff_t delta = static_cast<std::ptrdiff_t>(edit.with.size()) -
+  const std::ptrdiff_t delta = static_cast<std::ptrdiff_t>(edit.text.size()) -
                                static_cast<std::ptrdiff_t>(edit.end - edit.begin);
   const auto shift = [&](size_t& x) {
     if (x >= edit.end) x = static_cast<size_t>(static_cast<std::ptrdiff_t>(x) + delta);
   };
   const bool last_edited = edit.end == l.entries.back().end;
-  text_.replace(edit.begin, edit.end - edit.begin, edit.with);
-  Layout& m = layout_;
+  text_.replace(edit.begin, edit.end - edit.begin, edit.text);
+  Layout& m = *layout_;
   for (auto& [name, span] : m.top_values) {
     shift(span.begin);
     shift(span.end);
@@ -484,7 +499,7 @@ Result<bool> DexConfig::apply_local(const Edit& edit) {
     shift(m.entries[i].begin);
     shift(m.entries[i].end);
   }
-  const Span new_span{edit.begin, edit.begin + edit.with.size()};
+  const Span new_span{edit.begin, edit.begin + edit.text.size()};
   if (removal) {
     m.entries.erase(m.entries.begin() + static_cast<std::ptrdiff_t>(edit.index));
     m.passwords.erase(m.passwords.begin() + static_cast<std::ptrdiff_t>(edit.index));
@@ -518,11 +533,11 @@ Result<void> DexConfig::apply_full(std::string new_text, const Edit& edit) {
                       source_ + ": editing staticPasswords would " + std::string(why) +
                           "; nothing was changed (please report this config.yaml shape)");
   };
-  auto layout = detail::scan_layout(new_text, source_);
-  if (!layout) return broken("produce YAML that does not parse (" + layout.error().message + ")");
+  auto next = detail::scan_layout(new_text, source_);
+  if (!next) return broken("produce YAML that does not parse (" + next.error().message + ")");
   // Every other top-level key keeps its exact value text, in the same order.
-  const auto& a = layout_.top_values;
-  const auto& b = layout->top_values;
+  const auto& a = layout().top_values;
+  const auto& b = next->top_values;
   if (a.size() != b.size()) return broken("change the set of top-level keys");
   for (size_t i = 0; i < a.size(); ++i) {
     const std::string_view old_value =
@@ -532,11 +547,11 @@ Result<void> DexConfig::apply_full(std::string new_text, const Edit& edit) {
     if (a[i].first != b[i].first || old_value != new_value)
       return broken("change the text of '" + a[i].first + "'");
   }
-  if (layout->complex || layout_.complex) {
+  if (next->complex || layout().complex) {
     // Aliases may point into the edited block: compare fully resolved documents.
-    Layout old_layout = layout_;
+    Layout old_layout = layout();
     auto old_doc = resolve_entries(text_, source_, old_layout);
-    auto doc = resolve_entries(new_text, source_, *layout);
+    auto doc = resolve_entries(new_text, source_, *next);
     if (!old_doc || !doc) return broken("produce YAML that does not parse");
     if (!doc->is_object()) return broken("leave a document that is not a mapping");
     json others = *doc;
@@ -553,11 +568,11 @@ Result<void> DexConfig::apply_full(std::string new_text, const Edit& edit) {
   // The entries must be exactly the old ones with the one edit applied: every other entry the
   // same data and the same bytes. The new entry is compared through its JSON form, as an absent
   // field and an empty one are the same to Dex.
-  const auto& was = layout_.passwords;
-  const auto& now = layout->passwords;
+  const auto& was = layout().passwords;
+  const auto& now = next->passwords;
   const size_t expected_size = was.size() + (insert ? 1 : 0) - (changed ? 0 : 1);
-  if (now.size() != expected_size || layout->entries.size() != expected_size ||
-      layout_.entries.size() != was.size())
+  if (now.size() != expected_size || next->entries.size() != expected_size ||
+      layout().entries.size() != was.size())
     return broken("not give the intended number of entries");
   const auto entry_text = [](std::string_view text, const Span& s) {
     return text.substr(s.begin, s.end - s.begin);
@@ -570,12 +585,12 @@ Result<void> DexConfig::apply_full(std::string new_text, const Edit& edit) {
       // Before the edit: the same position; after it, shifted by an insertion or a removal.
       const size_t old_i = i < index ? i : insert ? i - 1 : changed ? i : i + 1;
       same = same_entry(now[i], was[old_i]) &&
-             entry_text(new_text, layout->entries[i]) == entry_text(text_, layout_.entries[old_i]);
+             entry_text(new_text, next->entries[i]) == entry_text(text_, layout().entries[old_i]);
     }
     if (!same) return broken("not give the intended staticPasswords list");
   }
   text_ = std::move(new_text);
-  layout_ = std::move(*layout);
+  layout_ = std::make_unique<Layout>(std::move(*next));
   return ok();
 }
 

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "yaml/splice.h"
+
 namespace kftenant::store::detail {
 
 Result<std::string> read_file(const std::string& path) {
@@ -85,23 +87,18 @@ bool separator_line(std::string_view text, size_t ls, bool& content) {
   return true;
 }
 
-size_t next_line(std::string_view text, size_t pos) {
-  const size_t nl = text.find('\n', pos);
-  return nl == std::string_view::npos ? text.size() : nl + 1;
-}
-
 }  // namespace
 
 std::vector<DocumentRange> split_documents(std::string_view text) {
   std::vector<DocumentRange> out;
   DocumentRange cur;  // the first document starts at 0 without a separator
-  for (size_t ls = 0; ls < text.size(); ls = next_line(text, ls)) {
+  for (size_t ls = 0; ls < text.size(); ls = yaml::detail::after_line(text, ls)) {
     bool content = false;
     if (!separator_line(text, ls, content)) continue;
     cur.end = ls;
     if (ls > 0 || cur.begin != 0) out.push_back(cur);
     cur.cut_begin = ls;
-    cur.begin = content ? ls : next_line(text, ls);
+    cur.begin = content ? ls : yaml::detail::after_line(text, ls);
   }
   cur.end = text.size();
   out.push_back(cur);

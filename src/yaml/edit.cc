@@ -3,6 +3,7 @@
 // result by parsing it. See kftenant/yaml_edit.h for the rules.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,15 +19,9 @@ namespace {
 using detail::EditNode;
 using nlohmann::json;
 
-struct Splice {
-  size_t begin;
-  size_t end;
-  std::string text;  // with "\n" line breaks; converted for CRLF documents when applied
-};
-
-std::string spaces(size_t n) {
-  return std::string(n, ' ');
-}
+using detail::spaces;
+// Splice texts use "\n" line breaks; they are converted for CRLF documents when applied.
+using detail::Splice;
 
 // Drops one trailing "\n".
 std::string chop(std::string s) {
@@ -133,38 +128,10 @@ class Editor {
     }
   }
 
-  // Applies the splices; CRLF documents get CRLF in the inserted text.
-  std::string apply() {
-    const bool crlf = text_.find("\r\n") != std::string_view::npos;
-    std::sort(splices_.begin(), splices_.end(),
-              [](const Splice& a, const Splice& b) { return a.begin < b.begin; });
-    std::string out;
-    out.reserve(text_.size() + 256);
-    size_t at = 0;
-    for (const auto& s : splices_) {
-      out.append(text_.substr(at, s.begin - at));
-      if (crlf) {
-        for (char c : s.text) {
-          if (c == '\n') out += '\r';
-          out += c;
-        }
-      } else {
-        out += s.text;
-      }
-      at = std::max(at, s.end);
-    }
-    out.append(text_.substr(at));
-    return out;
-  }
-
-  bool consistent() const {
-    std::vector<std::pair<size_t, size_t>> ranges;
-    for (const auto& s : splices_) ranges.emplace_back(s.begin, s.end);
-    std::sort(ranges.begin(), ranges.end());
-    for (size_t i = 1; i < ranges.size(); ++i) {
-      if (ranges[i].first < ranges[i - 1].second) return false;
-    }
-    return true;
+  // The text with the splices applied (CRLF documents get CRLF in the inserted text); nullopt
+  // when two of them overlap.
+  std::optional<std::string> apply() const {
+    return detail::apply_splices(text_, splices_, text_.find("\r\n") != std::string_view::npos);
   }
 
  private:
@@ -196,12 +163,12 @@ class Editor {
     switch (n.parent) {
       case EditNode::Parent::kMapping: {
         // The key's column: the mapping's column is where its keys are.
-        const size_t column = n.lead - detail::line_start(text_, n.lead);
+        const size_t column = detail::column_of(text_, n.lead);
         splices_.push_back({n.slot, n.end, render_in_mapping(v, column)});
         break;
       }
       case EditNode::Parent::kSequence: {
-        const size_t column = n.lead - detail::line_start(text_, n.lead);
+        const size_t column = detail::column_of(text_, n.lead);
         splices_.push_back({n.slot, n.end, render_in_sequence(v, column)});
         break;
       }
@@ -214,7 +181,7 @@ class Editor {
   // The whole lines of the entry starting at `lead` (a key or a '-') whose content ends at `end`,
   // with the comment lines after it that are indented deeper than `lead`.
   std::pair<size_t, size_t> entry_lines(size_t lead, size_t end) const {
-    const size_t column = lead - detail::line_start(text_, lead);
+    const size_t column = detail::column_of(text_, lead);
     size_t stop = detail::after_line(text_, end);
     while (stop < text_.size()) {
       size_t i = stop;
@@ -229,7 +196,7 @@ class Editor {
   // write first when that line has none.
   std::pair<size_t, std::string> append_point(size_t end) const {
     const size_t at = detail::after_line(text_, end);
-    const bool needs_break = at == text_.size() && (at == 0 || text_[at - 1] != '\n');
+    const bool needs_break = at == text_.size() && !detail::at_line_start(text_, at);
     return {at, needs_break ? "\n" : ""};
   }
 
@@ -348,7 +315,7 @@ class Editor {
     while (trailing < s.size() && s[s.size() - 1 - trailing] == '\n') ++trailing;
     char chomping = trailing == 0 ? '-' : trailing == 1 ? 0 : '+';
     if (n.chomping == '+' && trailing >= 1) chomping = '+';
-    const size_t parent_column = n.lead - detail::line_start(text_, n.lead);
+    const size_t parent_column = detail::column_of(text_, n.lead);
     const size_t indent = n.block_indent > 0 ? n.block_indent : parent_column + 2;
     std::string header = "|";
     if (s.front() == ' ') {
@@ -405,7 +372,7 @@ bool detect_indented_sequences(std::string_view text, const EditNode& n) {
     for (const auto& c : n.children) {
       if (c.kind == EditNode::Kind::kSequence && !c.flow && !c.children.empty() &&
           detail::first_on_line(text, c.children.front().lead)) {
-        const size_t key_column = c.lead - detail::line_start(text, c.lead);
+        const size_t key_column = detail::column_of(text, c.lead);
         return c.column > key_column;
       }
     }
@@ -467,10 +434,9 @@ Result<std::string> edit_document(std::string_view document_text, const json& ne
       Editor editor(document_text);
       editor.indented_sequences_ = detect_indented_sequences(document_text, *tree);
       editor.edit(*tree, *old_value, new_value);
-      if (editor.consistent()) {
-        std::string text = editor.apply();
-        auto back = parse(text, source);
-        if (back && same_data(*back, new_value)) return text;
+      if (auto text = editor.apply()) {
+        auto back = parse(*text, source);
+        if (back && same_data(*back, new_value)) return std::move(*text);
       }
     }
   }

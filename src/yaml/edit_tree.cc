@@ -6,63 +6,37 @@
 #include <string>
 #include <utility>
 
-#include "yaml/libyaml_parser.h"
 #include "yaml/scalar.h"
 
 namespace kftenant::yaml::detail {
-
-size_t line_start(std::string_view text, size_t pos) {
-  while (pos > 0 && text[pos - 1] != '\n') --pos;
-  return pos;
-}
-
-size_t after_line(std::string_view text, size_t pos) {
-  const size_t nl = text.find('\n', pos);
-  return nl == std::string_view::npos ? text.size() : nl + 1;
-}
-
-bool first_on_line(std::string_view text, size_t pos) {
-  for (size_t i = line_start(text, pos); i < pos; ++i) {
-    if (text[i] != ' ' && text[i] != '\t') return false;
-  }
-  return true;
-}
 
 namespace {
 
 constexpr int kMaxDepth = 512;
 
-// End of the content of the line starting at `ls` (before "\r\n" / "\n").
-size_t line_content_end(std::string_view text, size_t ls) {
-  size_t nl = text.find('\n', ls);
-  if (nl == std::string_view::npos) nl = text.size();
-  if (nl > ls && text[nl - 1] == '\r') --nl;
-  return nl;
-}
-
 class TreeBuilder {
  public:
   TreeBuilder(std::string_view text, std::string_view source)
-      : text_(text), source_(source), parser_(text, source), offsets_(text) {}
+      : text_(text), source_(source), scan_(text, source) {}
 
   Result<EditNode> run() {
     LibyamlEvent ev;
-    if (auto r = parser_.next(ev); !r) return fail(r.error());  // stream start
+    if (auto r = scan_.next(ev); !r) return fail(r.error());  // stream start
     EditNode result;
     result.empty = true;
     result.begin = result.end = result.slot = text_.size();
     bool found = false;
     for (;;) {
       LibyamlEvent doc;
-      if (auto r = parser_.next(doc); !r) return fail(r.error());
+      if (auto r = scan_.next(doc); !r) return fail(r.error());
       if (doc.e.type == YAML_STREAM_END_EVENT) break;
       LibyamlEvent first;
-      if (auto r = parser_.next(first); !r) return fail(r.error());
+      if (auto r = scan_.next(first); !r) return fail(r.error());
       EditNode root;
       root.parent = EditNode::Parent::kRoot;
       if (auto r = build(first, root, 0); !r) return fail(r.error());
       LibyamlEvent end;
-      if (auto r = parser_.next(end); !r) return fail(r.error());  // document end
+      if (auto r = scan_.next(end); !r) return fail(r.error());  // document end
       if (root.empty) continue;
       if (found) return invalid("expected one YAML document, found more");
       result = std::move(root);
@@ -76,33 +50,8 @@ class TreeBuilder {
     return make_error(ErrorCode::kStoredData, std::string(source_) + ": " + std::string(what));
   }
 
-  // Position of the '-' of the next block sequence entry at or after `from` (skipping blanks and
-  // comments); npos when the text there is something else.
-  size_t find_dash(size_t from) const {
-    size_t i = from;
-    while (i < text_.size()) {
-      const char c = text_[i];
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-        ++i;
-      } else if (c == '#') {
-        while (i < text_.size() && text_[i] != '\n') ++i;
-      } else {
-        break;
-      }
-    }
-    return i < text_.size() && text_[i] == '-' ? i : std::string_view::npos;
-  }
-
-  // Position just after the ':' that follows a key ending at `key_end`; npos when there is none
-  // on the same line.
-  size_t find_colon(size_t key_end) const {
-    size_t i = key_end;
-    while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t')) ++i;
-    return i < text_.size() && text_[i] == ':' ? i + 1 : std::string_view::npos;
-  }
-
   void block_scalar(const yaml_event_t& e, EditNode& node) {
-    const size_t region_end = offsets_.byte(e.end_mark.index);
+    const size_t region_end = scan_.byte(e.end_mark);
     // Header: '|' or '>' then an indentation indicator and/or a chomping indicator.
     size_t i = node.begin + 1;
     int indicator = 0;
@@ -143,21 +92,20 @@ class TreeBuilder {
   Result<void> build(LibyamlEvent& ev, EditNode& node, int depth) {
     if (depth > kMaxDepth) return invalid("document nested too deeply");
     const yaml_event_t& e = ev.e;
-    node.begin = offsets_.byte(e.start_mark.index);
-    node.end = offsets_.byte(e.end_mark.index);
+    node.begin = scan_.byte(e.start_mark);
+    node.end = scan_.byte(e.end_mark);
+    node.special = is_special(e);
     switch (e.type) {
       case YAML_ALIAS_EVENT:
         node.kind = EditNode::Kind::kAlias;
-        node.special = true;
         return ok();
       case YAML_SCALAR_EVENT: {
         const auto& s = e.data.scalar;
         node.kind = EditNode::Kind::kScalar;
-        node.special = s.anchor != nullptr || s.tag != nullptr;
         node.style = s.style;
         if (s.style == YAML_PLAIN_SCALAR_STYLE && s.length == 0 && !node.special) {
           node.empty = true;
-        } else if (s.style == YAML_LITERAL_SCALAR_STYLE || s.style == YAML_FOLDED_SCALAR_STYLE) {
+        } else if (is_block_scalar(e)) {
           indicator_ = 0;
           block_scalar(e, node);
           block_indicator_ = indicator_;
@@ -166,14 +114,10 @@ class TreeBuilder {
       }
       case YAML_SEQUENCE_START_EVENT:
         node.kind = EditNode::Kind::kSequence;
-        node.special =
-            e.data.sequence_start.anchor != nullptr || e.data.sequence_start.tag != nullptr;
         node.flow = e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
         return sequence(node, depth);
       case YAML_MAPPING_START_EVENT:
         node.kind = EditNode::Kind::kMapping;
-        node.special =
-            e.data.mapping_start.anchor != nullptr || e.data.mapping_start.tag != nullptr;
         node.flow = e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
         return mapping(node, depth);
       default:
@@ -196,21 +140,21 @@ class TreeBuilder {
     size_t cursor = node.begin;
     for (;;) {
       LibyamlEvent item;
-      if (auto r = parser_.next(item); !r) return fail(r.error());
+      if (auto r = scan_.next(item); !r) return fail(r.error());
       if (item.e.type == YAML_SEQUENCE_END_EVENT) {
-        if (node.flow) node.end = offsets_.byte(item.e.end_mark.index);
+        if (node.flow) node.end = scan_.byte(item.e.end_mark);
         break;
       }
       EditNode child;
       child.parent = EditNode::Parent::kSequence;
       if (!node.flow) {
-        const size_t dash = find_dash(cursor);
+        const size_t dash = next_dash(text_, cursor);
         if (dash == std::string_view::npos) {
           node.opaque = true;
         } else {
           child.lead = dash;
           child.slot = dash + 1;
-          if (node.children.empty()) node.column = dash - line_start(text_, dash);
+          if (node.children.empty()) node.column = column_of(text_, dash);
         }
       }
       if (auto r = build(item, child, depth + 1); !r) return r;
@@ -227,26 +171,24 @@ class TreeBuilder {
   Result<void> mapping(EditNode& node, int depth) {
     for (;;) {
       LibyamlEvent key;
-      if (auto r = parser_.next(key); !r) return fail(r.error());
+      if (auto r = scan_.next(key); !r) return fail(r.error());
       if (key.e.type == YAML_MAPPING_END_EVENT) {
-        if (node.flow) node.end = offsets_.byte(key.e.end_mark.index);
+        if (node.flow) node.end = scan_.byte(key.e.end_mark);
         break;
       }
       EditNode child;
       child.parent = EditNode::Parent::kMapping;
-      child.lead = offsets_.byte(key.e.start_mark.index);
-      if (key.e.type == YAML_SCALAR_EVENT && key.e.data.scalar.anchor == nullptr &&
-          key.e.data.scalar.tag == nullptr) {
-        const auto& s = key.e.data.scalar;
-        const std::string_view k(reinterpret_cast<const char*>(s.value), s.length);
-        if (s.style == YAML_PLAIN_SCALAR_STYLE) {
+      child.lead = scan_.byte(key.e.start_mark);
+      if (key.e.type == YAML_SCALAR_EVENT && !is_special(key.e)) {
+        const std::string_view k = scalar_value(key.e);
+        if (key.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
           if (k == "<<") node.opaque = true;  // merge key: the mapping's value comes from elsewhere
           child.key = key_string(resolve_plain(k));
         } else {
           child.key = std::string(k);
         }
         if (!node.flow) {
-          const size_t colon = find_colon(offsets_.byte(key.e.end_mark.index));
+          const size_t colon = colon_after(text_, scan_.byte(key.e.end_mark));
           if (colon == std::string_view::npos || text_[child.lead] == '?') {
             node.opaque = true;
           } else {
@@ -258,10 +200,9 @@ class TreeBuilder {
         EditNode ignored;
         if (auto r = build(key, ignored, depth + 1); !r) return r;
       }
-      if (node.children.empty() && !node.flow)
-        node.column = child.lead - line_start(text_, child.lead);
+      if (node.children.empty() && !node.flow) node.column = column_of(text_, child.lead);
       LibyamlEvent value;
-      if (auto r = parser_.next(value); !r) return fail(r.error());
+      if (auto r = scan_.next(value); !r) return fail(r.error());
       if (auto r = build(value, child, depth + 1); !r) return r;
       settle(child, node.column);
       if (!node.flow) node.end = child.end;
@@ -272,8 +213,7 @@ class TreeBuilder {
 
   std::string_view text_;
   std::string_view source_;
-  LibyamlParser parser_;
-  MarkOffsets offsets_;
+  MarkScanner scan_;
   int indicator_ = 0;
   int block_indicator_ = 0;
 };

@@ -1,4 +1,5 @@
-// Internal: the nodes of one YAML document with the byte positions edit_document() splices at.
+// Internal: the nodes of one YAML document with the byte positions edit_document() splices at
+// (built on the MarkScanner of yaml/splice.h).
 #pragma once
 
 #include <yaml.h>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "kftenant/error.h"
+#include "yaml/splice.h"
 
 namespace kftenant::yaml::detail {
 
@@ -47,13 +49,5 @@ struct EditNode {
 // Builds the tree of the single document in `text` (which must parse). A stream with no
 // document gives a root that is an empty scalar.
 [[nodiscard]] Result<EditNode> build_edit_tree(std::string_view text, std::string_view source);
-
-// Byte helpers shared by the tree builder and the editor.
-size_t line_start(std::string_view text, size_t pos);
-// Just after the first line break at or after `pos` (content ending at `pos`: the end of its
-// line); text.size() when there is none.
-size_t after_line(std::string_view text, size_t pos);
-// Whether only spaces/tabs precede `pos` on its line.
-bool first_on_line(std::string_view text, size_t pos);
 
 }  // namespace kftenant::yaml::detail

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dex/config_layout.h"
 #include "kftenant/dex/config_check.h"
 #include "kftenant/dex/static_passwords.h"
 
@@ -244,7 +245,7 @@ TEST(DexConfigReplace, LoneCarriageReturnIsVerifiedByARescan) {
   const std::string before = "staticPasswords:\n- email: a@x.io\n  hash: h\rother: 1\nz: 2\n";
   auto c = must_parse(before);
   ASSERT_EQ(c.static_passwords().size(), 1u);
-  EXPECT_TRUE(c.layout().irregular);
+  EXPECT_TRUE(detail::layout_of(c).irregular);
   StaticPassword p = c.static_passwords()[0];
   p.hash = "h2";
   auto r = c.replace_static_password_at(0, p);
@@ -376,7 +377,7 @@ RC_GTEST_PROP(DexConfigReplaceProperty, OnlyTheEntryChanges, ()) {
     p.username = "changed";
     p.user_id = "2024-01-01";
   }
-  const auto span = c->layout().entries[index];
+  const auto span = detail::layout_of(*c).entries[index];
   const std::string prefix = text.substr(0, span.begin);
   const std::string suffix = text.substr(span.end);
   const bool same = before[index] == p;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -34,18 +35,30 @@ struct StaticPassword {
   friend bool operator==(const StaticPassword&, const StaticPassword&) = default;
 };
 
+class DexConfig;
+namespace detail {
+struct Layout;  // dex/config_layout.h (private)
+struct Edit;
+const Layout& layout_of(const DexConfig& config);
+}  // namespace detail
+
 // A parsed view of config.yaml text that can be edited in place.
 class DexConfig {
  public:
+  DexConfig();  // an empty document
+  DexConfig(const DexConfig& other);
+  DexConfig(DexConfig&& other) noexcept;
+  DexConfig& operator=(const DexConfig& other);
+  DexConfig& operator=(DexConfig&& other) noexcept;
+  ~DexConfig();
+
   // Parses `text`. A document that is not YAML is kParse naming `source_name` and the line; a
   // document that is not a mapping, or a `staticPasswords` that is not a list of mappings, is
   // kStoredData (the stored config must be fixed; not a usage error).
   [[nodiscard]] static Result<DexConfig> parse(std::string text, std::string source_name);
 
   // The entries in file order. A successful edit replaces the list: copy what must outlive it.
-  [[nodiscard]] const std::vector<StaticPassword>& static_passwords() const {
-    return layout_.passwords;
-  }
+  [[nodiscard]] const std::vector<StaticPassword>& static_passwords() const;
 
   // `enablePasswordDB: true` (Dex refuses staticPasswords without it), read as Dex reads it:
   // an unquoted true, or YAML 1.1's yes/on.
@@ -96,68 +109,28 @@ class DexConfig {
   // The name given to parse(), for messages.
   [[nodiscard]] const std::string& source_name() const { return source_; }
 
-  // Internal layout, recomputed after every edit (exposed for the implementation only).
-  struct Span {
-    size_t begin = 0;  // byte offsets into text()
-    size_t end = 0;
-  };
-  struct Layout {
-    bool root_is_flow = false;
-    bool root_empty = false;                               // empty document (or only comments)
-    size_t root_insert = 0;                                // where a new top-level key is appended
-    std::vector<std::pair<std::string, Span>> top_values;  // other keys' value text
-    bool has_key = false;                                  // `staticPasswords` present
-    size_t after_colon = 0;                                // just after `staticPasswords:`'s colon
-    Span value;                                            // its value's content
-    bool value_is_sequence = false;
-    bool flow = false;
-    size_t dash_column = 0;  // block style: column of "-" and of the entries' keys
-    size_t key_column = 2;
-    std::vector<Span> entries;              // block: whole lines; flow: "{...}"
-    std::vector<StaticPassword> passwords;  // their values
-    bool password_db = false;               // `enablePasswordDB: true`
-    bool complex = false;                   // anchors, aliases or tags: verify with a full parse
-    // A literal/folded (| >) scalar inside staticPasswords: such a scalar takes in the blank and
-    // indented comment lines that follow it, so an edit next to it is verified by a re-scan.
-    bool block_scalars = false;
-    // An entry whose "-" was not found where a block list puts it, or line breaks other than
-    // "\n" / "\r\n" (a lone CR, NEL, LS, PS): edits are verified by a full re-scan only.
-    bool irregular = false;
-  };
-  // The current layout (for the implementation in src/dex, e.g. check_dex_config).
-  [[nodiscard]] const Layout& layout() const { return layout_; }
-
  private:
+  friend const detail::Layout& detail::layout_of(const DexConfig& config);
+
   std::string text_;
   std::string source_;
   bool password_db_ = false;
-  Layout layout_;
+  // Where things are in text_ (dex/config_layout.h). Copies copy it; null only in a moved-from
+  // DexConfig, which reads as an empty one.
+  std::unique_ptr<detail::Layout> layout_;
 
-  // One splice of text_: bytes [begin, end) become `with`. Entry `index` is removed
-  // (changed == nullptr), replaced by `changed`, or `changed` is inserted at `index` (insert).
-  struct Edit {
-    size_t begin = 0;
-    size_t end = 0;
-    std::string with;
-    size_t index = 0;
-    const StaticPassword* changed = nullptr;
-    bool insert = false;
-    size_t field_lines = 0;  // lines of `with` holding the new entry's fields (block entries)
-    // `with` is the old entry's lines edited in place (comments, blank lines and plain scalars
-    // kept), not block_entry's one-field-per-line text: apply_local checks it differently.
-    bool in_place = false;
-  };
+  const detail::Layout& layout() const;
   // The entry's lines with only the changed values rewritten (yaml::edit_document on the entry
   // as a one-item list); an error when that cannot keep the rest (the caller re-emits instead).
   Result<std::string> edited_entry_text(size_t index, const StaticPassword& entry) const;
   // Replaces entry `index` by block_entry/flow_entry text (what upsert writes for a new entry).
   Result<void> reemit_entry(size_t index, const StaticPassword& entry);
   // Verifies the edited text (locally when the edit allows it, see apply_local) and adopts it.
-  Result<void> apply(Edit edit);
+  Result<void> apply(detail::Edit edit);
   // The fast path for one whole-line entry edit inside a block list: true when it verified and
   // adopted the edit, false when the edit needs the full re-scan.
-  Result<bool> apply_local(const Edit& edit);
-  Result<void> apply_full(std::string new_text, const Edit& edit);
+  Result<bool> apply_local(const detail::Edit& edit);
+  Result<void> apply_full(std::string new_text, const detail::Edit& edit);
 };
 
 // Emits `s` as a YAML double-quoted scalar that reads back as exactly `s` (any valid UTF-8);
