@@ -31,31 +31,15 @@ store::ObjectKey cm_key(const std::string& name) {
 }
 
 Step create_step(json object, std::string summary) {
-  Step s;
-  s.kind = StepKind::kCreate;
-  s.key = store::key_of(object);
-  s.after = std::move(object);
-  s.summary = std::move(summary);
-  return s;
+  return Step::create(std::move(object), std::move(summary));
 }
 
 Step replace_step(json before, json after, std::string summary) {
-  Step s;
-  s.kind = StepKind::kReplace;
-  s.key = store::key_of(before);
-  s.before = std::move(before);
-  s.after = std::move(after);
-  s.summary = std::move(summary);
-  return s;
+  return Step::replace(std::move(before), std::move(after), std::move(summary));
 }
 
 Step delete_step(json before, std::string summary) {
-  Step s;
-  s.kind = StepKind::kDelete;
-  s.key = store::key_of(before);
-  s.before = std::move(before);
-  s.summary = std::move(summary);
-  return s;
+  return Step::remove(std::move(before), std::move(summary));
 }
 
 Step restart_step(const std::string& marker) {
