@@ -72,6 +72,8 @@ Result<std::vector<json>> PlanView::list(const std::string& api_version, const s
                                          const std::string& ns, const std::string& label_selector) {
   auto base = list_inner(api_version, kind, ns, label_selector);
   if (!base) return base;
+  auto selector = store::parse_label_selector(label_selector);  // once, not per planned object
+  if (!selector) return fail(selector.error());
   std::vector<json> out;
   out.reserve(base->size());
   auto planned_here = [&](const Index& index) {
@@ -89,10 +91,7 @@ Result<std::vector<json>> PlanView::list(const std::string& api_version, const s
     }
     shown.push_back(index);
     if (!it->second) continue;
-    auto match = store::labels_match(
-        it->second->value(json::json_pointer("/metadata/labels"), json()), label_selector);
-    if (!match) return fail(match.error());
-    if (*match) out.push_back(*it->second);
+    if (selector->matches_object(*it->second)) out.push_back(*it->second);
   }
   // Planned objects the list did not hold (new ones, or ones whose planned labels now match).
   for (const Index& index : planned_order_) {
@@ -100,10 +99,7 @@ Result<std::vector<json>> PlanView::list(const std::string& api_version, const s
       continue;
     const auto& state = planned_.at(index);
     if (!state) continue;
-    auto match = store::labels_match(state->value(json::json_pointer("/metadata/labels"), json()),
-                                     label_selector);
-    if (!match) return fail(match.error());
-    if (*match) out.push_back(*state);
+    if (selector->matches_object(*state)) out.push_back(*state);
   }
   return out;
 }

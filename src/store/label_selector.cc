@@ -449,11 +449,17 @@ bool LabelSelector::matches_object(const nlohmann::ordered_json& object) const {
   return matches(labels_of(object));
 }
 
-Result<bool> labels_match(const nlohmann::json& labels, std::string_view selector) {
+Result<LabelSelector> parse_label_selector(std::string_view selector) {
   auto parsed = LabelSelector::parse(selector);
   if (!parsed)
     return make_error(ErrorCode::kInvalidArgument, "label selector \"" + std::string(selector) +
                                                        "\": " + parsed.error().message);
+  return parsed;
+}
+
+Result<bool> labels_match(const nlohmann::json& labels, std::string_view selector) {
+  auto parsed = parse_label_selector(selector);
+  if (!parsed) return fail(parsed.error());
   LabelMap map;
   if (labels.is_object())
     for (auto it = labels.begin(); it != labels.end(); ++it)

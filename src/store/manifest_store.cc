@@ -505,7 +505,8 @@ Result<json> ManifestStore::get(const ObjectKey& key) {
 Result<std::vector<json>> ManifestStore::list(const std::string& api_version,
                                               const std::string& kind, const std::string& ns,
                                               const std::string& label_selector) {
-  if (auto check = labels_match(json(), label_selector); !check) return fail(check.error());
+  auto selector = parse_label_selector(label_selector);  // once, not per object
+  if (!selector) return fail(selector.error());
   State& s = *state_;
   const std::string group = api_group(api_version);
   std::vector<json> out;
@@ -532,13 +533,7 @@ Result<std::vector<json>> ManifestStore::list(const std::string& api_version,
     } else {
       object = s.present(ref.doc(), api_version);
     }
-    const json* labels = nullptr;
-    if (auto m = object.find("metadata"); m != object.end() && m->is_object()) {
-      if (auto l = m->find("labels"); l != m->end()) labels = &*l;
-    }
-    auto match = labels_match(labels ? *labels : json(), label_selector);
-    if (!match) return fail(match.error());
-    if (*match) out.push_back(std::move(object));
+    if (selector->matches_object(object)) out.push_back(std::move(object));
   }
   return out;
 }

@@ -55,6 +55,10 @@ class LabelSelector {
   std::vector<LabelRequirement> requirements_;  // sorted by key, as the Go parser does
 };
 
+// LabelSelector::parse for callers that match in memory: a selector that does not parse is
+// kInvalidArgument naming it, with the server's message. Parse once, then match each object.
+[[nodiscard]] Result<LabelSelector> parse_label_selector(std::string_view selector);
+
 // Whether `labels` (metadata.labels, an object or null) satisfy `selector` (LabelSelector's
 // syntax; empty matches all). kInvalidArgument naming the selector and the server's message for
 // one that does not parse.
