@@ -95,18 +95,15 @@ class PasswordObjectDirectory final : public UserDirectory {
     desired["hash"] = base64::encode(user.hash);
     set_or_erase(desired, "username", user.username);
     set_or_erase(desired, "userID", user.user_id);
+    const std::string what = store::describe({kPasswordApiVersion, kPasswordKind, loc_.ns, name}) +
+                             " (Dex user " + user.email + ")";
     Step s;
-    s.key = {kPasswordApiVersion, kPasswordKind, loc_.ns, name};
     if (*existing) {
       if (desired == **existing) return std::vector<Step>{};
-      s.kind = StepKind::kReplace;
-      s.before = **existing;
-      s.summary = "update " + store::describe(s.key) + " (Dex user " + user.email + ")";
+      s = Step::replace(**existing, std::move(desired), "update " + what);
     } else {
-      s.kind = StepKind::kCreate;
-      s.summary = "create " + store::describe(s.key) + " (Dex user " + user.email + ")";
+      s = Step::create(std::move(desired), "create " + what);
     }
-    s.after = std::move(desired);
     s.writes_password = new_hash;
     return std::vector<Step>{std::move(s)};
   }

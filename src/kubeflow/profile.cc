@@ -394,14 +394,6 @@ Result<std::vector<std::string>> describe_namespace_contents(store::ObjectStore&
 
 plan::Step profile_ready_wait(std::string profile, std::string owner,
                               std::chrono::milliseconds timeout) {
-  plan::Step wait;
-  wait.kind = plan::StepKind::kWaitReady;
-  wait.key = {kProfileApiVersion, "Profile", "", profile};
-  wait.timeout = timeout;
-  wait.summary = fmt::format(
-      "wait for the profile controller: namespace {} (owner {}), RoleBinding {}, "
-      "AuthorizationPolicy {}",
-      profile, owner, kOwnerRoleBinding, kOwnerAuthorizationPolicy);
   auto check = std::make_shared<plan::ReadyCheck>();
   check->action = "wait-profile";
   check->waiting_for = "the Kubeflow profile controller";
@@ -417,8 +409,12 @@ plan::Step profile_ready_wait(std::string profile, std::string owner,
   check->poll = [profile, owner](store::ObjectStore& store) {
     return check_profile_ready(store, profile, owner);
   };
-  wait.ready = std::move(check);
-  return wait;
+  return plan::Step::wait_ready(
+      {kProfileApiVersion, "Profile", "", profile}, std::move(check),
+      fmt::format("wait for the profile controller: namespace {} (owner {}), RoleBinding {}, "
+                  "AuthorizationPolicy {}",
+                  profile, owner, kOwnerRoleBinding, kOwnerAuthorizationPolicy),
+      timeout);
 }
 
 }  // namespace kftenant::kubeflow

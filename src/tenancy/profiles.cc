@@ -137,15 +137,10 @@ Planner quota_planner(QuotaRequest request) {
       }
       spec["resourceQuotaSpec"]["hard"] = wanted;
     }
-    Step step;
-    step.kind = StepKind::kReplace;
-    step.key = store::key_of(*profile);
-    step.before = *profile;
-    step.after = std::move(after);
-    step.summary = request.hard.empty()
-                       ? fmt::format("clear the quota of Profile {}", request.profile)
-                       : fmt::format("set the quota of Profile {}", request.profile);
-    plan.steps.push_back(std::move(step));
+    plan.steps.push_back(Step::replace(
+        *profile, std::move(after),
+        request.hard.empty() ? fmt::format("clear the quota of Profile {}", request.profile)
+                             : fmt::format("set the quota of Profile {}", request.profile)));
     return plan;
   };
 }
@@ -211,26 +206,17 @@ Planner share_planner(ShareRequest raw) {
       auto key = store::key_of(want);
       auto existing = store.get(key);
       if (!existing && existing.error().code != ErrorCode::kNotFound) return fail(existing.error());
-      Step step;
-      step.key = key;
       if (!existing) {
-        step.kind = StepKind::kCreate;
-        step.after = want;
-        step.summary =
-            fmt::format("create {} ({} as {})", store::describe(key), request.email, role);
+        plan.steps.push_back(Step::create(
+            want, fmt::format("create {} ({} as {})", store::describe(key), request.email, role)));
       } else if (auto others = other_holders(*existing, request.email, request.options);
                  !others.empty()) {
         // Never rewrite another user's binding or policy onto this email.
         return fail(taken_by(*existing, others, request.email, unshare_hint));
       } else if (auto fixed = repaired(*existing, want)) {
-        step.kind = StepKind::kReplace;
-        step.before = *existing;
-        step.after = std::move(*fixed);
-        step.summary = fmt::format("repair {}", store::describe(key));
-      } else {
-        continue;
+        plan.steps.push_back(Step::replace(*existing, std::move(*fixed),
+                                           fmt::format("repair {}", store::describe(key))));
       }
-      plan.steps.push_back(std::move(step));
     }
     if (plan.steps.empty())
       plan.notes.push_back(fmt::format("{} already has role {} in profile {}", request.email, role,
