@@ -194,6 +194,11 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
                  "With --manifests: the file (relative to the manifests folder, or absolute) whose "
                  "ConfigMap document holds the config.yaml to edit, when the kustomization graph "
                  "cannot decide (generated ConfigMap, several patches)");
+  app.add_option("--qps", options.qps,
+                 "Requests per second to the API server (the client's rate limiter; 0: no limit)")
+      ->capture_default_str();
+  app.add_option("--burst", options.burst, "Requests allowed at once above --qps")
+      ->capture_default_str();
   app.add_flag("-v,--verbose", options.verbose,
                "Print the kubeconfig, context and server used and every API request (method, "
                "path, status, time, retries) on stderr; never a token or a body");
@@ -210,8 +215,8 @@ Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options) 
   // (5 QPS, burst 10) would make the tail of `user add` wait on the limiter for no benefit.
   // Interactive kubectl allows a similar budget.
   kube::ClientOptions client_options;
-  client_options.qps = 50;
-  client_options.burst = 100;
+  client_options.qps = options.qps;
+  client_options.burst = options.burst;
   if (options.verbose) {
     const std::string where =
         config->source == "in-cluster"

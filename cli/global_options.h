@@ -24,6 +24,9 @@ struct GlobalOptions {
   // --dex-config-file PATH (with --manifests): the file whose ConfigMap document holds the
   // config.yaml to edit, when the kustomization graph cannot decide (relative to DIR).
   std::string dex_config_file;
+  // --qps/--burst: the client's request budget (kube::ClientOptions), as kubectl's.
+  double qps = 50;
+  int burst = 100;
   bool verbose = false;
 };
 

@@ -5,6 +5,7 @@
 
 #include "doctor.h"
 #include "global_options.h"
+#include "import_command.h"
 #include "kftenant/version.h"
 #include "profile_commands.h"
 #include "user_commands.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   kftenant::cli::add_doctor_command(app, options, exit_code);
   kftenant::cli::add_user_commands(app, options, exit_code);
   kftenant::cli::add_profile_commands(app, options, exit_code);
+  kftenant::cli::add_import_command(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

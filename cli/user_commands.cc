@@ -13,6 +13,7 @@
 #include <string>
 
 #include "apply_command.h"
+#include "kftenant/csv.h"
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/kubeflow/profile.h"
 #include "kftenant/tenancy/removal_preview.h"
@@ -20,6 +21,7 @@
 #include "kftenant/tenancy/validate.h"
 #include "output.h"
 #include "password_input.h"
+#include "secret_file.h"
 #include "user_output.h"
 
 namespace kftenant::cli {
@@ -66,44 +68,26 @@ class GeneratedPassword {
  public:
   GeneratedPassword(std::string email, std::string password)
       : email_(std::move(email)), password_(std::move(password)) {}
-  ~GeneratedPassword() {
-    OPENSSL_cleanse(password_.data(), password_.size());
-    if (fd_ >= 0) close(fd_);
-    // Created by us and never needed: leave nothing behind.
-    if (!path_.empty() && !recorded_) unlink(path_.c_str());
-  }
+  ~GeneratedPassword() { OPENSSL_cleanse(password_.data(), password_.size()); }
   GeneratedPassword(const GeneratedPassword&) = delete;
   GeneratedPassword& operator=(const GeneratedPassword&) = delete;
 
-  // Creates FILE (O_EXCL: an existing file, maybe holding other passwords, is never touched).
-  Result<void> open_file(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd_ < 0) {
-      const int err = errno;
-      return fail(usage_error(fmt::format(
-          "--passwords-out {}: {}{}", tenancy::quote_for_message(path), std::strerror(err),
-          err == EEXIST ? " (the file is created new, so no other password is overwritten: "
-                          "choose a new name)"
-                        : "")));
-    }
-    path_ = path;
-    return ok();
-  }
-  bool to_file() const { return !path_.empty(); }
+  Result<void> open_file(const std::string& path) { return file_.create(path, "--passwords-out"); }
+  bool to_file() const { return file_.is_open(); }
 
   // ApplyOptions hooks.
   Result<void> before(const plan::Step& step) {
     if (!step.writes_password) return ok();
     attempted_ = true;
     if (!to_file() || recorded_) return ok();
-    const std::string text = "email,password\n" + email_ + "," + password_ + "\n";
-    const bool written =
-        ::write(fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    if (!written || fsync(fd_) != 0)
-      return make_error(ErrorCode::kIo,
-                        fmt::format("cannot write the generated password to {}: {}; nothing of "
-                                    "the user was written",
-                                    tenancy::quote_for_message(path_), std::strerror(errno)));
+    std::string text = csv::row({"email", "password"}) + csv::row({email_, password_});
+    auto written = file_.append(text);
+    OPENSSL_cleanse(text.data(), text.size());
+    if (!written) {
+      Error e = written.error();
+      e.message += fmt::format("; nothing of {} was written", email_);
+      return fail(std::move(e));
+    }
     recorded_ = true;
     return ok();
   }
@@ -122,7 +106,7 @@ class GeneratedPassword {
     }
     if (to_file())
       std::fprintf(stderr, "kftenant: the generated password for %s is in %s (mode 0600)\n",
-                   email_.c_str(), path_.c_str());
+                   email_.c_str(), file_.path().c_str());
     else if (print)
       fmt::print("generated password for {}: {}\n", email_, password_);
   }
@@ -132,7 +116,7 @@ class GeneratedPassword {
     const char* how = used_ ? "was written" : "may have been written";
     if (to_file()) {
       std::fprintf(stderr, "kftenant: the Dex user %s %s with the generated password in %s\n",
-                   email_.c_str(), how, path_.c_str());
+                   email_.c_str(), how, file_.path().c_str());
     } else {
       std::fprintf(stderr,
                    "kftenant: the Dex user %s %s with this generated password: %s (keep it; "
@@ -144,8 +128,7 @@ class GeneratedPassword {
  private:
   std::string email_;
   std::string password_;
-  std::string path_;
-  int fd_ = -1;
+  NewSecretFile file_;
   bool attempted_ = false;  // a password step started
   bool used_ = false;       // a password step succeeded
   bool recorded_ = false;   // the password is in the file

@@ -9,7 +9,7 @@ PKGS=(
   clang-14 libclang-rt-14-dev clang-format
   libcurl4-openssl-dev libssl-dev openssl
   libcpp-httplib-dev nlohmann-json3-dev libyaml-dev
-  libcli11-dev libfmt-dev libexpected-dev libcrypt-dev
+  libcli11-dev libfmt-dev libexpected-dev libcrypt-dev libcsv-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   python3 python3-bcrypt
   etcd-server xz-utils

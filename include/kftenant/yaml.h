@@ -3,6 +3,7 @@
 // edited in place so that every other byte is kept.)
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -12,11 +13,19 @@
 
 namespace kftenant::yaml {
 
+// Where the nodes of a parsed document start: JSON pointer (RFC 6901, "" for the root,
+// "/users/3/email") → line, 1-based. An alias is listed where it is used; what its value holds,
+// and what a merge key ("<<") brings in, is not: look up the nearest listed parent.
+using LineIndex = std::map<std::string, int>;
+
 // Parses exactly one YAML document (an empty input gives null). Plain scalars follow the YAML 1.2
 // core schema as sigs.k8s.io/yaml reads them (null/~, true/false, integers, floats); quoted or
 // block scalars are strings. Anchors and aliases are resolved. Errors name `source` and the line.
+// With `lines`, it is filled with where each node starts, so that a caller checking the values
+// can name the line of a wrong one.
 [[nodiscard]] Result<nlohmann::json> parse(std::string_view text,
-                                           std::string_view source = "<input>");
+                                           std::string_view source = "<input>",
+                                           LineIndex* lines = nullptr);
 
 // Parses a multi-document stream ("---" separated); empty documents are skipped.
 [[nodiscard]] Result<std::vector<nlohmann::json>> parse_all(std::string_view text,

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/sha256.h"
+#include "dex/config_cache.h"
 #include "dex/user_directories.h"
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/config_check.h"
@@ -61,12 +62,13 @@ class StaticDirectory final : public UserDirectory {
     DexConfig* config = &loaded->config;
     std::vector<DexUser> out;
     const auto& entries = config->static_passwords();
+    const std::vector<size_t> lines = config->entry_lines();
     for (size_t i = 0; i < entries.size(); ++i) {
       out.push_back(to_user(entries[i]));
-      out.back().line = config->entry_line(i);
+      out.back().line = lines[i];
     }
     // Dex's verdict on each entry; duplicates and shared IDs are reported per account/user.
-    for (const auto& problem : check_dex_config(*config)) {
+    for (const auto& problem : detail::check_config_cached(*config)) {
       if (!problem.entry || *problem.entry >= out.size() ||
           problem.severity == ConfigProblem::Severity::kWarning)
         continue;
@@ -208,7 +210,7 @@ class StaticDirectory final : public UserDirectory {
     const bool owed = sha != dep_hash && (pending_changes || has_dep_hash || cm_hash == sha);
     if (!owed) return std::vector<Step>{};
     // Never restart Dex onto a config it cannot load: that takes every login down.
-    auto config = DexConfig::parse(*text, loc_.config_key);
+    auto config = detail::parse_config_cached(*text, loc_.config_key);
     if (!config) return fail(config.error().with_context(where()));
     if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
     // A patch of the pod template's annotations, as `kubectl rollout restart` sends (a
@@ -266,7 +268,7 @@ class StaticDirectory final : public UserDirectory {
 
   // kRefused when Dex could not start with `config` (naming the entry, line and problem).
   Result<void> require_loadable(const DexConfig& config) const {
-    for (const auto& problem : check_dex_config(config)) {
+    for (const auto& problem : detail::check_config_cached(config)) {
       if (problem.severity != ConfigProblem::Severity::kFatal) continue;
       std::string at = problem.line > 0 ? " line " + std::to_string(problem.line) : "";
       return make_error(ErrorCode::kRefused, "nothing was written: Dex would not start with " +
@@ -336,23 +338,19 @@ class StaticDirectory final : public UserDirectory {
   Result<DexConfig> parse_config(const json& cm) const {
     auto text = config_text(cm);
     if (!text) return fail(text.error());
-    auto config = DexConfig::parse(std::move(*text), loc_.config_key);
+    auto config = detail::parse_config_cached(std::move(*text), loc_.config_key);
     if (!config) return fail(config.error().with_context(where()));
     return config;
   }
 
   Step replace_step(store::ObjectStore& store, const json& cm, const std::string& text,
                     std::string summary) const {
-    Step s;
-    s.kind = StepKind::kReplace;
-    s.key = configmap_key();
-    s.before = cm;
-    s.after = cm;
-    s.after["data"][loc_.config_key] = text;
+    json after = cm;
+    after["data"][loc_.config_key] = text;
     // Manifests stay free of kftenant bookkeeping; only a live ConfigMap records what was written.
     if (store.capabilities().live)
-      s.after["metadata"]["annotations"][kConfigHashAnnotation] = sha256_hex(text);
-    s.summary = std::move(summary);
+      after["metadata"]["annotations"][kConfigHashAnnotation] = sha256_hex(text);
+    Step s = Step::replace(cm, std::move(after), std::move(summary));
     s.text_field = {"data", loc_.config_key};
     return s;
   }

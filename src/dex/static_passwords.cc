@@ -249,6 +249,21 @@ size_t DexConfig::entry_line(size_t index) const {
   return 1 + static_cast<size_t>(std::count(begin, at, '\n'));
 }
 
+std::vector<size_t> DexConfig::entry_lines() const {
+  std::vector<size_t> lines;
+  lines.reserve(layout().entries.size());
+  size_t line = 1, counted_to = 0;
+  for (const auto& entry : layout().entries) {
+    // Entries are in text order; count only the newlines since the previous one.
+    const size_t at = std::max(entry.begin, counted_to);
+    line += static_cast<size_t>(std::count(text_.begin() + static_cast<std::ptrdiff_t>(counted_to),
+                                           text_.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    counted_to = at;
+    lines.push_back(line);
+  }
+  return lines;
+}
+
 Result<void> DexConfig::upsert_static_password(const StaticPassword& entry) {
   if (auto idx = find(entry.email)) return replace_static_password_at(*idx, entry);
   auto f = fields(entry);

@@ -93,8 +93,9 @@ Result<std::optional<nlohmann::json>> get_optional(store::ObjectStore& store,
 
 // Profile steps of `user add`: create when absent; nothing when it is there for this owner
 // with the requested quota; refusals otherwise. `owner` is the email as Dex puts it in the claim.
-Result<std::vector<Step>> plan_profile(store::ObjectStore& store, const AddUserRequest& request,
-                                       const std::string& name, const std::string& owner) {
+Result<std::vector<Step>> plan_profile(store::ObjectStore& store, const ProfileRequest& request) {
+  const std::string& name = request.name;
+  const std::string& owner = request.owner;
   std::vector<Step> steps;
   store::ObjectKey key{kProfileApiVersion, "Profile", "", name};
   auto existing = get_optional(store, key);
@@ -110,7 +111,7 @@ Result<std::vector<Step>> plan_profile(store::ObjectStore& store, const AddUserR
           "profile {} is owned by {}, but Dex puts {} in the email claim (the kubeflow-userid "
           "header), so this user cannot open it; make them agree: `kftenant user remove {} "
           "--keep-profile --yes` then `kftenant user add {}` stores the email in lower case",
-          name, *current, owner, owner, request.email)));
+          name, *current, owner, owner, dex::normalize_email(owner))));
     if (!request.quota.empty()) {
       auto hard = (*existing)->value(nlohmann::json::json_pointer("/spec/resourceQuotaSpec/hard"),
                                      nlohmann::json::object());
@@ -180,8 +181,18 @@ Result<AddUserRequest> validate_add_user(AddUserRequest request, bool check_pass
   if (request.user_id) {
     if (auto v = validate_user_id(*request.user_id); !v) return fail(v.error());
   }
-  if (check_password)
+  if (!request.hash.empty()) {
+    auto cost = dex::bcrypt_cost(request.hash);
+    if (!cost) return fail(cost.error());
+    if (*cost < dex::kMinBcryptCost || *cost > dex::kMaxBcryptCost)
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("the bcrypt hash for {} has cost {}: Dex refuses logins "
+                      "unless the cost is {}..{}",
+                      request.email, *cost, dex::kMinBcryptCost, dex::kMaxBcryptCost));
+  } else if (check_password) {
     if (auto v = dex::validate_password(request.password); !v) return fail(v.error());
+  }
   if (auto c = checked_cost(request.bcrypt_cost); !c) return fail(c.error());
   if (request.create_profile) {
     std::string name =
@@ -259,14 +270,21 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
             "(`kftenant user passwd {}` sets a new one)",
             request.email, where(user), request.email));
       } else {
-        auto same = dex::bcrypt_verify(request.password, user.hash);
+        // A hash given is compared as it is; a password is checked against the stored hash.
+        const bool by_hash = request.password.empty() && !request.hash.empty();
+        bool same = request.hash == user.hash;
+        if (!by_hash) {
+          auto verified = dex::bcrypt_verify(request.password, user.hash);
+          if (!verified)
+            return fail(
+                verified.error().with_context("checking the existing hash of " + request.email));
+          same = *verified;
+        }
         if (!same)
-          return fail(same.error().with_context("checking the existing hash of " + request.email));
-        if (!*same)
           return fail(refused(fmt::format(
-              "{} already exists with a different password: to change it use `kftenant user "
+              "{} already exists with a different password{}: to change it use `kftenant user "
               "passwd {}`",
-              request.email, request.email)));
+              request.email, by_hash ? " hash" : "", request.email)));
         plan.notes.push_back(fmt::format("Dex user {} already exists ({}), unchanged",
                                          request.email, user.location));
       }
@@ -300,7 +318,8 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
             "it out for a random one",
             quote_for_message(memo->user_id), holder->claim_email(),
             where(holder->records.front()))));
-      auto hash = memo->hash.get(request.password, request.bcrypt_cost);
+      auto hash = request.hash.empty() ? memo->hash.get(request.password, request.bcrypt_cost)
+                                       : Result<std::string>(request.hash);
       if (!hash) return fail(hash.error());
       desired.email = request.email;
       desired.hash = *hash;
@@ -317,13 +336,32 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
     if (!restart) return fail(restart.error());
     append(store, plan.steps, std::move(*restart));
     if (request.create_profile) {
-      auto profile = plan_profile(store, request, *request.profile, owner);
+      auto profile = plan_profile(store, {*request.profile, owner, request.quota, request.wait});
       if (!profile) return fail(profile.error());
       append(store, plan.steps, std::move(*profile));
       if (request.wait) {
         plan.steps.push_back(kubeflow::profile_ready_wait(*request.profile, owner, *request.wait));
       }
     }
+    return plan;
+  };
+}
+
+Planner profile_planner(ProfileRequest request) {
+  return [request = std::move(request)](store::ObjectStore& store) -> Result<Plan> {
+    if (auto v = kubeflow::validate_profile_name(request.name); !v) return fail(v.error());
+    if (auto v = validate_email(request.owner); !v) return fail(v.error());
+    if (auto v = kubeflow::validate_quota(request.quota); !v) return fail(v.error());
+    Plan plan;
+    auto steps = plan_profile(store, request);
+    if (!steps) return fail(steps.error());
+    if (steps->empty())
+      plan.notes.push_back(
+          fmt::format("profile {} already exists for {}, unchanged", request.name, request.owner));
+    plan.steps = std::move(*steps);
+    if (request.wait)
+      plan.steps.push_back(
+          kubeflow::profile_ready_wait(request.name, request.owner, *request.wait));
     return plan;
   };
 }

@@ -38,7 +38,8 @@ size_t count_nodes(const json& j) {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view source) : source_(source), parser_(text, source) {}
+  Parser(std::string_view text, std::string_view source, LineIndex* lines = nullptr)
+      : source_(source), parser_(text, source), lines_(lines) {}
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 
@@ -120,6 +121,7 @@ class Parser {
   Result<json> node(const Event& ev, int depth) {
     if (depth > kMaxDepth) return error_at(ev.e.start_mark, "document nested too deeply");
     const yaml_event_t& e = ev.e;
+    if (lines_) lines_->emplace(pointer_, static_cast<int>(e.start_mark.line) + 1);
     switch (e.type) {
       case YAML_ALIAS_EVENT: {
         std::string name = reinterpret_cast<const char*>(e.data.alias.anchor);
@@ -141,7 +143,10 @@ class Parser {
           Event child;
           if (auto r = next(child); !r) return fail(r.error());
           if (child.e.type == YAML_SEQUENCE_END_EVENT) break;
+          const size_t parent = pointer_.size();
+          if (lines_) pointer_ += "/" + std::to_string(arr.size());
           auto value = node(child, depth + 1);
+          pointer_.resize(parent);
           if (!value) return value;
           arr.push_back(std::move(*value));
         }
@@ -168,13 +173,21 @@ class Parser {
                        key_ev.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                        std::string_view(reinterpret_cast<const char*>(key_ev.e.data.scalar.value),
                                         key_ev.e.data.scalar.length) == "<<";
+      LineIndex* lines = std::exchange(lines_, nullptr);  // keys are not nodes of the result
       auto key = node(key_ev, depth + 1);
+      lines_ = lines;
       if (!key) return key;
       if (key->is_object() || key->is_array())
         return error_at(key_mark, "mapping keys must be scalars");
+      std::string k = merge_key ? std::string() : detail::key_string(*key);
       Event value_ev;
       if (auto r = next(value_ev); !r) return fail(r.error());
+      const size_t parent = pointer_.size();
+      if (lines_ && !merge_key) pointer_ += "/" + pointer_token(k);
+      if (merge_key) lines_ = nullptr;  // merged values belong to the keys they are merged into
       auto value = node(value_ev, depth + 1);
+      lines_ = lines;
+      pointer_.resize(parent);
       if (!value) return value;
       if (merge_key) {
         // YAML merge key (https://yaml.org/type/merge.html), which go-yaml and so kubectl accept.
@@ -189,7 +202,6 @@ class Parser {
         }
         continue;
       }
-      std::string k = detail::key_string(*key);
       if (obj.contains(k)) return error_at(key_mark, "duplicate key \"" + k + "\"");
       obj[k] = std::move(*value);
     }
@@ -203,16 +215,33 @@ class Parser {
     return obj;
   }
 
+  // "/a/0/b" segment for a key, as RFC 6901 escapes it.
+  static std::string pointer_token(const std::string& key) {
+    std::string out;
+    for (char c : key) {
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
+    }
+    return out;
+  }
+
   std::string_view source_;
   detail::LibyamlParser parser_;
+  LineIndex* lines_;
+  std::string pointer_;  // of the node being read, when lines_ is set
   std::map<std::string, std::pair<json, size_t>> anchors_;
   size_t nodes_ = 0;
 };
 
 }  // namespace
 
-Result<nlohmann::json> parse(std::string_view text, std::string_view source) {
-  Parser parser(text, source);
+Result<nlohmann::json> parse(std::string_view text, std::string_view source, LineIndex* lines) {
+  if (lines) lines->clear();
+  Parser parser(text, source, lines);
   auto docs = parser.documents();
   if (!docs) return fail(docs.error());
   std::vector<json> non_empty;

@@ -472,6 +472,7 @@ TEST(DexConfigCheck, LinesFollowTheFile) {
   auto c = DexConfig::parse(crlf, "config.yaml");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->entry_line(0), 8u);
+  EXPECT_EQ(c->entry_lines(), (std::vector<size_t>{8}));
   const auto p = only(crlf, Severity::kFatal);
   EXPECT_EQ(p.line, 9u);
   const std::string flow =

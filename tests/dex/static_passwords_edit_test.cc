@@ -199,6 +199,7 @@ TEST(DexConfigCaseVariants, FindAllLinesAndPositionalEdits) {
   EXPECT_EQ(c.entry_line(1), 6u);
   EXPECT_EQ(c.entry_line(2), 8u);
   EXPECT_EQ(c.entry_line(3), 0u);
+  EXPECT_EQ(c.entry_lines(), (std::vector<size_t>{3, 6, 8}));
   // The upsert by email edits the one Dex uses; an index reaches the other.
   StaticPassword first = c.static_passwords()[0];
   first.hash = "h1b";

@@ -307,7 +307,22 @@ TEST(MergeSteps, ManyChangesShowThreeSummariesAndACount) {
   }
   auto merged = merge_steps(steps);
   ASSERT_EQ(merged.size(), 1u);
-  EXPECT_EQ(merged[0].summary, "add user 1; add user 2; add user 3; and 2 more");
+  EXPECT_EQ(merged[0].summary, "add user 1, 2, 3 and 2 more");
+}
+
+TEST(MergeSteps, SummariesAlikeButForOnePartListThePart) {
+  json a = config_map("a", "0"), b = config_map("a", "1"), c = config_map("a", "2");
+  auto merged = merge_steps({replace_step(a, b, "add Dex user x@e to ConfigMap auth/dex"),
+                             replace_step(b, c, "add Dex user y@e to ConfigMap auth/dex")});
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].summary, "add Dex user x@e, y@e to ConfigMap auth/dex");
+  // No common words: each summary in full.
+  auto unlike =
+      merge_steps({replace_step(a, b, "add Dex user x@e"), replace_step(b, c, "set quota of x")});
+  EXPECT_EQ(unlike[0].summary, "add Dex user x@e; set quota of x");
+  // A summary that is all prefix and suffix keeps the full form.
+  auto contained = merge_steps({replace_step(a, b, "add a user"), replace_step(b, c, "add user")});
+  EXPECT_EQ(contained[0].summary, "add a user; add user");
 }
 
 TEST(MergeSteps, WaitsOfDifferentKindsOrObjectsAreAllKept) {
@@ -379,7 +394,7 @@ TEST(Compose, AComposedPlanRendersTheMergedStep) {
   auto plan = plan_once(store, compose({append_value("a", "x"), append_value("a", "y")}));
   ASSERT_TRUE(plan);
   const std::string text = render_plan(*plan);
-  EXPECT_THAT(text, HasSubstr("1. append x; append y\n"));
+  EXPECT_THAT(text, HasSubstr("1. append x, y\n"));
   EXPECT_THAT(text, HasSubstr("+  k: start+x+y"));
 }
 

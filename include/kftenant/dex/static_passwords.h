@@ -77,6 +77,8 @@ class DexConfig {
   // in a flow list), for messages such as "config.yaml line 12: ..."; 0 when `index` is out of
   // range. Lines are counted by '\n' (a CRLF document counts the same).
   [[nodiscard]] size_t entry_line(size_t index) const;
+  // entry_line of every entry, in one pass over the text (entry_line each would be quadratic).
+  [[nodiscard]] std::vector<size_t> entry_lines() const;
 
   // Adds `entry`, or replaces the entry find(entry.email) returns (replace_static_password_at).
   // New entries are appended in the list's style, each value double-quoted and escaped, so any

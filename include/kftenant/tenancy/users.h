@@ -33,6 +33,11 @@ struct AddUserRequest {
   // already, its password is kept (nothing to compare) and the rest of the add goes on, so a
   // re-run after a failure finishes the job. Otherwise a different password is kRefused.
   bool keep_existing_password = false;
+  // A bcrypt hash to store for a new user instead of hashing `password` (one made beforehand on
+  // every core by a bulk import, or given in its file). With an existing user and no password
+  // given, it must be the stored hash exactly (a different one is kRefused: a hash cannot be
+  // checked against another). Its cost must be 10..16.
+  std::string hash;
   int bcrypt_cost = dex::kDefaultBcryptCost;
   std::map<std::string, std::string> quota;       // Profile resourceQuotaSpec.hard
   std::optional<std::chrono::milliseconds> wait;  // wait for the profile controller
@@ -51,6 +56,17 @@ struct AddUserRequest {
 // belongs to someone else. When Dex stores the email with capitals (a hand-made static entry),
 // the profile is owned by the email exactly as Dex puts it in the claim.
 [[nodiscard]] plan::Planner add_user_planner(TenancyContext context, AddUserRequest request);
+
+struct ProfileRequest {
+  std::string name;   // checked with kubeflow::validate_profile_name
+  std::string owner;  // the email exactly as Dex puts it in the claim (DexAccount::claim_email)
+  std::map<std::string, std::string> quota;       // checked with kubeflow::validate_quota
+  std::optional<std::chrono::milliseconds> wait;  // wait for the profile controller
+};
+// The Profile part of `user add`, alone: creates the Profile when absent; nothing when it is
+// there with this owner (and the quota, when one is asked for). kRefused for a profile or
+// namespace that belongs to someone else, or a quota that differs (`profile quota` changes it).
+[[nodiscard]] plan::Planner profile_planner(ProfileRequest request);
 
 struct RemoveUserRequest {
   std::string email;

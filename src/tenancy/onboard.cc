@@ -1,0 +1,638 @@
+#include "kftenant/tenancy/onboard.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/user_directory.h"
+#include "kftenant/kubeflow/profile.h"
+#include "kftenant/plan/compose.h"
+#include "kftenant/plan/plan_view.h"
+#include "kftenant/store/prefetched_store.h"
+#include "kftenant/tenancy/profiles.h"
+#include "kftenant/tenancy/validate.h"
+
+namespace kftenant::tenancy {
+
+using plan::Plan;
+using plan::Planner;
+using plan::Step;
+using plan::StepKind;
+
+namespace {
+
+// From this many profiles on, the profiles phase lists Profiles and Namespaces once.
+constexpr size_t kPrefetchFromRows = 32;
+
+int thread_count(int jobs) {
+  if (jobs > 0) return jobs;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+// Runs work(i) for i in [0, n) on `threads` threads (this one included); stops handing out new
+// indexes once `stop` is requested.
+void for_each_index(size_t n, int threads, std::stop_token stop,
+                    const std::function<void(size_t)>& work) {
+  std::atomic<size_t> next{0};
+  auto loop = [&] {
+    for (size_t i; !stop.stop_requested() && (i = next.fetch_add(1)) < n;) work(i);
+  };
+  std::vector<std::jthread> pool;
+  const size_t extra = std::min<size_t>(n, static_cast<size_t>(std::max(threads, 1))) - (n ? 1 : 0);
+  for (size_t t = 0; t < extra; ++t) pool.emplace_back(loop);
+  loop();
+}
+
+// Reports progress from any thread, one call at a time.
+class Progress {
+ public:
+  explicit Progress(const std::function<void(const OnboardProgress&)>& sink) : sink_(sink) {}
+  void start(OnboardPhase phase, size_t total) {
+    std::lock_guard lock(mutex_);
+    state_ = {phase, 0, total, false};
+    emit();
+  }
+  void step() {
+    std::lock_guard lock(mutex_);
+    ++state_.done;
+    emit();
+  }
+  void finish() {
+    std::lock_guard lock(mutex_);
+    state_.finished = true;
+    emit();
+  }
+
+ private:
+  void emit() {
+    if (sink_) sink_(state_);
+  }
+  const std::function<void(const OnboardProgress&)>& sink_;
+  std::mutex mutex_;
+  OnboardProgress state_;
+};
+
+// Failures that belong to one row (its input or the state it meets) rather than to the run.
+bool is_row_error(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kRefused:
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kInvalid:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kNotFound:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// One row on its way through the phases.
+struct Pending {
+  const UserRow* row = nullptr;
+  AddUserRequest request;  // the Dex part (no profile)
+  std::string owner;       // the email as Dex puts it in the claim
+  bool existed = false;
+  std::optional<GeneratedCredential> generated;
+  RowOutcome outcome;
+};
+
+void fail_row(Pending& p, Error e, RowResult* part) {
+  *part = RowResult::kFailed;
+  if (!p.outcome.error) p.outcome.error = std::move(e);
+}
+
+// Hashing phase: the Dex request of every row, with the bcrypt work done on every core. In a dry
+// run a new password is not hashed: `stand_in` (one hash made once) takes its place.
+Result<std::vector<Pending>> prepare(store::ObjectStore& store, const TenancyContext& context,
+                                     const std::vector<UserRow>& rows,
+                                     const OnboardOptions& options, Progress& progress,
+                                     const std::string& stand_in) {
+  auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
+  if (!accounts) return fail(accounts.error());
+  std::vector<Pending> out(rows.size());
+  std::vector<size_t> heavy;  // rows that need bcrypt
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const UserRow& row = rows[i];
+    Pending& p = out[i];
+    p.row = &row;
+    p.outcome.line = row.line;
+    p.outcome.email = row.email;
+    p.outcome.profile = row.profile ? RowResult::kSkipped : RowResult::kNone;
+    p.outcome.contributors = row.contributors.empty() ? RowResult::kNone : RowResult::kSkipped;
+    AddUserRequest& r = p.request;
+    r.email = row.email;
+    r.username = row.username;
+    r.user_id = row.user_id;
+    r.create_profile = false;
+    r.bcrypt_cost = options.bcrypt_cost;
+    const dex::DexAccount* account = dex::find_account(*accounts, row.email);
+    const dex::DexUser* user = account ? account->effective_record() : nullptr;
+    p.existed = user != nullptr;
+    p.owner = user ? account->claim_email() : row.email;
+    switch (row.password_spec) {
+      case PasswordSpec::kHash:
+        r.hash = row.hash;
+        break;
+      case PasswordSpec::kGenerate:
+        r.password = generate_password();
+        if (user) {
+          r.keep_existing_password = true;
+        } else {
+          p.generated = GeneratedCredential{row.line, row.email, r.password};
+          heavy.push_back(i);
+        }
+        break;
+      case PasswordSpec::kPassword:
+        r.password = row.password;
+        // A hashFromEnv or hash-less entry is the planner's to refuse.
+        if (!user || !user->hash.empty()) heavy.push_back(i);
+        break;
+    }
+  }
+  progress.start(OnboardPhase::kHashing, heavy.size());
+  std::vector<std::optional<Error>> errors(rows.size());
+  for_each_index(heavy.size(), thread_count(options.jobs), options.apply.stop, [&](size_t k) {
+    Pending& p = out[heavy[k]];
+    AddUserRequest& r = p.request;
+    const dex::DexAccount* account = dex::find_account(*accounts, r.email);
+    const dex::DexUser* user = account ? account->effective_record() : nullptr;
+    if (user) {
+      auto same = dex::bcrypt_verify(r.password, user->hash);
+      if (!same)
+        errors[heavy[k]] = same.error().with_context("checking the existing hash of " + r.email);
+      else if (!*same)
+        errors[heavy[k]] = make_error(ErrorCode::kRefused,
+                                      fmt::format("{} already exists with a different password: "
+                                                  "to change it use `kftenant user passwd {}`",
+                                                  r.email, r.email))
+                               .value();
+      else if (auto cost = dex::bcrypt_cost(user->hash);
+               cost && *cost >= dex::kMinBcryptCost && *cost <= dex::kMaxBcryptCost) {
+        r.hash = user->hash;  // checked: the planner compares the hash, no second bcrypt
+        r.password.clear();
+      } else {
+        r.keep_existing_password = true;
+      }
+    } else if (!stand_in.empty()) {
+      r.hash = stand_in;
+    } else {
+      auto hash = dex::bcrypt_hash(r.password, r.bcrypt_cost);
+      if (!hash)
+        errors[heavy[k]] = hash.error();
+      else
+        r.hash = *hash;
+    }
+    progress.step();
+  });
+  progress.finish();
+  if (options.apply.stop.stop_requested())
+    return make_error(ErrorCode::kCancelled,
+                      "stopped while hashing passwords: nothing was written");
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (errors[i]) fail_row(out[i], std::move(*errors[i]), &out[i].outcome.dex);
+  return out;
+}
+
+bool has_writes(const std::vector<Step>& steps) {
+  for (const auto& s : steps)
+    if (plan::is_write(s.kind)) return true;
+  return false;
+}
+
+// The planner of the static backend's Dex phase: every row's `user add` (without profile)
+// over one view, refusals kept per row, then merged (one ConfigMap write, one restart). It keeps
+// what it found in `changed` (rows whose plan writes) and `row_errors`, as of its last run.
+struct DexPhase {
+  std::vector<Pending>* rows;
+  std::vector<Planner> planners;  // per row; empty for rows failed already
+  store::ObjectKey configmap;
+  std::vector<char> changed;
+  std::vector<std::optional<Error>> row_errors;
+  bool fatal = false;  // the last run failed for the run as a whole
+
+  Result<Plan> operator()(store::ObjectStore& store) {
+    auto planned = plan_rows(store);
+    fatal = !planned;
+    return planned;
+  }
+
+  Result<Plan> plan_rows(store::ObjectStore& store) {
+    plan::PlanView view(store);
+    changed.assign(rows->size(), 0);
+    row_errors.assign(rows->size(), std::nullopt);
+    Plan out;
+    size_t fitting = 0;
+    for (size_t i = 0; i < rows->size(); ++i) {
+      if (!planners[i]) continue;
+      auto planned = planners[i](view);
+      if (!planned) {
+        if (!is_row_error(planned.error())) return fail(planned.error());
+        row_errors[i] = planned.error();
+        continue;
+      }
+      const bool writes = has_writes(planned->steps);
+      for (const auto& s : planned->steps) {
+        if (s.key.kind != "ConfigMap" || s.key.name != configmap.name || s.after.is_null())
+          continue;
+        if (configmap_data_bytes(s.after) > kMaxConfigMapDataBytes)
+          return make_error(
+              ErrorCode::kRefused,
+              fmt::format("the users do not fit in ConfigMap {}/{}: the API server takes at most "
+                          "1 MiB of data in a ConfigMap, and config.yaml passes it with line {} "
+                          "({}), after {} new users; import the rest with --dex-backend "
+                          "password-crd (a Password object per user) or through another Dex "
+                          "connector. Nothing was written",
+                          configmap.ns, configmap.name, (*rows)[i].row->line, (*rows)[i].row->email,
+                          fitting));
+      }
+      if (writes) ++fitting;
+      changed[i] = writes;
+      view.record(planned->steps);
+      for (auto& s : planned->steps) out.steps.push_back(std::move(s));
+      for (auto& n : planned->notes) out.notes.push_back(std::move(n));
+      for (auto& p : planned->placeholders) out.placeholders.push_back(std::move(p));
+    }
+    out.steps = plan::merge_steps(std::move(out.steps));
+    return out;
+  }
+};
+
+}  // namespace
+
+namespace {
+
+struct RunCounts {
+  std::atomic<int> writes{0};
+  std::atomic<int> restarts{0};
+};
+
+// Restarts, and writes other than the config hash a manifests folder records on the Deployment.
+void count_applied(const plan::ApplyResult& result, RunCounts& counts) {
+  for (const auto& s : result.applied) {
+    if (s.kind == StepKind::kRestartDeployment)
+      ++counts.restarts;
+    else if (plan::is_write(s.kind) && s.key.kind != "Deployment")
+      ++counts.writes;
+  }
+}
+
+// Applies each planner on its own (a failure stops only its own plan), `threads` at a time on a
+// live store and one at a time otherwise. The first runs alone and checks access for all: the
+// others need the same permissions; when it fails for a reason that is not its own (no access,
+// no connection), the others are not tried and get its error.
+std::vector<Result<plan::ApplyResult>> apply_each(
+    store::ObjectStore& store, const std::vector<Planner>& planners, const OnboardOptions& options,
+    Progress& progress, RunCounts& counts,
+    const std::function<plan::ApplyOptions(size_t)>& options_for) {
+  std::vector<Result<plan::ApplyResult>> results(
+      planners.size(), make_error(ErrorCode::kCancelled, "not attempted: the run was stopped"));
+  if (planners.empty()) return results;
+  auto run = [&](size_t i, bool check_access) {
+    plan::ApplyOptions o = options_for(i);
+    o.check_access = o.check_access && check_access;
+    results[i] = plan::apply_plan(store, planners[i], o);
+    if (results[i]) count_applied(*results[i], counts);
+    progress.step();
+  };
+  run(0, true);
+  if (!results[0] && !is_row_error(results[0].error())) {
+    for (size_t i = 1; i < planners.size(); ++i) results[i] = fail(results[0].error());
+    return results;
+  }
+  const int threads = store.capabilities().live ? thread_count(options.jobs) : 1;
+  for_each_index(planners.size() - 1, threads, options.apply.stop,
+                 [&](size_t k) { run(k + 1, false); });
+  return results;
+}
+
+plan::ApplyOptions quiet(const plan::ApplyOptions& base) {
+  plan::ApplyOptions o = base;
+  o.on_event = nullptr;  // per-row steps are counted, not shown one by one
+  return o;
+}
+
+}  // namespace
+
+const char* phase_name(OnboardPhase phase) {
+  switch (phase) {
+    case OnboardPhase::kReading:
+      return "reading";
+    case OnboardPhase::kHashing:
+      return "hashing";
+    case OnboardPhase::kDex:
+      return "Dex write";
+    case OnboardPhase::kRollout:
+      return "rollout";
+    case OnboardPhase::kProfiles:
+      return "profiles";
+    case OnboardPhase::kContributors:
+      return "contributors";
+  }
+  return "?";
+}
+
+const char* row_result_name(RowResult result) {
+  switch (result) {
+    case RowResult::kCreated:
+      return "created";
+    case RowResult::kUnchanged:
+      return "unchanged";
+    case RowResult::kNone:
+      return "-";
+    case RowResult::kFailed:
+      return "failed";
+    case RowResult::kSkipped:
+      return "skipped";
+  }
+  return "?";
+}
+
+bool OnboardReport::any_failed() const {
+  for (const auto& r : rows)
+    if (r.dex == RowResult::kFailed || r.profile == RowResult::kFailed ||
+        r.contributors == RowResult::kFailed)
+      return true;
+  return false;
+}
+
+size_t configmap_data_bytes(const nlohmann::json& configmap) {
+  size_t n = 0;
+  for (const char* field : {"data", "binaryData"}) {
+    auto it = configmap.find(field);
+    if (it == configmap.end() || !it->is_object()) continue;
+    for (const auto& [key, value] : it->items())
+      if (value.is_string()) n += value.get_ref<const std::string&>().size();
+  }
+  return n;
+}
+
+namespace {
+
+Planner dex_planner_of(const TenancyContext& context, const Pending& p) {
+  return add_user_planner(context, p.request);
+}
+
+// The profile part of a row, waiting for the namespace when contributors follow (on a cluster).
+Planner profile_planner_of(const Pending& p, const OnboardOptions& options) {
+  ProfileRequest r;
+  r.name = *p.row->profile;
+  r.owner = p.owner;
+  r.quota = p.row->quota;
+  if (options.profile_wait)
+    r.wait = *options.profile_wait;
+  else if (!p.row->contributors.empty())
+    r.wait = options.apply.default_wait_timeout;
+  return profile_planner(std::move(r));
+}
+
+Planner contributors_planner_of(const TenancyContext& context, const Pending& p) {
+  std::vector<Planner> parts;
+  for (const auto& g : p.row->contributors) {
+    ShareRequest r;
+    r.profile = *p.row->profile;
+    r.email = g.email;
+    r.role = g.role;
+    r.dex = context.dex;
+    parts.push_back(share_planner(std::move(r)));
+  }
+  return plan::compose(std::move(parts));
+}
+
+}  // namespace
+
+Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& context,
+                              const std::vector<UserRow>& rows, const OnboardOptions& options) {
+  Progress progress(options.on_progress);
+  progress.start(OnboardPhase::kReading, 1);
+  auto prepared = prepare(store, context, rows, options, progress, "");
+  if (!prepared) return fail(prepared.error());
+  std::vector<Pending>& pending = *prepared;
+  for (const auto& p : pending)
+    if (p.generated && !options.record_passwords)
+      return make_error(ErrorCode::kInternal,
+                        "onboard: generated passwords need OnboardOptions::record_passwords");
+  OnboardReport report;
+  RunCounts dex_counts, counts;
+
+  // Dex.
+  std::vector<size_t> dex_rows;
+  for (size_t i = 0; i < pending.size(); ++i)
+    if (!pending[i].outcome.error) dex_rows.push_back(i);
+  if (context.backend == dex::Backend::kStatic) {
+    DexPhase phase;
+    phase.rows = &pending;
+    phase.planners.resize(pending.size());
+    for (size_t i : dex_rows) phase.planners[i] = dex_planner_of(context, pending[i]);
+    phase.configmap = {"v1", "ConfigMap", context.dex.ns, context.dex.configmap};
+    auto shared = std::make_shared<DexPhase>(std::move(phase));
+    plan::ApplyOptions o = options.apply;
+    o.before_step = [&, shared](const Step& step) -> Result<void> {
+      if (step.writes_password) {
+        std::vector<GeneratedCredential> made;
+        for (size_t i = 0; i < pending.size(); ++i)
+          if (pending[i].generated && shared->changed[i]) made.push_back(*pending[i].generated);
+        if (!made.empty())
+          if (auto r = options.record_passwords(made); !r) return r;
+      }
+      return options.apply.before_step ? options.apply.before_step(step) : ok();
+    };
+    bool rolling = false;
+    o.on_event = [&](const plan::ApplyEvent& e) {
+      if (!rolling && e.type == plan::ApplyEvent::Type::kStepStarted &&
+          (e.action == "restart" || e.action == "wait-rollout")) {
+        rolling = true;
+        progress.step();
+        progress.finish();
+        progress.start(OnboardPhase::kRollout, 1);
+      }
+      if (options.apply.on_event) options.apply.on_event(e);
+    };
+    progress.start(OnboardPhase::kDex, 1);
+    auto applied = plan::apply_plan(
+        store, [shared](store::ObjectStore& s) { return (*shared)(s); }, o);
+    // Planning failed for the run as a whole (Dex's config unreadable, over the size limit, no
+    // connection): nothing was written.
+    if (!applied && shared->fatal) return fail(applied.error());
+    if (applied) {
+      count_applied(*applied, dex_counts);
+      report.notes = applied->notes;
+    }
+    if (applied) progress.step();
+    for (size_t i : dex_rows) {
+      Pending& p = pending[i];
+      if (shared->row_errors.size() > i && shared->row_errors[i]) {
+        fail_row(p, *shared->row_errors[i], &p.outcome.dex);
+      } else if (!applied) {
+        if (shared->changed.size() > i && shared->changed[i])
+          fail_row(p, applied.error(), &p.outcome.dex);
+        else
+          p.outcome.dex = RowResult::kUnchanged;
+      } else {
+        p.outcome.dex = shared->changed[i] ? RowResult::kCreated : RowResult::kUnchanged;
+        p.outcome.password_generated = p.generated && shared->changed[i];
+      }
+    }
+    progress.finish();
+  } else {
+    std::vector<Planner> planners;
+    for (size_t i : dex_rows) planners.push_back(dex_planner_of(context, pending[i]));
+    progress.start(OnboardPhase::kDex, planners.size());
+    auto results = apply_each(store, planners, options, progress, dex_counts, [&](size_t k) {
+      plan::ApplyOptions o = quiet(options.apply);
+      Pending& p = pending[dex_rows[k]];
+      o.before_step = [&](const Step& step) -> Result<void> {
+        if (step.writes_password && p.generated)
+          if (auto r = options.record_passwords({*p.generated}); !r) return r;
+        return options.apply.before_step ? options.apply.before_step(step) : ok();
+      };
+      return o;
+    });
+    progress.finish();
+    for (size_t k = 0; k < dex_rows.size(); ++k) {
+      Pending& p = pending[dex_rows[k]];
+      if (!results[k]) {
+        fail_row(p, results[k].error(), &p.outcome.dex);
+      } else {
+        const bool wrote = has_writes(results[k]->applied);
+        p.outcome.dex = wrote ? RowResult::kCreated : RowResult::kUnchanged;
+        p.outcome.password_generated = p.generated && wrote;
+      }
+    }
+  }
+
+  // Profiles, then contributors: only for rows whose Dex user is in place.
+  auto run_phase = [&](OnboardPhase phase, auto wanted, auto planner_of, auto part_of) {
+    std::vector<size_t> which;
+    std::vector<Planner> planners;
+    for (size_t i = 0; i < pending.size(); ++i)
+      if (!pending[i].outcome.error && wanted(pending[i])) {
+        which.push_back(i);
+        planners.push_back(planner_of(pending[i]));
+      }
+    // Many profiles on a cluster: their planners' reads (the Profile, its Namespace) come from
+    // one LIST of each kind instead of two GETs per row, which under the client's rate limit
+    // is most of the phase's time. Few rows: the GETs are cheaper than listing every namespace.
+    store::PrefetchedStore prefetched(store);
+    store::ObjectStore* target = &store;
+    if (phase == OnboardPhase::kProfiles && planners.size() >= kPrefetchFromRows &&
+        store.capabilities().live) {
+      // A LIST refused or not served leaves that kind read per row.
+      (void)prefetched.prefetch(kubeflow::kProfileApiVersion, "Profile");
+      (void)prefetched.prefetch("v1", "Namespace");
+      target = &prefetched;
+    }
+    progress.start(phase, planners.size());
+    auto results = apply_each(*target, planners, options, progress, counts,
+                              [&](size_t) { return quiet(options.apply); });
+    progress.finish();
+    for (size_t k = 0; k < which.size(); ++k) {
+      Pending& p = pending[which[k]];
+      RowResult* part = part_of(p);
+      if (!results[k])
+        fail_row(p, results[k].error(), part);
+      else
+        *part = has_writes(results[k]->applied) ? RowResult::kCreated : RowResult::kUnchanged;
+    }
+  };
+  run_phase(
+      OnboardPhase::kProfiles, [](const Pending& p) { return p.row->profile.has_value(); },
+      [&](const Pending& p) { return profile_planner_of(p, options); },
+      [](Pending& p) { return &p.outcome.profile; });
+  run_phase(
+      OnboardPhase::kContributors, [](const Pending& p) { return !p.row->contributors.empty(); },
+      [&](const Pending& p) { return contributors_planner_of(context, p); },
+      [](Pending& p) { return &p.outcome.contributors; });
+
+  report.dex_writes = dex_counts.writes;
+  report.restarts = dex_counts.restarts + counts.restarts;
+  report.profile_writes = counts.writes;
+  for (auto& p : pending) report.rows.push_back(std::move(p.outcome));
+  return report;
+}
+
+Result<Plan> plan_onboard(store::ObjectStore& store, const TenancyContext& context,
+                          const std::vector<UserRow>& rows, const OnboardOptions& options) {
+  Progress progress(options.on_progress);
+  // One real hash for every new password: the plan shows placeholders for hashes anyway.
+  auto stand_in = dex::bcrypt_hash("kftenant-dry-run", options.bcrypt_cost);
+  if (!stand_in) return fail(stand_in.error());
+  plan::PlanView view(store);
+  auto prepared = prepare(view, context, rows, options, progress, *stand_in);
+  if (!prepared) return fail(prepared.error());
+  std::vector<Pending>& pending = *prepared;
+  Plan out;
+  out.placeholders.emplace_back(*stand_in, "<bcrypt hash of the new password, made at apply>");
+  auto row_note = [](const Pending& p, const Error& e) {
+    return fmt::format("line {} ({}): {}", p.row->line, p.row->email, e.message);
+  };
+  for (const auto& p : pending)
+    if (p.outcome.error) out.notes.push_back(row_note(p, *p.outcome.error));
+  auto add = [&](Plan planned) {
+    view.record(planned.steps);
+    for (auto& s : planned.steps) out.steps.push_back(std::move(s));
+    for (auto& n : planned.notes) out.notes.push_back(std::move(n));
+    for (auto& ph : planned.placeholders) out.placeholders.push_back(std::move(ph));
+  };
+  std::vector<char> dex_ok(pending.size(), 0);
+  if (context.backend == dex::Backend::kStatic) {
+    DexPhase phase;
+    phase.rows = &pending;
+    phase.planners.resize(pending.size());
+    for (size_t i = 0; i < pending.size(); ++i)
+      if (!pending[i].outcome.error) phase.planners[i] = dex_planner_of(context, pending[i]);
+    phase.configmap = {"v1", "ConfigMap", context.dex.ns, context.dex.configmap};
+    auto planned = phase(view);
+    if (!planned) return fail(planned.error());
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (phase.row_errors[i]) out.notes.push_back(row_note(pending[i], *phase.row_errors[i]));
+      dex_ok[i] = phase.planners[i] && !phase.row_errors[i];
+    }
+    add(std::move(*planned));
+  } else {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (pending[i].outcome.error) continue;
+      auto planned = dex_planner_of(context, pending[i])(view);
+      if (!planned) {
+        if (!is_row_error(planned.error())) return fail(planned.error());
+        out.notes.push_back(row_note(pending[i], planned.error()));
+        continue;
+      }
+      dex_ok[i] = 1;
+      add(std::move(*planned));
+    }
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    const Pending& p = pending[i];
+    if (!dex_ok[i] || !p.row->profile) continue;
+    auto planned = profile_planner_of(p, options)(view);
+    if (!planned) {
+      if (!is_row_error(planned.error())) return fail(planned.error());
+      out.notes.push_back(row_note(p, planned.error()));
+      continue;
+    }
+    const bool profile_is_new = has_writes(planned->steps);
+    add(std::move(*planned));
+    if (p.row->contributors.empty()) continue;
+    if (profile_is_new && store.capabilities().live) {
+      out.notes.push_back(fmt::format(
+          "line {}: contributors {} are added to profile {} once the profile controller has made "
+          "its namespace",
+          p.row->line, format_contributors(p.row->contributors), *p.row->profile));
+      continue;
+    }
+    auto shared = contributors_planner_of(context, p)(view);
+    if (!shared) {
+      if (!is_row_error(shared.error())) return fail(shared.error());
+      out.notes.push_back(row_note(p, shared.error()));
+      continue;
+    }
+    add(std::move(*shared));
+  }
+  return out;
+}
+
+}  // namespace kftenant::tenancy
