@@ -6,6 +6,7 @@
 // trimmed, since a trimmed password or email would be another one.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,9 +26,15 @@ struct Row {
 // CR that is not part of a CRLF (old Mac line ends: rows would share line numbers).
 [[nodiscard]] Result<std::vector<Row>> parse(std::string_view text);
 
+// The 1-based line (counted by LF) of the first CR in `text` that is not part of a CRLF, if any.
+// parse() refuses such text; so does the YAML user-file reader, since libyaml counts a lone CR
+// as a line break and its line numbers would no longer be an editor's.
+[[nodiscard]] std::optional<int> lone_carriage_return_line(std::string_view text);
+
 // One field as RFC 4180 writes it: as it is when it needs no quotes, otherwise in double quotes
-// with each quote doubled. Quoted when it holds a comma, a quote, CR or LF, or begins or ends
-// with a space (which some readers trim).
+// with each quote doubled. Quoted when it holds a comma, a quote, CR or LF, begins or ends with
+// a space (which some readers trim), or begins with a UTF-8 byte order mark (which parse()
+// drops at the start of a file).
 [[nodiscard]] std::string field(std::string_view value);
 
 // The fields joined with commas, each written as field() does, and "\n" at the end.

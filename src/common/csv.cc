@@ -62,14 +62,10 @@ Result<std::vector<Row>> parse(std::string_view text) {
   }
   // A CR alone ends a row for libcsv (old Mac line ends), which would put several rows on one
   // line number; no field kftenant reads may hold one either.
-  for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1)) {
-    if (i + 1 < text.size() && text[i + 1] == '\n') continue;
-    int line = 1;
-    for (std::size_t k = 0; k < i; ++k) line += text[k] == '\n';
-    return fail(parse_error(line,
+  if (auto line = lone_carriage_return_line(text))
+    return fail(parse_error(*line,
                             "a carriage return without a line feed: save the file with LF "
                             "or CRLF line ends"));
-  }
   Parser parser;
   if (!parser.ready) return make_error(ErrorCode::kInternal, "libcsv could not be initialised");
   csv_set_space_func(&parser.p, no_space);
@@ -101,9 +97,21 @@ Result<std::vector<Row>> parse(std::string_view text) {
   return std::move(out.rows);
 }
 
+std::optional<int> lone_carriage_return_line(std::string_view text) {
+  for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1)) {
+    if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+    int line = 1;
+    for (std::size_t k = 0; k < i; ++k) line += text[k] == '\n';
+    return line;
+  }
+  return std::nullopt;
+}
+
 std::string field(std::string_view value) {
+  // A leading UTF-8 byte order mark is quoted too: at the start of a file a reader drops it.
   const bool quote = value.find_first_of(",\"\r\n") != std::string_view::npos ||
-                     (!value.empty() && (value.front() == ' ' || value.back() == ' '));
+                     (!value.empty() && (value.front() == ' ' || value.back() == ' ')) ||
+                     value.substr(0, 3) == "\xEF\xBB\xBF";
   if (!quote) return std::string(value);
   std::string out = "\"";
   for (char c : value) {

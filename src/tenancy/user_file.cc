@@ -131,7 +131,10 @@ class Checker {
   void check_unique() {
     std::map<std::string, int> emails, user_ids, profiles;
     std::vector<UserRow> kept;
-    for (auto& [row, had_problems] : checked_) {
+    for (auto& checked : checked_) {
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+      UserRow& row = checked.first;
+      const bool had_problems = checked.second;
       const size_t before = out_.problems.size();
       auto seen = [&](std::map<std::string, int>& where, const std::string& value, Field f,
                       std::string_view what) {
@@ -405,11 +408,19 @@ UserFile read_user_yaml(std::string_view text, std::string source) {
   UserFile out;
   out.source = std::move(source);
   Checker checker(out, kYamlNames);
+  if (auto line = csv::lone_carriage_return_line(text)) {
+    checker.problem(*line, "",
+                    "a carriage return without a line feed: save the file with LF or CRLF line "
+                    "ends");
+    return out;
+  }
   yaml::LineIndex lines;
   auto doc = yaml::parse(text, out.source, &lines);
+  // libyaml places an empty node or an error at the end of input on the line past the last one.
+  const int last_line = 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
   auto line_of = [&](const std::string& pointer) {
     for (std::string p = pointer;; p = p.substr(0, p.rfind('/'))) {
-      if (auto it = lines.find(p); it != lines.end()) return it->second;
+      if (auto it = lines.find(p); it != lines.end()) return std::min(it->second, last_line);
       if (p.empty()) return 1;
     }
   };
@@ -420,7 +431,7 @@ UserFile read_user_yaml(std::string_view text, std::string source) {
     std::string message = m;
     if (m.rfind(out.source + ":", 0) == 0) {
       const char* rest = m.c_str() + out.source.size() + 1;
-      line = std::atoi(rest);
+      line = std::min(std::atoi(rest), last_line);
       const size_t sep = m.find(": ", out.source.size() + 1);
       if (sep != std::string::npos) message = m.substr(sep + 2);
     }

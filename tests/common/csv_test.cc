@@ -68,6 +68,12 @@ TEST(Csv, FieldsAreQuotedOnlyWhenTheyNeedIt) {
   EXPECT_EQ(field(" lead"), "\" lead\"");
   EXPECT_EQ(field("two\nlines"), "\"two\nlines\"");
   EXPECT_EQ(row({"a", "b,c", ""}), "a,\"b,c\",\n");
+  // A byte order mark that begins a field survives being the first bytes of a file (fuzz).
+  const std::string bom_field = "\xEF\xBB\xBFusers";
+  EXPECT_EQ(field(bom_field), "\"" + bom_field + "\"");
+  auto back = parse(row({bom_field}));
+  ASSERT_TRUE(back);
+  EXPECT_EQ((*back)[0].fields, std::vector<std::string>{bom_field});
 }
 
 // Whatever the fields, writing them with row() and reading them back gives them again, with

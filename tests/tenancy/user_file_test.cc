@@ -188,6 +188,32 @@ TEST(UserFile, YamlEntriesNameTheirLines) {
               ElementsAre(HasSubstr("p.yaml:1: profiles: import reads users only")));
 }
 
+TEST(UserFile, ALoneCarriageReturnIsRefusedWithItsLineInBothFormats) {
+  // libyaml would count the CR as a line break, and every later line number would be off by
+  // one from what an editor shows (found by fuzz/fuzz_user_file.cc).
+  const std::string yaml =
+      "users:\n- email: ann@example.com\n  generatePassword: true\r  quota: {}\n";
+  EXPECT_THAT(problems(read_user_yaml(yaml, "u.yaml")),
+              ElementsAre(HasSubstr("u.yaml:3: a carriage return without a line feed")));
+  EXPECT_THAT(problems(read_user_csv("email\nann@example.com\rbob@example.com\n", "u.csv")),
+              ElementsAre(HasSubstr("u.csv:2:")));
+  // CRLF is fine.
+  EXPECT_THAT(problems(read_user_yaml("users:\r\n- email: ann@example.com\r\n"
+                                      "  generatePassword: true\r\n",
+                                      "u.yaml")),
+              IsEmpty());
+}
+
+TEST(UserFile, ProblemsAtTheEndOfTheInputAreOnItsLastLine) {
+  // libyaml marks an error, or an empty node, at the end of input one line past the last one
+  // when the file does not end with a newline (found by fuzz/fuzz_user_file.cc).
+  EXPECT_THAT(problems(read_user_yaml("email,user:\n-a", "u.yaml")),
+              ElementsAre(HasSubstr("u.yaml:2: not valid YAML")));
+  EXPECT_THAT(
+      problems(read_user_yaml("users:\n- email: a@x.io\n  generatePassword: true\n? xu", "u.yaml")),
+      ElementsAre(HasSubstr("u.yaml:4: xu: unknown key")));
+}
+
 TEST(UserFile, FormatFollowsTheName) {
   EXPECT_EQ(user_file_format("a/users.YAML"), UserFileFormat::kYaml);
   EXPECT_EQ(user_file_format("users.yml"), UserFileFormat::kYaml);
