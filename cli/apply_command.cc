@@ -75,6 +75,20 @@ void add_plan_flags(CLI::App* command, bool& dry_run, std::string& output) {
       ->capture_default_str();
 }
 
+void add_wait_option(CLI::App* command, std::string& wait) {
+  auto* option = command
+                     ->add_option("--wait", wait,
+                                  "Wait for the profile controller (namespace, RBAC, Istio "
+                                  "policy), e.g. --wait=2m; --wait alone waits 5m")
+                     ->expected(0, 1)
+                     ->type_name("DURATION");
+  // CLI11 runs no transform for an option given without a value: fill in the default once the
+  // command line is parsed.
+  command->parse_complete_callback([option, &wait] {
+    if (option->count() > 0 && wait.empty()) wait = "5m";
+  });
+}
+
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   auto bad = [&] {
     return make_error(

@@ -35,6 +35,10 @@ struct ApplyOutcome {
 // Adds --dry-run and -o/--output to a mutating command.
 void add_plan_flags(CLI::App* command, bool& dry_run, std::string& output);
 
+// Adds --wait[=DURATION] to a command that can wait for the profile controller: `wait` is the
+// duration given, "5m" for --wait alone, empty when absent.
+void add_wait_option(CLI::App* command, std::string& wait);
+
 // Parses "30s", "5m", "1h30m", "250ms" (Go's time.ParseDuration units ns..h, no sign).
 [[nodiscard]] Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 

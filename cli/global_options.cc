@@ -186,7 +186,9 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
       ->capture_default_str();
   app.add_option("--dex-backend", options.dex_backend,
                  "Where Dex users are stored: static (staticPasswords in config.yaml, what "
-                 "Kubeflow ships) or password-crd (dex.coreos.com/v1 Password objects, no restart)")
+                 "Kubeflow ships), password-crd (dex.coreos.com/v1 Password objects, no restart) "
+                 "or none (people sign in through a Dex connector: profiles and access only, "
+                 "nothing of Dex is read or written)")
       ->capture_default_str();
   app.add_option("--manifests", options.manifests,
                  "Edit a kustomize manifests folder (GitOps) instead of a cluster");
@@ -265,9 +267,17 @@ Result<Session> open_session(const GlobalOptions& options) {
 
 Result<tenancy::TenancyContext> tenancy_context(const GlobalOptions& options) {
   tenancy::TenancyContext context;
-  auto backend = dex::parse_backend(options.dex_backend);
-  if (!backend) return fail(backend.error());
-  context.backend = *backend;
+  if (options.dex_backend == "none") {
+    context.dex.managed = false;
+  } else {
+    auto backend = dex::parse_backend(options.dex_backend);
+    if (!backend)
+      return fail(usage_error("unknown Dex backend '" + options.dex_backend +
+                              "': use static (staticPasswords in config.yaml), password-crd "
+                              "(Password objects) or none (no Dex users: a connector signs "
+                              "people in)"));
+    context.backend = *backend;
+  }
   context.dex.ns = options.dex_namespace;
   context.dex.configmap = options.dex_configmap;
   context.dex.deployment = options.dex_deployment;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -99,54 +100,82 @@ class PasswordsFile {
   std::mutex mutex_;
 };
 
-// The progress of the phases on stderr: a line redrawn in place on a terminal (phase,
-// done/total, rate, time left), one line per finished phase otherwise.
+// The progress of the phases on stderr: a line redrawn in place on a terminal (each running
+// phase with done/total, rate and time left: profiles run alongside hashing and the Dex write),
+// one line per finished phase otherwise. Called from several threads.
 class ProgressDisplay {
  public:
   ProgressDisplay() : tty_(isatty(STDERR_FILENO) != 0) {}
   void update(const tenancy::OnboardProgress& p) {
-    using clock = std::chrono::steady_clock;
-    const auto now = clock::now();
-    if (p.phase != phase_ || p.done == 0) {
-      if (p.phase != phase_) start_ = now;
-      phase_ = p.phase;
-    }
     if (p.phase == tenancy::OnboardPhase::kReading) return;
-    const double seconds = std::chrono::duration<double>(now - start_).count();
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    Running& r = running_[static_cast<size_t>(p.phase)];
+    if (!r.active) r = {true, now, p};
+    r.last = p;
     if (p.finished) {
+      r.active = false;
       if (p.total == 0) return;  // nothing to do in this phase: say nothing
-      clear();
+      clear_locked();
       std::fprintf(stderr, "kftenant: %s: %zu/%zu in %.1f s\n", tenancy::phase_name(p.phase),
-                   p.done, p.total, seconds);
+                   p.done, p.total, seconds_since(r.start, now));
+      draw_locked(now);
       return;
     }
     if (!tty_ || now - last_draw_ < std::chrono::milliseconds(100)) return;
-    last_draw_ = now;
-    std::string line = fmt::format("{}: {}/{}", tenancy::phase_name(p.phase), p.done, p.total);
-    if (p.done > 0 && seconds > 0.5 && p.total > 1) {
-      const double rate = static_cast<double>(p.done) / seconds;
-      line += fmt::format(", {:.1f}/s, {:.0f} s left", rate,
-                          static_cast<double>(p.total - p.done) / rate);
-    }
-    std::fprintf(stderr, "\r\033[K%s", line.c_str());
-    drawn_ = true;
+    draw_locked(now);
   }
   // A line of its own (a step of the Dex phase), above the redrawn one.
   void line(const std::string& text) {
-    clear();
+    std::lock_guard lock(mutex_);
+    clear_locked();
     std::fprintf(stderr, "%s\n", text.c_str());
   }
   void clear() {
+    std::lock_guard lock(mutex_);
+    clear_locked();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Running {
+    bool active = false;
+    Clock::time_point start;
+    tenancy::OnboardProgress last;
+  };
+  static double seconds_since(Clock::time_point start, Clock::time_point now) {
+    return std::chrono::duration<double>(now - start).count();
+  }
+  void draw_locked(Clock::time_point now) {
+    if (!tty_) return;
+    last_draw_ = now;
+    std::string line;
+    for (const Running& r : running_) {
+      if (!r.active || r.last.total == 0) continue;
+      const tenancy::OnboardProgress& p = r.last;
+      if (!line.empty()) line += " | ";
+      line += fmt::format("{}: {}/{}", tenancy::phase_name(p.phase), p.done, p.total);
+      const double seconds = seconds_since(r.start, now);
+      if (p.done > 0 && seconds > 0.5 && p.total > 1) {
+        const double rate = static_cast<double>(p.done) / seconds;
+        line += fmt::format(", {:.1f}/s, {:.0f} s left", rate,
+                            static_cast<double>(p.total - p.done) / rate);
+      }
+    }
+    if (line.empty() && !drawn_) return;
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    drawn_ = !line.empty();
+  }
+  void clear_locked() {
     if (drawn_) std::fprintf(stderr, "\r\033[K");
     drawn_ = false;
   }
 
- private:
   bool tty_;
   bool drawn_ = false;
-  tenancy::OnboardPhase phase_ = tenancy::OnboardPhase::kReading;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_draw_{};
+  std::mutex mutex_;
+  std::array<Running, static_cast<size_t>(tenancy::OnboardPhase::kContributors) + 1> running_{};
+  Clock::time_point last_draw_{};
 };
 
 std::string result_cell(tenancy::RowResult r) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "doctor.h"
+#include "export_command.h"
 #include "global_options.h"
 #include "import_command.h"
 #include "kftenant/version.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   kftenant::cli::add_user_commands(app, options, exit_code);
   kftenant::cli::add_profile_commands(app, options, exit_code);
   kftenant::cli::add_import_command(app, options, exit_code);
+  kftenant::cli::add_export_command(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "apply_command.h"
+#include "confirm.h"
 #include "kftenant/csv.h"
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/kubeflow/profile.h"
@@ -21,6 +22,7 @@
 #include "kftenant/tenancy/validate.h"
 #include "output.h"
 #include "password_input.h"
+#include "profile_commands.h"
 #include "secret_file.h"
 #include "user_output.h"
 
@@ -141,17 +143,6 @@ void hook(RunOptions& run, GeneratedPassword* generated) {
   run.after_step = [generated](const plan::Step& s) { generated->after(s); };
 }
 
-bool ask_confirmation(const std::string& question) {
-  FILE* tty = std::fopen("/dev/tty", "r+");
-  if (!tty) return false;
-  std::fprintf(tty, "%s [y/N] ", question.c_str());
-  std::fflush(tty);
-  char answer[16] = {0};
-  bool yes = std::fgets(answer, sizeof answer, tty) && (answer[0] == 'y' || answer[0] == 'Y');
-  std::fclose(tty);
-  return yes;
-}
-
 struct AddFlags {
   std::string email, quota, wait, output = "table", passwords_out;
   std::optional<std::string> username, user_id, profile;  // given (even empty) or not
@@ -196,16 +187,27 @@ int run_add(const GlobalOptions& options, const AddFlags& flags) {
     if (!wait) return report_error(wait.error().with_context("--wait"));
     request.wait = *wait;
   }
+  auto context = tenancy_context(options);
+  if (!context) return report_error(context.error());
   // Validate everything we can before asking for the password.
   auto checked = tenancy::validate_add_user(request, /*check_password=*/false);
   if (!checked) return report_error(checked.error());
-  auto password = obtain_password(flags.password, checked->email);
-  if (!password) return report_error(password.error());
-  request.password = std::move(*password);
-  auto validated = tenancy::validate_add_user(std::move(request));
+  const bool password_given =
+      flags.password.from_stdin || !flags.password.file.empty() || flags.password.generate;
+  if (!context->dex.managed) {
+    // No Dex user is written, so there is no password to ask for.
+    if (password_given)
+      return report_error(usage_error(
+          "--dex-backend none writes no Dex user: drop the password option (people sign in "
+          "through the Dex connector)"));
+  } else {
+    auto password = obtain_password(flags.password, checked->email);
+    if (!password) return report_error(password.error());
+    request.password = std::move(*password);
+  }
+  auto validated =
+      tenancy::validate_add_user(std::move(request), /*check_password=*/context->dex.managed);
   if (!validated) return report_error(validated.error());
-  auto context = tenancy_context(options);
-  if (!context) return report_error(context.error());
   auto session = open_session(options);
   if (!session) return report_error(session.error());
   const std::string email = validated->email;
@@ -237,7 +239,8 @@ int run_add(const GlobalOptions& options, const AddFlags& flags) {
 
 struct RemoveFlags {
   std::string email, output = "table";
-  bool keep_profile = false, yes = false, dry_run = false;
+  bool keep_profile = false, keep_access = false, yes = false, dry_run = false;
+  kubeflow::ContributorOptions contributor;
 };
 
 int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
@@ -249,7 +252,11 @@ int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
   if (!context) return report_error(context.error());
   auto session = open_session(options);
   if (!session) return report_error(session.error());
-  tenancy::RemoveUserRequest request{*email, flags.keep_profile};
+  tenancy::RemoveUserRequest request;
+  request.email = *email;
+  request.keep_profile = flags.keep_profile;
+  request.keep_access = flags.keep_access;
+  request.contributor_options = flags.contributor;
   auto planner = tenancy::remove_user_planner(*context, request);
   if (!flags.yes && !flags.dry_run) {
     // Plan first: nothing to remove needs no confirmation (and a second remove is no error).
@@ -258,14 +265,11 @@ int run_remove(const GlobalOptions& options, const RemoveFlags& flags) {
     if (preview->plan.empty())
       return run_planner(*session, planner, {false, *format, {}, {}}).exit_code;
     std::string question = fmt::format("Remove Dex user {}", *email);
-    for (const auto& d : preview->deletions) {
-      std::string contents;
-      for (const auto& c : d.contents) contents += (contents.empty() ? "" : ", ") + c;
-      std::fprintf(stderr, "profile %s will be deleted with namespace %s%s\n", d.profile.c_str(),
-                   d.ns.c_str(), contents.empty() ? "" : (", which holds " + contents).c_str());
-    }
+    print_removal_preview(*preview, *email);
     if (!preview->deletions.empty())
       question += " and delete the profile(s) above with everything in them";
+    else if (!preview->access.empty())
+      question += " and remove the access above";
     if (!isatty(STDIN_FILENO))
       return report_error(usage_error("removing " + *email + " needs confirmation: pass --yes"));
     if (!ask_confirmation(question + "?")) {
@@ -380,12 +384,7 @@ void add_user_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
       ->capture_default_str();
   add->add_option("--quota", add_flags->quota,
                   "Profile resource quota, e.g. cpu=4,memory=16Gi,requests.nvidia.com/gpu=1");
-  add->add_option("--wait", add_flags->wait,
-                  "Wait for the profile controller (namespace, RBAC, Istio policy), e.g. "
-                  "--wait=2m; --wait alone waits 5m")
-      ->expected(0, 1)
-      ->type_name("DURATION")
-      ->transform([](std::string value) { return value.empty() ? std::string("5m") : value; });
+  add_wait_option(add, add_flags->wait);
   add_plan_flags(add, add_flags->dry_run, add_flags->output);
   add->callback([&options, &exit_code, add_flags] { exit_code = run_add(options, *add_flags); });
 
@@ -394,6 +393,9 @@ void add_user_commands(CLI::App& app, const GlobalOptions& options, int& exit_co
       "remove", "Remove a Dex user and delete their Profile (and with it the namespace)");
   remove->add_option("EMAIL", remove_flags->email, "The user's email")->required();
   remove->add_flag("--keep-profile", remove_flags->keep_profile, "Keep the user's profile(s)");
+  remove->add_flag("--keep-access", remove_flags->keep_access,
+                   "Keep the user's contributor access to other people's profiles");
+  add_contributor_flags(remove, remove_flags->contributor);
   remove->add_flag("-y,--yes", remove_flags->yes, "Do not ask for confirmation");
   add_plan_flags(remove, remove_flags->dry_run, remove_flags->output);
   remove->callback(

@@ -54,6 +54,11 @@ Result<DexConfig> parse_config_cached(std::string text, std::string source_name)
   return config;
 }
 
+void remember_parsed_config(const DexConfig& config) {
+  if (parsed().find(config.source_name(), config.text())) return;
+  parsed().put(config.source_name(), config.text(), std::make_shared<DexConfig>(config));
+}
+
 std::vector<ConfigProblem> check_config_cached(const DexConfig& config) {
   if (auto hit = checked().find(config.source_name(), config.text())) return *hit;
   auto problems = check_dex_config(config);

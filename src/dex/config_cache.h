@@ -17,6 +17,11 @@ namespace kftenant::dex::detail {
 // recently.
 [[nodiscard]] Result<DexConfig> parse_config_cached(std::string text, std::string source_name);
 
+// Records `config` (made by editing a parsed config) as what DexConfig::parse of its text gives:
+// the next planner of a composed plan reads the text this one wrote, and the edit already holds
+// its parse (an edit is verified to read as the parse would: static_passwords.cc).
+void remember_parsed_config(const DexConfig& config);
+
 // check_dex_config(config), answered from the memo when the same text was checked recently.
 [[nodiscard]] std::vector<ConfigProblem> check_config_cached(const DexConfig& config);
 

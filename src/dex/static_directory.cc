@@ -111,6 +111,7 @@ class StaticDirectory final : public UserDirectory {
       return fail(r.error().with_context(where()));
     if (config->text() == before) return std::vector<Step>{};
     if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
+    remember_parsed_config(*config);
     const std::string summary =
         existing ? "update Dex user " + user.email + " in staticPasswords in " + cm_name()
                  : "add Dex user " + user.email + " to staticPasswords in " + cm_name();

@@ -90,6 +90,7 @@ void describe_account(DexAccount& account) {
 
 Result<std::vector<DexAccount>> list_dex_accounts(store::ObjectStore& store,
                                                   const DexLocation& location, Backend backend) {
+  if (!location.managed) return std::vector<DexAccount>{};
   std::vector<DexUser> records;
   auto statics = make_user_directory(Backend::kStatic, location)->list(store);
   if (!statics) {

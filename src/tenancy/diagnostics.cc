@@ -162,8 +162,8 @@ void account_findings(const std::vector<dex::DexAccount>& accounts, std::vector<
 
 void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccount>& accounts,
                       const std::vector<json>& profiles,
-                      const kubeflow::ContributorOptions& options, std::vector<Finding>& out,
-                      std::vector<std::string>& emails) {
+                      const kubeflow::ContributorOptions& options, bool dex_managed,
+                      std::vector<Finding>& out, std::vector<std::string>& emails) {
   auto rolebindings = list_or_empty(store, "rbac.authorization.k8s.io/v1", "RoleBinding");
   auto policies = list_or_empty(store, "security.istio.io/v1beta1", "AuthorizationPolicy");
   std::map<std::string, std::vector<json>> rbs_by_ns, aps_by_ns;
@@ -181,7 +181,9 @@ void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccou
     }
     emails.push_back(*owner);
     const auto* account = dex::find_account(accounts, *owner);
-    if (!account || account->records.empty()) {
+    if (!dex_managed) {
+      // --dex-backend none: owners sign in through a connector; nothing to compare.
+    } else if (!account || account->records.empty()) {
       out.push_back({Finding::Level::kWarning, subject,
                      "owner " + *owner + " has no Dex user (cannot log in with a password)"});
     } else if (account->claim_email() != *owner) {
@@ -194,6 +196,13 @@ void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccou
       if (!c.is_owner) emails.push_back(c.email);
       for (const auto& problem : c.problems)
         out.push_back({Finding::Level::kWarning, subject, c.email + ": " + problem});
+      const auto* holder = dex::find_account(accounts, c.email);
+      if (dex_managed && !c.is_owner && (!holder || holder->records.empty()))
+        out.push_back({Finding::Level::kWarning, subject,
+                       c.email +
+                           ": contributor with no Dex user: whoever signs in with this "
+                           "email later gets this access (`kftenant profile unshare " +
+                           name + " --with " + c.email + "` removes it)"});
     }
   }
 }
@@ -205,13 +214,13 @@ Result<std::vector<Finding>> diagnose(store::ObjectStore& store, const TenancyCo
   std::vector<Finding> out;
   auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
   if (!accounts) return fail(accounts.error());
-  config_findings(store, context, out);
+  if (context.dex.managed) config_findings(store, context, out);  // none: Dex is not ours
   account_findings(*accounts, out);
   auto profiles = list_or_empty(store, "kubeflow.org/v1", "Profile");
   if (!profiles) return fail(profiles.error());
   std::vector<std::string> emails;
   for (const auto& a : *accounts) emails.push_back(a.claim_email());
-  profile_findings(store, *accounts, *profiles, options, out, emails);
+  profile_findings(store, *accounts, *profiles, options, context.dex.managed, out, emails);
   for (const auto& group : binding_name_collisions(emails)) {
     std::string list;
     for (const auto& e : group) list += (list.empty() ? "" : ", ") + e;

@@ -135,19 +135,22 @@ std::vector<InstallCheck> check_installation(store::ObjectStore& store,
   }
   const bool live = store.capabilities().live;
   const auto& dex = context.dex;
-  checks.push_back(check_object(store, res::kNamespaces, "", dex.ns, "Namespace " + dex.ns,
-                                "not found: Kubeflow installs Dex in namespace auth", live));
-  checks.push_back(check_dex_config(store, dex));
-  checks.push_back(check_dex_deployment(store, dex));
+  if (dex.managed) {
+    checks.push_back(check_object(store, res::kNamespaces, "", dex.ns, "Namespace " + dex.ns,
+                                  "not found: Kubeflow installs Dex in namespace auth", live));
+    checks.push_back(check_dex_config(store, dex));
+    checks.push_back(check_dex_deployment(store, dex));
+  }
   checks.push_back(check_object(
       store, res::kCustomResourceDefinitions, "", "profiles.kubeflow.org",
       "CRD profiles.kubeflow.org",
       "not found: install Kubeflow's profile controller (manifests applications/profiles)", live));
-  checks.push_back(check_object(store, res::kCustomResourceDefinitions, "",
-                                "passwords.dex.coreos.com", "CRD passwords.dex.coreos.com",
-                                "not found: Dex creates it at start with kubernetes storage; "
-                                "needed only for --dex-backend password-crd",
-                                false));
+  if (dex.managed)
+    checks.push_back(check_object(store, res::kCustomResourceDefinitions, "",
+                                  "passwords.dex.coreos.com", "CRD passwords.dex.coreos.com",
+                                  "not found: Dex creates it at start with kubernetes storage; "
+                                  "needed only for --dex-backend password-crd",
+                                  false));
   for (const char* role : {"kubeflow-admin", "kubeflow-edit", "kubeflow-view"}) {
     checks.push_back(check_object(
         store, res::kClusterRoles, "", role, std::string("ClusterRole ") + role,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -47,33 +48,36 @@ void for_each_index(size_t n, int threads, std::stop_token stop,
   loop();
 }
 
-// Reports progress from any thread, one call at a time.
+// Reports progress from any thread, one call at a time. Phases may overlap (profiles are made
+// while passwords are hashed), so each call names its phase.
 class Progress {
  public:
   explicit Progress(const std::function<void(const OnboardProgress&)>& sink) : sink_(sink) {}
   void start(OnboardPhase phase, size_t total) {
     std::lock_guard lock(mutex_);
-    state_ = {phase, 0, total, false};
-    emit();
+    emit(state(phase) = {phase, 0, total, false});
   }
-  void step() {
+  void step(OnboardPhase phase) {
     std::lock_guard lock(mutex_);
-    ++state_.done;
-    emit();
+    OnboardProgress& s = state(phase);
+    ++s.done;
+    emit(s);
   }
-  void finish() {
+  void finish(OnboardPhase phase) {
     std::lock_guard lock(mutex_);
-    state_.finished = true;
-    emit();
+    OnboardProgress& s = state(phase);
+    s.finished = true;
+    emit(s);
   }
 
  private:
-  void emit() {
-    if (sink_) sink_(state_);
+  OnboardProgress& state(OnboardPhase phase) { return states_[static_cast<size_t>(phase)]; }
+  void emit(const OnboardProgress& s) {
+    if (sink_) sink_(s);
   }
   const std::function<void(const OnboardProgress&)>& sink_;
   std::mutex mutex_;
-  OnboardProgress state_;
+  std::array<OnboardProgress, static_cast<size_t>(OnboardPhase::kContributors) + 1> states_;
 };
 
 // Failures that belong to one row (its input or the state it meets) rather than to the run.
@@ -105,16 +109,25 @@ void fail_row(Pending& p, Error e, RowResult* part) {
   if (!p.outcome.error) p.outcome.error = std::move(e);
 }
 
-// Hashing phase: the Dex request of every row, with the bcrypt work done on every core. In a dry
-// run a new password is not hashed: `stand_in` (one hash made once) takes its place.
-Result<std::vector<Pending>> prepare(store::ObjectStore& store, const TenancyContext& context,
-                                     const std::vector<UserRow>& rows,
-                                     const OnboardOptions& options, Progress& progress,
-                                     const std::string& stand_in) {
-  auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
-  if (!accounts) return fail(accounts.error());
-  std::vector<Pending> out(rows.size());
+// Every row's Dex request, as far as it goes without bcrypt: which rows are new, the owner of
+// each profile (the email as Dex puts it in the claim), which rows need bcrypt work.
+struct Prepared {
+  std::vector<Pending> rows;
+  std::vector<dex::DexAccount> accounts;
   std::vector<size_t> heavy;  // rows that need bcrypt
+};
+
+Result<Prepared> classify(store::ObjectStore& store, const TenancyContext& context,
+                          const std::vector<UserRow>& rows, const OnboardOptions& options) {
+  auto listed = dex::list_dex_accounts(store, context.dex, context.backend);
+  if (!listed) return fail(listed.error());
+  Prepared prepared;
+  prepared.accounts = std::move(*listed);
+  const std::vector<dex::DexAccount>* accounts = &prepared.accounts;
+  std::vector<Pending>& out = prepared.rows;
+  out.resize(rows.size());
+  std::vector<size_t>& heavy = prepared.heavy;
+  std::vector<std::string> with_password, without_password;  // "line 3 (a@x)"
   for (size_t i = 0; i < rows.size(); ++i) {
     const UserRow& row = rows[i];
     Pending& p = out[i];
@@ -123,6 +136,14 @@ Result<std::vector<Pending>> prepare(store::ObjectStore& store, const TenancyCon
     p.outcome.email = row.email;
     p.outcome.profile = row.profile ? RowResult::kSkipped : RowResult::kNone;
     p.outcome.contributors = row.contributors.empty() ? RowResult::kNone : RowResult::kSkipped;
+    const std::string where = fmt::format("line {} ({})", row.line, row.email);
+    if (!context.dex.managed) {
+      // --dex-backend none: profiles and access only.
+      p.owner = row.email;
+      p.outcome.dex = RowResult::kNone;
+      if (row.password_spec != PasswordSpec::kNone) with_password.push_back(where);
+      continue;
+    }
     AddUserRequest& r = p.request;
     r.email = row.email;
     r.username = row.username;
@@ -151,10 +172,42 @@ Result<std::vector<Pending>> prepare(store::ObjectStore& store, const TenancyCon
         // A hashFromEnv or hash-less entry is the planner's to refuse.
         if (!user || !user->hash.empty()) heavy.push_back(i);
         break;
+      case PasswordSpec::kNone:
+        // Nothing to compare: the user keeps the password they have.
+        r.keep_existing_password = true;
+        if (!user) without_password.push_back(where);
+        break;
     }
   }
+  auto listed_rows = [](const std::vector<std::string>& rows_of) {
+    std::string out;
+    for (size_t k = 0; k < rows_of.size() && k < 5; ++k) out += (k ? ", " : "") + rows_of[k];
+    if (rows_of.size() > 5) out += fmt::format(" and {} more", rows_of.size() - 5);
+    return out;
+  };
+  if (!with_password.empty())
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("--dex-backend none writes no Dex users, but {} give a "
+                                  "password, hash or generate: drop those columns; nothing was "
+                                  "written",
+                                  listed_rows(with_password)));
+  if (!without_password.empty())
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("{}: a new Dex user needs a password, hash or generate=true "
+                                  "(only existing users keep theirs); nothing was written",
+                                  listed_rows(without_password)));
+  return prepared;
+}
+
+// Hashing phase: the bcrypt work of `prepared`, on every core. In a dry run a new password is
+// not hashed: `stand_in` (one hash made once) takes its place.
+Result<void> hash_passwords(Prepared& prepared, const OnboardOptions& options, Progress& progress,
+                            const std::string& stand_in) {
+  std::vector<Pending>& out = prepared.rows;
+  const std::vector<size_t>& heavy = prepared.heavy;
+  const std::vector<dex::DexAccount>* accounts = &prepared.accounts;
   progress.start(OnboardPhase::kHashing, heavy.size());
-  std::vector<std::optional<Error>> errors(rows.size());
+  std::vector<std::optional<Error>> errors(out.size());
   for_each_index(heavy.size(), thread_count(options.jobs), options.apply.stop, [&](size_t k) {
     Pending& p = out[heavy[k]];
     AddUserRequest& r = p.request;
@@ -186,15 +239,15 @@ Result<std::vector<Pending>> prepare(store::ObjectStore& store, const TenancyCon
       else
         r.hash = *hash;
     }
-    progress.step();
+    progress.step(OnboardPhase::kHashing);
   });
-  progress.finish();
+  progress.finish(OnboardPhase::kHashing);
   if (options.apply.stop.stop_requested())
     return make_error(ErrorCode::kCancelled,
                       "stopped while hashing passwords: nothing was written");
-  for (size_t i = 0; i < rows.size(); ++i)
+  for (size_t i = 0; i < out.size(); ++i)
     if (errors[i]) fail_row(out[i], std::move(*errors[i]), &out[i].outcome.dex);
-  return out;
+  return ok();
 }
 
 bool has_writes(const std::vector<Step>& steps) {
@@ -286,7 +339,7 @@ void count_applied(const plan::ApplyResult& result, RunCounts& counts) {
 // no connection), the others are not tried and get its error.
 std::vector<Result<plan::ApplyResult>> apply_each(
     store::ObjectStore& store, const std::vector<Planner>& planners, const OnboardOptions& options,
-    Progress& progress, RunCounts& counts,
+    Progress& progress, OnboardPhase phase, RunCounts& counts,
     const std::function<plan::ApplyOptions(size_t)>& options_for) {
   std::vector<Result<plan::ApplyResult>> results(
       planners.size(), make_error(ErrorCode::kCancelled, "not attempted: the run was stopped"));
@@ -296,7 +349,7 @@ std::vector<Result<plan::ApplyResult>> apply_each(
     o.check_access = o.check_access && check_access;
     results[i] = plan::apply_plan(store, planners[i], o);
     if (results[i]) count_applied(*results[i], counts);
-    progress.step();
+    progress.step(phase);
   };
   run(0, true);
   if (!results[0] && !is_row_error(results[0].error())) {
@@ -404,13 +457,59 @@ Planner contributors_planner_of(const TenancyContext& context, const Pending& p)
 
 }  // namespace
 
+namespace {
+
+// A phase of per-row plans (profiles, contributors) run by apply_each: which rows take part,
+// and once run, their results, recorded into the rows by record() (from one thread).
+struct RowPhase {
+  OnboardPhase phase;
+  std::vector<size_t> which;
+  std::vector<Result<plan::ApplyResult>> results;
+  std::function<RowResult*(Pending&)> part_of;
+
+  void record(std::vector<Pending>& pending) {
+    for (size_t k = 0; k < which.size() && k < results.size(); ++k) {
+      Pending& p = pending[which[k]];
+      RowResult* part = part_of(p);
+      if (!results[k])
+        fail_row(p, results[k].error(), part);
+      else
+        *part = has_writes(results[k]->applied) ? RowResult::kCreated : RowResult::kUnchanged;
+    }
+  }
+};
+
+// Runs `planners` (one per row of phase.which) and keeps their results in `phase`. Touches no
+// Pending, so it may run alongside the Dex phase.
+void run_row_phase(store::ObjectStore& store, std::vector<Planner> planners, RowPhase& phase,
+                   const OnboardOptions& options, Progress& progress, RunCounts& counts) {
+  // Many profiles on a cluster: their planners' reads (the Profile, its Namespace) come from
+  // one LIST of each kind instead of two GETs per row, which under the client's rate limit is
+  // most of the phase's time. Few rows: the GETs are cheaper than listing every namespace.
+  store::PrefetchedStore prefetched(store);
+  store::ObjectStore* target = &store;
+  if (phase.phase == OnboardPhase::kProfiles && planners.size() >= kPrefetchFromRows &&
+      store.capabilities().live) {
+    // A LIST refused or not served leaves that kind read per row.
+    (void)prefetched.prefetch(kubeflow::kProfileApiVersion, "Profile");
+    (void)prefetched.prefetch("v1", "Namespace");
+    target = &prefetched;
+  }
+  progress.start(phase.phase, planners.size());
+  phase.results = apply_each(*target, planners, options, progress, phase.phase, counts,
+                             [&](size_t) { return quiet(options.apply); });
+  progress.finish(phase.phase);
+}
+
+}  // namespace
+
 Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& context,
                               const std::vector<UserRow>& rows, const OnboardOptions& options) {
   Progress progress(options.on_progress);
   progress.start(OnboardPhase::kReading, 1);
-  auto prepared = prepare(store, context, rows, options, progress, "");
+  auto prepared = classify(store, context, rows, options);
   if (!prepared) return fail(prepared.error());
-  std::vector<Pending>& pending = *prepared;
+  std::vector<Pending>& pending = prepared->rows;
   for (const auto& p : pending)
     if (p.generated && !options.record_passwords)
       return make_error(ErrorCode::kInternal,
@@ -418,11 +517,40 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
   OnboardReport report;
   RunCounts dex_counts, counts;
 
+  // Profiles do not depend on the Dex phase (a profile names its owner by email, known by now),
+  // so on a cluster they are made while passwords are hashed and Dex is written: the phases
+  // wait on different things (CPU, the rollout; the client's rate limit), and overlapped an
+  // import takes about as long as the longer of the two. A manifests folder is written by one
+  // thread at a time (and jobs = 1 asks for one thread): there the profiles follow the Dex phase.
+  RowPhase profiles{OnboardPhase::kProfiles, {}, {}, [](Pending& p) { return &p.outcome.profile; }};
+  std::vector<Planner> profile_planners;
+  for (size_t i = 0; i < pending.size(); ++i)
+    if (!pending[i].outcome.error && pending[i].row->profile) {
+      profiles.which.push_back(i);
+      profile_planners.push_back(profile_planner_of(pending[i], options));
+    }
+  std::jthread profiles_alongside;
+  auto run_profiles = [&] {
+    run_row_phase(store, std::move(profile_planners), profiles, options, progress, counts);
+  };
+  if (store.capabilities().live && thread_count(options.jobs) > 1)
+    profiles_alongside = std::jthread(run_profiles);
+
+  auto hashed = hash_passwords(*prepared, options, progress, "");
+  if (!hashed) {
+    if (profiles_alongside.joinable()) profiles_alongside.join();
+    return make_error(ErrorCode::kCancelled,
+                      "stopped while hashing passwords: no Dex user was written (profiles "
+                      "already made stay); run the import again to finish");
+  }
+
   // Dex.
   std::vector<size_t> dex_rows;
   for (size_t i = 0; i < pending.size(); ++i)
     if (!pending[i].outcome.error) dex_rows.push_back(i);
-  if (context.backend == dex::Backend::kStatic) {
+  if (!context.dex.managed) {
+    // --dex-backend none: nothing of Dex (classify marked every row).
+  } else if (context.backend == dex::Backend::kStatic) {
     DexPhase phase;
     phase.rows = &pending;
     phase.planners.resize(pending.size());
@@ -440,13 +568,13 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
       }
       return options.apply.before_step ? options.apply.before_step(step) : ok();
     };
-    bool rolling = false;
+    OnboardPhase current = OnboardPhase::kDex;  // then kRollout, from the restart on
     o.on_event = [&](const plan::ApplyEvent& e) {
-      if (!rolling && e.type == plan::ApplyEvent::Type::kStepStarted &&
+      if (current == OnboardPhase::kDex && e.type == plan::ApplyEvent::Type::kStepStarted &&
           (e.action == "restart" || e.action == "wait-rollout")) {
-        rolling = true;
-        progress.step();
-        progress.finish();
+        progress.step(OnboardPhase::kDex);
+        progress.finish(OnboardPhase::kDex);
+        current = OnboardPhase::kRollout;
         progress.start(OnboardPhase::kRollout, 1);
       }
       if (options.apply.on_event) options.apply.on_event(e);
@@ -455,13 +583,16 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
     auto applied = plan::apply_plan(
         store, [shared](store::ObjectStore& s) { return (*shared)(s); }, o);
     // Planning failed for the run as a whole (Dex's config unreadable, over the size limit, no
-    // connection): nothing was written.
-    if (!applied && shared->fatal) return fail(applied.error());
+    // connection): no Dex user was written.
+    if (!applied && shared->fatal) {
+      if (profiles_alongside.joinable()) profiles_alongside.join();
+      return fail(applied.error());
+    }
     if (applied) {
       count_applied(*applied, dex_counts);
       report.notes = applied->notes;
+      progress.step(current);
     }
-    if (applied) progress.step();
     for (size_t i : dex_rows) {
       Pending& p = pending[i];
       if (shared->row_errors.size() > i && shared->row_errors[i]) {
@@ -476,22 +607,23 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
         p.outcome.password_generated = p.generated && shared->changed[i];
       }
     }
-    progress.finish();
+    progress.finish(current);
   } else {
     std::vector<Planner> planners;
     for (size_t i : dex_rows) planners.push_back(dex_planner_of(context, pending[i]));
     progress.start(OnboardPhase::kDex, planners.size());
-    auto results = apply_each(store, planners, options, progress, dex_counts, [&](size_t k) {
-      plan::ApplyOptions o = quiet(options.apply);
-      Pending& p = pending[dex_rows[k]];
-      o.before_step = [&](const Step& step) -> Result<void> {
-        if (step.writes_password && p.generated)
-          if (auto r = options.record_passwords({*p.generated}); !r) return r;
-        return options.apply.before_step ? options.apply.before_step(step) : ok();
-      };
-      return o;
-    });
-    progress.finish();
+    auto results = apply_each(
+        store, planners, options, progress, OnboardPhase::kDex, dex_counts, [&](size_t k) {
+          plan::ApplyOptions o = quiet(options.apply);
+          Pending& p = pending[dex_rows[k]];
+          o.before_step = [&](const Step& step) -> Result<void> {
+            if (step.writes_password && p.generated)
+              if (auto r = options.record_passwords({*p.generated}); !r) return r;
+            return options.apply.before_step ? options.apply.before_step(step) : ok();
+          };
+          return o;
+        });
+    progress.finish(OnboardPhase::kDex);
     for (size_t k = 0; k < dex_rows.size(); ++k) {
       Pending& p = pending[dex_rows[k]];
       if (!results[k]) {
@@ -504,48 +636,25 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
     }
   }
 
-  // Profiles, then contributors: only for rows whose Dex user is in place.
-  auto run_phase = [&](OnboardPhase phase, auto wanted, auto planner_of, auto part_of) {
-    std::vector<size_t> which;
-    std::vector<Planner> planners;
-    for (size_t i = 0; i < pending.size(); ++i)
-      if (!pending[i].outcome.error && wanted(pending[i])) {
-        which.push_back(i);
-        planners.push_back(planner_of(pending[i]));
-      }
-    // Many profiles on a cluster: their planners' reads (the Profile, its Namespace) come from
-    // one LIST of each kind instead of two GETs per row, which under the client's rate limit
-    // is most of the phase's time. Few rows: the GETs are cheaper than listing every namespace.
-    store::PrefetchedStore prefetched(store);
-    store::ObjectStore* target = &store;
-    if (phase == OnboardPhase::kProfiles && planners.size() >= kPrefetchFromRows &&
-        store.capabilities().live) {
-      // A LIST refused or not served leaves that kind read per row.
-      (void)prefetched.prefetch(kubeflow::kProfileApiVersion, "Profile");
-      (void)prefetched.prefetch("v1", "Namespace");
-      target = &prefetched;
+  if (profiles_alongside.joinable())
+    profiles_alongside.join();
+  else
+    run_profiles();
+  profiles.record(pending);
+
+  // Contributors: after the Dex phase (a contributor may be a user of this file, named in the
+  // binding as Dex puts the email in the claim) and their profile's namespace; only for rows
+  // with nothing failed.
+  RowPhase contributors{
+      OnboardPhase::kContributors, {}, {}, [](Pending& p) { return &p.outcome.contributors; }};
+  std::vector<Planner> contributor_planners;
+  for (size_t i = 0; i < pending.size(); ++i)
+    if (!pending[i].outcome.error && !pending[i].row->contributors.empty()) {
+      contributors.which.push_back(i);
+      contributor_planners.push_back(contributors_planner_of(context, pending[i]));
     }
-    progress.start(phase, planners.size());
-    auto results = apply_each(*target, planners, options, progress, counts,
-                              [&](size_t) { return quiet(options.apply); });
-    progress.finish();
-    for (size_t k = 0; k < which.size(); ++k) {
-      Pending& p = pending[which[k]];
-      RowResult* part = part_of(p);
-      if (!results[k])
-        fail_row(p, results[k].error(), part);
-      else
-        *part = has_writes(results[k]->applied) ? RowResult::kCreated : RowResult::kUnchanged;
-    }
-  };
-  run_phase(
-      OnboardPhase::kProfiles, [](const Pending& p) { return p.row->profile.has_value(); },
-      [&](const Pending& p) { return profile_planner_of(p, options); },
-      [](Pending& p) { return &p.outcome.profile; });
-  run_phase(
-      OnboardPhase::kContributors, [](const Pending& p) { return !p.row->contributors.empty(); },
-      [&](const Pending& p) { return contributors_planner_of(context, p); },
-      [](Pending& p) { return &p.outcome.contributors; });
+  run_row_phase(store, std::move(contributor_planners), contributors, options, progress, counts);
+  contributors.record(pending);
 
   report.dex_writes = dex_counts.writes;
   report.restarts = dex_counts.restarts + counts.restarts;
@@ -561,9 +670,11 @@ Result<Plan> plan_onboard(store::ObjectStore& store, const TenancyContext& conte
   auto stand_in = dex::bcrypt_hash("kftenant-dry-run", options.bcrypt_cost);
   if (!stand_in) return fail(stand_in.error());
   plan::PlanView view(store);
-  auto prepared = prepare(view, context, rows, options, progress, *stand_in);
+  auto prepared = classify(view, context, rows, options);
   if (!prepared) return fail(prepared.error());
-  std::vector<Pending>& pending = *prepared;
+  if (auto hashed = hash_passwords(*prepared, options, progress, *stand_in); !hashed)
+    return make_error(ErrorCode::kCancelled, "stopped while hashing passwords");
+  std::vector<Pending>& pending = prepared->rows;
   Plan out;
   out.placeholders.emplace_back(*stand_in, "<bcrypt hash of the new password, made at apply>");
   auto row_note = [](const Pending& p, const Error& e) {
@@ -578,7 +689,9 @@ Result<Plan> plan_onboard(store::ObjectStore& store, const TenancyContext& conte
     for (auto& ph : planned.placeholders) out.placeholders.push_back(std::move(ph));
   };
   std::vector<char> dex_ok(pending.size(), 0);
-  if (context.backend == dex::Backend::kStatic) {
+  if (!context.dex.managed) {
+    for (size_t i = 0; i < pending.size(); ++i) dex_ok[i] = !pending[i].outcome.error;
+  } else if (context.backend == dex::Backend::kStatic) {
     DexPhase phase;
     phase.rows = &pending;
     phase.planners.resize(pending.size());

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 #include "kftenant/dex/password_object.h"
 #include "kftenant/kubeflow/naming.h"
 #include "kftenant/kubeflow/profile.h"
 #include "kftenant/tenancy/validate.h"
+#include "tenancy/claim_email.h"
 
 namespace kftenant::tenancy {
 
@@ -93,7 +95,10 @@ Error taken_by(const nlohmann::json& object, const std::vector<std::string>& hol
       store::describe(store::key_of(object)), list, holders.front(), email, holders.front(), hint));
 }
 
-// The email as Dex will put it in the claim (stored case of a static entry), else `email`.
+}  // namespace
+
+namespace detail {
+
 std::string claim_email(store::ObjectStore& store, const dex::DexLocation& location,
                         const std::string& email, Plan& plan) {
   auto accounts = dex::list_dex_accounts(store, location, dex::Backend::kPasswordObject);
@@ -108,7 +113,9 @@ std::string claim_email(store::ObjectStore& store, const dex::DexLocation& locat
   return claim;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::claim_email;
 
 Planner quota_planner(QuotaRequest request) {
   return [request](store::ObjectStore& store) -> Result<Plan> {
@@ -269,6 +276,34 @@ Planner unshare_planner(std::string profile_name, std::string raw_email,
   };
 }
 
+Result<std::vector<std::string>> profiles_shared_with(store::ObjectStore& store,
+                                                      const std::string& email,
+                                                      const kubeflow::ContributorOptions& options) {
+  const std::string wanted = dex::normalize_email(email);
+  auto profiles = list_in(store, kubeflow::kProfileApiVersion, "Profile", "");
+  if (!profiles) return fail(profiles.error());
+  std::set<std::string> names;
+  for (const auto& p : *profiles) names.insert(p["metadata"].value("name", ""));
+  std::set<std::string> shared;
+  for (const char* kind : {"RoleBinding", "AuthorizationPolicy"}) {
+    const char* api_version =
+        std::string_view(kind) == "RoleBinding" ? kRbacApiVersion : kIstioApiVersion;
+    auto objects = list_in(store, api_version, kind, "");
+    if (!objects) return fail(objects.error());
+    for (const auto& o : *objects) {
+      const std::string ns = o["metadata"].value("namespace", "");
+      const std::string name = o["metadata"].value("name", "");
+      // The owner's access goes with the profile (kubeflow-contract.md §2).
+      if (name == kubeflow::kOwnerRoleBinding || name == kubeflow::kOwnerAuthorizationPolicy ||
+          !names.count(ns) || shared.count(ns))
+        continue;
+      for (const auto& holder : kubeflow::holders_of(o, options))
+        if (dex::normalize_email(holder) == wanted) shared.insert(ns);
+    }
+  }
+  return std::vector<std::string>(shared.begin(), shared.end());
+}
+
 std::vector<std::vector<std::string>> binding_name_collisions(
     const std::vector<std::string>& emails) {
   // One role is enough: the role is appended to the same email-derived part.
@@ -297,9 +332,16 @@ Result<std::vector<kubeflow::Contributor>> list_contributors(
   auto contributors = kubeflow::contributors_from(*rbs, *aps, options);
   // Dex users KFAM would name like a contributor: sharing with them would need these objects.
   auto accounts = dex::list_dex_accounts(store, dex, dex::Backend::kPasswordObject);
-  if (accounts) {
+  if (accounts && dex.managed) {
     for (auto& c : contributors) {
       if (c.is_owner) continue;
+      const dex::DexAccount* own = dex::find_account(*accounts, c.email);
+      if (!own || own->records.empty())
+        c.problems.push_back(fmt::format(
+            "no Dex user has this email: whoever signs in with it later gets this access "
+            "(expected when users sign in through a Dex connector; `kftenant profile unshare {} "
+            "--with {}` removes it)",
+            profile, c.email));
       for (const auto& a : *accounts) {
         if (a.key == dex::normalize_email(c.email)) continue;
         if (kubeflow::binding_name("User", a.claim_email(), kubeflow::to_string(c.role)) ==

@@ -103,9 +103,10 @@ ProfileView profile_view(const nlohmann::json& profile, const ClusterState& stat
   return view;
 }
 
-void add_warnings(UserView& view) {
+// `dex_managed` false (--dex-backend none): nobody has a Dex user, and that is expected.
+void add_warnings(UserView& view, bool dex_managed) {
   if (view.dex && view.profiles.empty()) view.warnings.push_back("no profile");
-  if (!view.dex)
+  if (!view.dex && dex_managed)
     view.warnings.push_back("profile owner has no Dex user (cannot log in with a password)");
   if (view.dex && view.dex->backend == dex::Backend::kStatic &&
       view.dex->hash_source.starts_with("env:"))
@@ -124,8 +125,31 @@ void add_warnings(UserView& view) {
   }
 }
 
-std::vector<UserView> merge(const std::vector<dex::DexAccount>& accounts,
-                            const ClusterState& state) {
+std::set<std::string> known_emails(const std::vector<dex::DexAccount>& accounts) {
+  std::set<std::string> out;
+  for (const auto& a : accounts)
+    if (!a.records.empty()) out.insert(a.key);
+  return out;
+}
+
+// Contributor bindings name an email, not a Dex user: one with no Dex user admits whoever signs
+// in with that email later. `known` holds every Dex account (normalised email).
+void flag_contributors_without_dex_user(UserView& view, const std::set<std::string>& known) {
+  for (auto& p : view.profiles)
+    for (auto& c : p.contributors) {
+      if (known.count(dex::normalize_email(c.email))) continue;
+      c.problems.push_back(
+          "no Dex user has this email: whoever signs in with it later gets this access (expected "
+          "when users sign in through a Dex connector)");
+      view.warnings.push_back(fmt::format(
+          "contributor {} of profile {} has no Dex user (`kftenant profile unshare {} --with {}` "
+          "removes the access)",
+          c.email, p.name, p.name, c.email));
+    }
+}
+
+std::vector<UserView> merge(const std::vector<dex::DexAccount>& accounts, const ClusterState& state,
+                            const std::set<std::string>& known, bool dex_managed) {
   std::vector<UserView> views;
   std::map<std::string, size_t> by_email;  // normalised email → index
   for (const auto& a : accounts) {
@@ -150,7 +174,10 @@ std::vector<UserView> merge(const std::vector<dex::DexAccount>& accounts,
     }
     views[it->second].profiles.push_back(std::move(p));
   }
-  for (auto& v : views) add_warnings(v);
+  for (auto& v : views) {
+    add_warnings(v, dex_managed);
+    if (dex_managed) flag_contributors_without_dex_user(v, known);
+  }
   return views;
 }
 
@@ -161,7 +188,7 @@ Result<std::vector<UserView>> list_users(store::ObjectStore& store, const Tenanc
   if (!accounts) return fail(accounts.error());
   auto state = read_state(store);
   if (!state) return fail(state.error());
-  return merge(*accounts, *state);
+  return merge(*accounts, *state, known_emails(*accounts), context.dex.managed);
 }
 
 Result<UserView> show_user(store::ObjectStore& store, const TenancyContext& context,
@@ -173,7 +200,7 @@ Result<UserView> show_user(store::ObjectStore& store, const TenancyContext& cont
   if (const auto* account = dex::find_account(*all, wanted)) accounts.push_back(*account);
   auto state = read_state(store, &wanted);
   if (!state) return fail(state.error());
-  auto views = merge(accounts, *state);
+  auto views = merge(accounts, *state, known_emails(*all), context.dex.managed);
   if (views.empty())
     return make_error(
         ErrorCode::kNotFound,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "kftenant/base64.h"
@@ -9,6 +10,7 @@
 #include "kftenant/dex/password_object.h"
 #include "kftenant/kubeflow/naming.h"
 #include "kftenant/kubeflow/profile.h"
+#include "kftenant/tenancy/profiles.h"
 #include "kftenant/tenancy/validate.h"
 
 namespace kftenant::tenancy {
@@ -190,7 +192,9 @@ Result<AddUserRequest> validate_add_user(AddUserRequest request, bool check_pass
           fmt::format("the bcrypt hash for {} has cost {}: Dex refuses logins "
                       "unless the cost is {}..{}",
                       request.email, *cost, dex::kMinBcryptCost, dex::kMaxBcryptCost));
-  } else if (check_password) {
+  } else if (check_password && !(request.keep_existing_password && request.password.empty())) {
+    // keep_existing_password with no password: an existing user's is kept, a new user is
+    // refused by the planner.
     if (auto v = dex::validate_password(request.password); !v) return fail(v.error());
   }
   if (auto c = checked_cost(request.bcrypt_cost); !c) return fail(c.error());
@@ -234,10 +238,25 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
   return [context, raw = std::move(request), memo](store::ObjectStore& base) -> Result<Plan> {
     plan::PlanView store(base);
     // Planners check their own input: a caller may not have.
-    auto valid = validate_add_user(raw);
+    // With --dex-backend none there is no password to check: the profile is all there is.
+    auto valid = validate_add_user(raw, /*check_password=*/context.dex.managed);
     if (!valid) return fail(valid.error());
     const AddUserRequest& request = *valid;
     Plan plan;
+    if (!context.dex.managed) {
+      plan.notes.push_back(fmt::format(
+          "--dex-backend none: no Dex user is written; {} signs in through your Dex connector",
+          request.email));
+      if (!request.create_profile) return plan;
+      auto profile =
+          plan_profile(store, {*request.profile, request.email, request.quota, request.wait});
+      if (!profile) return fail(profile.error());
+      append(store, plan.steps, std::move(*profile));
+      if (request.wait)
+        plan.steps.push_back(
+            kubeflow::profile_ready_wait(*request.profile, request.email, *request.wait));
+      return plan;
+    }
     auto directory = dex::make_user_directory(context.backend, context.dex, context.clock);
     auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
     if (!accounts) return fail(accounts.error());
@@ -318,6 +337,11 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
             "it out for a random one",
             quote_for_message(memo->user_id), holder->claim_email(),
             where(holder->records.front()))));
+      if (request.hash.empty() && request.password.empty())
+        return make_error(ErrorCode::kInvalidArgument,
+                          fmt::format("{} is a new Dex user and no password was given: give a "
+                                      "password, a hash or generate one",
+                                      request.email));
       auto hash = request.hash.empty() ? memo->hash.get(request.password, request.bcrypt_cost)
                                        : Result<std::string>(request.hash);
       if (!hash) return fail(hash.error());
@@ -439,9 +463,33 @@ Planner remove_user_planner(TenancyContext context, RemoveUserRequest request) {
       step.key = {kProfileApiVersion, "Profile", "", name};  // whatever the object says
       plan.steps.push_back(std::move(step));
     }
+    // Access to other people's profiles: KFAM's bindings name the email, not the Dex user, so
+    // left behind they would admit whoever signs in with it next.
+    auto shared = profiles_shared_with(store, email, request.contributor_options);
+    if (!shared) return fail(shared.error());
+    std::vector<std::string> kept;
+    for (const auto& name : *shared) {
+      if (std::find(owned->begin(), owned->end(), name) != owned->end()) continue;
+      found_anything = true;
+      if (request.keep_access) {
+        kept.push_back(name);
+        continue;
+      }
+      auto unshare = unshare_planner(name, email, request.contributor_options)(store);
+      if (!unshare) {
+        if (unshare.error().code != ErrorCode::kRefused) return fail(unshare.error());
+        plan.notes.push_back(fmt::format("access to profile {} is left as it is: {}", name,
+                                         unshare.error().message));
+        continue;
+      }
+      append(store, plan.steps, std::move(unshare->steps));
+    }
+    if (!kept.empty())
+      plan.notes.push_back(fmt::format("{}'s access to profile(s) {} is kept (--keep-access)",
+                                       email, fmt::join(kept, ", ")));
     if (!found_anything)
       plan.notes.push_back(
-          fmt::format("no Dex user and no profile for {}: nothing to remove", email));
+          fmt::format("no Dex user, no profile and no access for {}: nothing to remove", email));
     return plan;
   };
 }
@@ -454,6 +502,11 @@ Planner passwd_planner(TenancyContext context, PasswdRequest request) {
     if (!valid) return fail(valid.error());
     const std::string& email = valid->email;
     Plan plan;
+    if (!context.dex.managed)
+      return make_error(ErrorCode::kRefused,
+                        fmt::format("--dex-backend none: kftenant manages no Dex passwords; {} "
+                                    "changes their password where they sign in (the connector)",
+                                    email));
     auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
     if (!accounts) return fail(accounts.error());
     const dex::DexAccount* account = dex::find_account(*accounts, email);

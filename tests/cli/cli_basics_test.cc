@@ -52,7 +52,8 @@ TEST(CliBasics, HelpListsSubcommands) {
   r = run_process({KFTENANT_BINARY, "profile", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(listed_subcommands(r.out),
-              ::testing::ElementsAre("quota", "share", "unshare", "contributors"));
+              ::testing::ElementsAre("create", "delete", "transfer", "quota", "share", "unshare",
+                                     "contributors"));
   // Each one with the line saying what it does.
   EXPECT_THAT(r.out, ::testing::ContainsRegex("\n  unshare +Remove a contributor's access"));
 }
@@ -89,7 +90,8 @@ TEST(CliBasics, UnknownCommandIsNamedWithTheValidOnes) {
             "remove, passwd, list, show (see kftenant user --help)\n");
   r = run_process({KFTENANT_BINARY, "profile", "frobnicate"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("unknown profile subcommand \"frobnicate\": use one of quota, "));
+  EXPECT_THAT(r.err, HasSubstr("unknown profile subcommand \"frobnicate\": use one of create, "
+                               "delete, transfer, quota, "));
   // A word that is not printable is shown escaped.
   r = run_process({KFTENANT_BINARY, "\x1b[2Jx"});
   EXPECT_EQ(r.exit_code, 2);

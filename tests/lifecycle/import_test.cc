@@ -150,6 +150,112 @@ TEST_P(ImportTest, AYamlFileOnThePasswordObjectBackendMakesNoRestart) {
   EXPECT_THAT(r.out, HasSubstr("2 rows: 2 changed"));
 }
 
+// A row without password, hash or generate keeps an existing user's password (an export without
+// hashes imports back as it is); for a new user it is refused before anything is written.
+TEST_P(ImportTest, ARowWithoutPasswordKeepsAnExistingUsersAndRefusesANewOne) {
+  ASSERT_EQ(add_user("ann@example.com", "password-of-ann", {"--no-profile"}).exit_code, 0);
+  const std::string hash = entry_for("ann@example.com").value("hash", "");
+  mark_state();
+  auto r = import({users_file("new.csv", "email,quota\nann@example.com,\nzed@example.com,\n")});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("line 3 (zed@example.com): a new Dex user needs a password"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was written"));
+  EXPECT_EQ(changes(), "");
+  r = import({users_file("kept.csv", "email,quota\nann@example.com,cpu=1\n")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(entry_for("ann@example.com").value("hash", ""), hash);  // the password is kept
+  EXPECT_EQ(
+      object("kubeflow.org/v1", "profiles", "", "ann")["spec"]["resourceQuotaSpec"]["hard"]["cpu"],
+      "1");
+}
+
+// Installs where Dex signs people in through a connector: --dex-backend none reads and writes
+// nothing of Dex, and makes profiles and access only.
+TEST_P(ImportTest, DexBackendNoneMakesProfilesAndAccessAndNeverTouchesDex) {
+  mark_state();
+  const std::string config_before = config_yaml();
+  auto r = kftenant(
+      {"--dex-backend", "none", "-v", "user", "add", "kim@corp.example", "--profile", "research"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no Dex user is written"));
+  EXPECT_THAT(r.err, Not(HasSubstr("/namespaces/auth/")));  // not one request about Dex
+  EXPECT_TRUE(exists("kubeflow.org/v1", "profiles", "", "research"));
+  EXPECT_EQ(config_yaml(), config_before);
+  EXPECT_THAT(r.out, Not(HasSubstr("has no Dex user")));  // expected in this mode
+
+  r = kftenant({"--dex-backend", "none", "user", "add", "lee@corp.example", "--password-stdin"},
+               "password-of-lee\n");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("drop the password option"));
+  r = kftenant({"--dex-backend", "none", "user", "passwd", "kim@corp.example", "--password-stdin"},
+               "password-of-kim\n");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("manages no Dex passwords"));
+
+  const auto file = users_file("connector.csv",
+                               "email,profile,contributors\n"
+                               "lee@corp.example,lee,kim@corp.example:edit\n"
+                               "max@corp.example,,\n");
+  r = kftenant({"--dex-backend", "none", "-v", "import", file, "--wait=20s"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("/namespaces/auth/")));
+  EXPECT_TRUE(exists("kubeflow.org/v1", "profiles", "", "lee"));
+  EXPECT_TRUE(exists("kubeflow.org/v1", "profiles", "", "max"));
+  EXPECT_TRUE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "lee",
+                     "user-kim-corp-example-clusterrole-edit"));
+  EXPECT_EQ(config_yaml(), config_before);
+  r = kftenant(
+      {"--dex-backend", "none", "import",
+       users_file("with-passwords.csv", "email,password\nzoe@corp.example,password-zoe\n")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--dex-backend none writes no Dex users"));
+
+  r = kftenant({"--dex-backend", "none", "user", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("kim@corp.example"));
+  EXPECT_THAT(r.out, Not(HasSubstr("no Dex user")));
+  r = kftenant({"--dex-backend", "none", "doctor"});
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("ConfigMap auth/dex")));
+
+  // Removing kim takes the profile and the access to lee's, still without a Dex request.
+  r = kftenant({"--dex-backend", "none", "-v", "user", "remove", "kim@corp.example", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("/namespaces/auth/")));
+  EXPECT_FALSE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "lee",
+                      "user-kim-corp-example-clusterrole-edit"));
+  EXPECT_EQ(config_yaml(), config_before);
+}
+
+// export gives what import reads; applied to the cluster it came from it changes nothing; the
+// file with hashes is a secret (new, 0600).
+TEST_P(ImportTest, AnExportImportsBackUnchangedAndTheHashFileIsSecret) {
+  const auto file = users_file("users.csv", kUsers);
+  ASSERT_EQ(import({file, "--passwords-out", dir_.file("passwords.csv"), "--wait=20s"}).exit_code,
+            0);
+  auto r = kftenant({"export"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("email,username,user_id,profile,quota,contributors\n"));
+  EXPECT_THAT(r.out, HasSubstr("ann@example.com,Ann,"));
+  EXPECT_THAT(r.out, HasSubstr(",ann,cpu=2,ben@example.com:edit\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("$2")));
+  const std::string exported = users_file("exported.csv", r.out);
+  mark_state();
+  r = import({exported});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("0 changed"));
+  EXPECT_EQ(changes(), "");
+
+  r = kftenant({"export", "-o", "yaml", "--with-hashes", "--out", dir_.file("all.yaml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(stat(dir_.file("all.yaml").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  r = kftenant({"export", "--with-hashes", "--out", dir_.file("all.yaml")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // never over an existing file
+  r = kftenant({"export", "-o", "json"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
 KFTENANT_ON_BOTH_SERVERS(ImportTest);
 
 }  // namespace

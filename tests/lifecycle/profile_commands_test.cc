@@ -9,6 +9,7 @@ namespace {
 
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ProfileCommandsTest : public LifecycleTest {
  protected:
@@ -111,6 +112,101 @@ TEST_P(ProfileCommandsTest, ShareWritesWhatKfamWritesAndRoleChangesReplaceThePai
   r = kftenant({"profile", "unshare", "team", "--with", "viewer@example.com"});
   EXPECT_EQ(r.exit_code, 0);  // a second unshare changes nothing (issue 7 item 11)
   EXPECT_THAT(r.err, HasSubstr("not a contributor"));
+}
+
+// Tried as a new administrator would (issue 10, "Removing a user removes
+// their access"): the bindings name the email, so left behind they admit the next bob.
+TEST_P(ProfileCommandsTest, RemovingAUserRemovesTheirAccessToOtherProfiles) {
+  ASSERT_EQ(add_user("bob@example.com", "bob-password", {"--no-profile"}).exit_code, 0);
+  auto r = kftenant({"profile", "share", "team", "--with", "bob@example.com", "--role", "edit"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string edit = "user-bob-example-com-clusterrole-edit";
+  ASSERT_TRUE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team", edit));
+
+  // The dry run and the confirmation name the access that goes.
+  r = kftenant({"user", "remove", "bob@example.com", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("RoleBinding team/" + edit));
+  EXPECT_THAT(r.out, HasSubstr("AuthorizationPolicy team/" + edit));
+  r = kftenant({"user", "remove", "bob@example.com"});  // stdin is not a terminal
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bob@example.com's access to profile team (edit) will be removed"));
+  EXPECT_TRUE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team", edit));
+
+  // --keep-access keeps it (and says so); a later remove takes it.
+  r = kftenant({"user", "remove", "bob@example.com", "--yes", "--keep-access"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err + r.out, HasSubstr("access to profile(s) team is kept (--keep-access)"));
+  EXPECT_TRUE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team", edit));
+  EXPECT_TRUE(exists("security.istio.io/v1beta1", "authorizationpolicies", "team", edit));
+
+  r = kftenant({"user", "remove", "bob@example.com", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "team", edit));
+  EXPECT_FALSE(exists("security.istio.io/v1beta1", "authorizationpolicies", "team", edit));
+  r = kftenant({"profile", "contributors", "team"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("bob@example.com")));
+  mark_state();
+  r = kftenant({"user", "remove", "bob@example.com", "--yes"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err + r.out, HasSubstr("nothing to remove"));
+  EXPECT_EQ(changes(), "");
+}
+
+// For installs where people sign in through a Dex connector: a profile without a Dex user,
+// given to someone else, then deleted.
+TEST_P(ProfileCommandsTest, CreateTransferAndDeleteAProfileWithoutADexUser) {
+  auto r = kftenant({"profile", "create", "research", "--owner", "Kim@Corp.Example", "--quota",
+                     "cpu=2", "--wait=20s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err + r.out, HasSubstr("kim@corp.example has no Dex user"));
+  EXPECT_EQ(object("kubeflow.org/v1", "profiles", "", "research")["spec"]["owner"]["name"],
+            "kim@corp.example");
+  ASSERT_TRUE(eventually([&] { return exists("v1", "namespaces", "", "research"); }));
+  mark_state();
+  r = kftenant({"profile", "create", "research", "--owner", "kim@corp.example"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(changes(), "");
+  r = kftenant({"profile", "create", "research", "--owner", "lee@corp.example"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // someone else's
+
+  r = kftenant({"profile", "transfer", "research", "--to", "lee@corp.example", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("transfer Profile research from kim@corp.example to "
+                               "lee@corp.example"));
+  r = kftenant({"profile", "transfer", "research", "--to", "lee@corp.example"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err + r.out, HasSubstr("kim@corp.example no longer has access"));
+  EXPECT_EQ(object("v1", "namespaces", "", "research")["metadata"]["annotations"]["owner"],
+            "lee@corp.example");
+  // The profile controller goes on reconciling the namespace (it stops at a namespace whose
+  // owner annotation differs): namespaceAdmin ends up with the new owner and stays so.
+  ASSERT_TRUE(eventually([&] {
+    auto rb = object("rbac.authorization.k8s.io/v1", "rolebindings", "research", "namespaceAdmin");
+    return !rb.is_null() && rb["subjects"][0]["name"] == "lee@corp.example" &&
+           rb["metadata"]["annotations"]["user"] == "lee@corp.example";
+  }));
+  r = kftenant({"profile", "contributors", "research"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ContainsRegex("lee@corp.example +owner"));
+  EXPECT_THAT(r.out, Not(HasSubstr("kim@corp.example")));
+  mark_state();
+  r = kftenant({"profile", "transfer", "research", "--to", "lee@corp.example"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(changes(), "");
+
+  r = kftenant({"profile", "delete", "research"});  // stdin is not a terminal
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("profile research will be deleted with namespace research"));
+  EXPECT_THAT(r.err, HasSubstr("--yes"));
+  EXPECT_TRUE(exists("kubeflow.org/v1", "profiles", "", "research"));
+  r = kftenant({"profile", "delete", "research", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(eventually([&] { return !exists("kubeflow.org/v1", "profiles", "", "research"); }));
+  r = kftenant({"profile", "delete", "research", "--yes"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err + r.out, HasSubstr("nothing to delete"));
 }
 
 TEST_P(ProfileCommandsTest, ShareRefusalsAndOptions) {

@@ -7,6 +7,8 @@
 
 #include <set>
 
+#include "kftenant/kubeflow/contributor.h"
+#include "kftenant/kubeflow/profile.h"
 #include "support/memory_store.h"
 #include "testserver/seed_kubeflow.h"
 
@@ -112,6 +114,32 @@ TEST(Doctor, AStoreThatDoesNotAnswerIsTheOnlyCheck) {
   EXPECT_EQ(report.checks[0].detail, "connect to 127.0.0.1:1 refused");
   EXPECT_TRUE(report.findings.empty());
   EXPECT_FALSE(report.healthy());
+}
+
+// A contributor binding names an email: with no Dex user behind it, whoever signs in with that
+// email later gets the access. With --dex-backend none (no Dex users at all) that is expected,
+// and neither the Dex checks nor the finding appear.
+TEST(Doctor, AContributorWithoutADexUserIsAFindingUnlessDexIsNotManaged) {
+  ReadLimitedStore store;
+  seed_kubeflow(store);
+  store.seed(kubeflow::build_profile({"team", "user@example.com", {}}));
+  store.seed(
+      kubeflow::build_contributor_role_binding("team", "gone@example.com", kubeflow::Role::kEdit));
+  store.seed(kubeflow::build_contributor_policy("team", "gone@example.com", kubeflow::Role::kEdit));
+  auto report = run_doctor(store, {});
+  bool found = false;
+  for (const auto& f : report.findings)
+    found = found || (f.subject == "profile team" &&
+                      f.message.find("gone@example.com: contributor with no Dex user") == 0);
+  EXPECT_TRUE(found);
+
+  TenancyContext none;
+  none.dex.managed = false;
+  auto unmanaged = run_doctor(store, none);
+  for (const auto& f : unmanaged.findings)
+    EXPECT_EQ(f.message.find("no Dex user"), std::string::npos) << f.message;
+  EXPECT_EQ(find(unmanaged, "Deployment auth/dex"), nullptr);
+  EXPECT_NE(find(report, "Deployment auth/dex"), nullptr);
 }
 
 }  // namespace

@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/plan/render.h"
 #include "kftenant/yaml.h"
-#include "support/memory_store.h"
+#include "support/kubeflow_memory_store.h"
 #include "testserver/seed_kubeflow.h"
 
 namespace kftenant::tenancy {
@@ -23,13 +26,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// A manifests-like store (not live): the restart is a recorded config hash, waits are skipped,
-// writes run one at a time.
 testing::MemoryStore kubeflow_store() {
-  testing::MemoryStore s;
-  s.live = false;
-  for (auto& o : testserver::kubeflow_seed_objects()) s.seed(std::move(o));
-  return s;
+  return testing::kubeflow_memory_store();
 }
 
 std::vector<UserRow> rows_of(const std::string& csv) {
@@ -120,7 +118,8 @@ TEST(Onboard, ARefusedRowIsReportedWithItsLineAndTheOthersGoOn) {
   EXPECT_THAT(report->rows[1].error->message, HasSubstr("belongs to other@example.com"));
   EXPECT_EQ(report->rows[2].line, 4);
   EXPECT_EQ(report->rows[2].dex, RowResult::kFailed);
-  EXPECT_EQ(report->rows[2].profile, RowResult::kSkipped);  // no Dex user, no profile
+  // cat's Dex user stays as it was (the row is refused); its profile was in place already.
+  EXPECT_EQ(report->rows[2].profile, RowResult::kUnchanged);
   EXPECT_THAT(report->rows[2].error->message, HasSubstr("different password"));
   EXPECT_TRUE(report->any_failed());
   EXPECT_THAT(writes_of(store, "replace ConfigMap"), ElementsAre("replace ConfigMap auth/dex"));
@@ -202,7 +201,82 @@ TEST(Onboard, AFailedPasswordRecordStopsTheWrite) {
   ASSERT_TRUE(report);
   EXPECT_EQ(report->rows[0].dex, RowResult::kFailed);
   EXPECT_THAT(report->rows[0].error->message, HasSubstr("disk full"));
-  EXPECT_THAT(store.writes, IsEmpty());
+  // No Dex user (its password could not be recorded); the profile, independent of it, is made
+  // and a re-run adds the user.
+  EXPECT_THAT(writes_of(store, "replace ConfigMap"), IsEmpty());
+  EXPECT_THAT(store.writes, ElementsAre("create Profile ben"));
+}
+
+// A MemoryStore that several threads may use at once (each call under one lock), holding the
+// first Dex write (a Password object) until a Profile has been created or 10 s have passed: with
+// profiles made alongside the Dex phase the write goes on as soon as the first profile is there;
+// made after it, the write waits the whole 10 s and `overlapped` stays false.
+class ProfileFirstStore final : public store::ObjectStore {
+ public:
+  testing::MemoryStore inner;
+  bool overlapped = false;
+
+  std::string description() const override { return "memory, shared"; }
+  store::StoreCapabilities capabilities() const override { return {true}; }
+  Result<nlohmann::json> get(const store::ObjectKey& key) override {
+    std::lock_guard lock(mutex_);
+    return inner.get(key);
+  }
+  Result<std::vector<nlohmann::json>> list(const std::string& api_version, const std::string& kind,
+                                           const std::string& ns,
+                                           const std::string& selector) override {
+    std::lock_guard lock(mutex_);
+    return inner.list(api_version, kind, ns, selector);
+  }
+  Result<nlohmann::json> create(const nlohmann::json& object) override {
+    std::unique_lock lock(mutex_);
+    if (object.value("kind", "") == "Password" && !waited_) {
+      waited_ = true;
+      overlapped =
+          profile_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return profile_made_; });
+    }
+    auto created = inner.create(object);
+    if (created && object.value("kind", "") == "Profile") {
+      profile_made_ = true;
+      profile_cv_.notify_all();
+    }
+    return created;
+  }
+  Result<nlohmann::json> replace(const nlohmann::json& object) override {
+    std::lock_guard lock(mutex_);
+    return inner.replace(object);
+  }
+  Result<nlohmann::json> patch(const store::ObjectKey& key, store::PatchType type,
+                               const nlohmann::json& patch) override {
+    std::lock_guard lock(mutex_);
+    return inner.patch(key, type, patch);
+  }
+  Result<void> remove(const store::ObjectKey& key,
+                      std::optional<std::string> resource_version) override {
+    std::lock_guard lock(mutex_);
+    return inner.remove(key, std::move(resource_version));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable profile_cv_;
+  bool profile_made_ = false;
+  bool waited_ = false;
+};
+
+TEST(Onboard, OnAClusterProfilesAreMadeAlongsideTheDexPhase) {
+  ProfileFirstStore store;
+  for (auto& o : testserver::kubeflow_seed_objects()) store.inner.seed(std::move(o));
+  TenancyContext context;
+  context.backend = dex::Backend::kPasswordObject;  // no rollout for a MemoryStore to finish
+  auto report = onboard(store, context, rows_of(kThree), fast());
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(store.overlapped) << "the Dex write waited 10 s for a profile";
+  for (const auto& r : report->rows) {
+    EXPECT_EQ(r.dex, RowResult::kCreated) << r.email;
+    EXPECT_EQ(r.profile, RowResult::kCreated) << r.email;
+  }
+  EXPECT_THAT(writes_of(store.inner, "create Password"), ::testing::SizeIs(3));
 }
 
 TEST(Onboard, RowsThatDoNotFitInTheConfigMapRefuseTheWholeFile) {

@@ -5,6 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "kftenant/kubeflow/contributor.h"
+#include "kftenant/kubeflow/naming.h"
+#include "kftenant/plan/plan.h"
 #include "support/memory_store.h"
 #include "testserver/seed_kubeflow.h"
 
@@ -12,7 +15,9 @@ namespace kftenant::tenancy {
 namespace {
 
 using nlohmann::json;
+using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 json profile(const std::string& name, const std::string& owner) {
@@ -24,6 +29,14 @@ json profile(const std::string& name, const std::string& owner) {
 
 json pod(const std::string& ns, const std::string& name) {
   return {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", name}, {"namespace", ns}}}};
+}
+
+RemoveUserRequest removal(std::string email, bool keep_profile = false, bool keep_access = false) {
+  RemoveUserRequest r;
+  r.email = std::move(email);
+  r.keep_profile = keep_profile;
+  r.keep_access = keep_access;
+  return r;
 }
 
 testing::MemoryStore store_with_ann() {
@@ -40,7 +53,7 @@ testing::MemoryStore store_with_ann() {
 
 TEST(RemovalPreview, NamesEveryProfileTheRemovalDeletesWithWhatItsNamespaceHolds) {
   auto store = store_with_ann();
-  auto preview = preview_removal(store, {}, {"ann@example.com", false});
+  auto preview = preview_removal(store, {}, removal("ann@example.com"));
   ASSERT_TRUE(preview) << preview.error().message;
   ASSERT_EQ(preview->deletions.size(), 2u);
   EXPECT_EQ(preview->deletions[0].profile, "ann");
@@ -55,12 +68,12 @@ TEST(RemovalPreview, NamesEveryProfileTheRemovalDeletesWithWhatItsNamespaceHolds
 
 TEST(RemovalPreview, KeepProfileDeletesNoneAndAFolderKnowsNoContents) {
   auto store = store_with_ann();
-  auto kept = preview_removal(store, {}, {"ann@example.com", true});
+  auto kept = preview_removal(store, {}, removal("ann@example.com", true));
   ASSERT_TRUE(kept) << kept.error().message;
   EXPECT_THAT(kept->deletions, IsEmpty());
 
   store.live = false;
-  auto folder = preview_removal(store, {}, {"ann@example.com", false});
+  auto folder = preview_removal(store, {}, removal("ann@example.com"));
   ASSERT_TRUE(folder) << folder.error().message;
   ASSERT_EQ(folder->deletions.size(), 2u);
   EXPECT_FALSE(folder->deletions[0].contents_known);
@@ -69,10 +82,90 @@ TEST(RemovalPreview, KeepProfileDeletesNoneAndAFolderKnowsNoContents) {
 
 TEST(RemovalPreview, NothingToRemoveIsAnEmptyPlan) {
   auto store = store_with_ann();
-  auto preview = preview_removal(store, {}, {"nobody@example.com", false});
+  auto preview = preview_removal(store, {}, removal("nobody@example.com"));
   ASSERT_TRUE(preview) << preview.error().message;
   EXPECT_TRUE(preview->plan.empty());
   EXPECT_THAT(preview->deletions, IsEmpty());
+}
+
+// The KFAM pair `profile share ben --with <email> --role <role>` makes.
+void seed_contributor(testing::MemoryStore& store, const std::string& ns, const std::string& email,
+                      kubeflow::Role role) {
+  store.seed(kubeflow::build_contributor_role_binding(ns, email, role));
+  store.seed(kubeflow::build_contributor_policy(ns, email, role));
+}
+
+bool exists(testing::MemoryStore& store, const char* api_version, const char* kind,
+            const std::string& ns, const std::string& name) {
+  return store.get({api_version, kind, ns, name}).has_value();
+}
+
+// The defect this guards against: bindings name the email, not the Dex user, so access left
+// behind passes to whoever signs in with that email next.
+TEST(RemovalPreview, TheUsersAccessToOtherProfilesIsRemovedWithThem) {
+  auto store = store_with_ann();
+  store.seed(profile("cat", "cat@example.com"));
+  seed_contributor(store, "ben", "Ann@Example.com", kubeflow::Role::kEdit);  // any case
+  seed_contributor(store, "cat", "ann@example.com", kubeflow::Role::kView);
+  seed_contributor(store, "cat", "dan@example.com", kubeflow::Role::kEdit);  // someone else's
+  auto preview = preview_removal(store, {}, removal("ann@example.com"));
+  ASSERT_TRUE(preview) << preview.error().message;
+  ASSERT_EQ(preview->access.size(), 2u);
+  EXPECT_EQ(preview->access[0].profile, "ben");
+  EXPECT_EQ(preview->access[0].role, "edit");
+  EXPECT_EQ(preview->access[1].profile, "cat");
+  EXPECT_EQ(preview->access[1].role, "view");
+  const std::string ben_binding = kubeflow::binding_name("User", "Ann@Example.com", "edit");
+  const std::string cat_binding = kubeflow::binding_name("User", "ann@example.com", "view");
+  const std::string dan_binding = kubeflow::binding_name("User", "dan@example.com", "edit");
+  ASSERT_TRUE(plan::apply_plan(store, remove_user_planner({}, removal("ann@example.com")), {}));
+  EXPECT_FALSE(exists(store, "rbac.authorization.k8s.io/v1", "RoleBinding", "ben", ben_binding));
+  EXPECT_FALSE(
+      exists(store, "security.istio.io/v1beta1", "AuthorizationPolicy", "ben", ben_binding));
+  EXPECT_FALSE(exists(store, "rbac.authorization.k8s.io/v1", "RoleBinding", "cat", cat_binding));
+  EXPECT_FALSE(
+      exists(store, "security.istio.io/v1beta1", "AuthorizationPolicy", "cat", cat_binding));
+  EXPECT_TRUE(exists(store, "rbac.authorization.k8s.io/v1", "RoleBinding", "cat", dan_binding));
+  EXPECT_TRUE(
+      exists(store, "security.istio.io/v1beta1", "AuthorizationPolicy", "cat", dan_binding));
+  // Removing again finds nothing left.
+  auto again = preview_removal(store, {}, removal("ann@example.com"));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->plan.empty());
+}
+
+TEST(RemovalPreview, KeepAccessLeavesTheBindingsAndSaysSo) {
+  auto store = store_with_ann();
+  seed_contributor(store, "ben", "ann@example.com", kubeflow::Role::kEdit);
+  auto preview = preview_removal(store, {}, removal("ann@example.com", false, true));
+  ASSERT_TRUE(preview) << preview.error().message;
+  EXPECT_THAT(preview->access, IsEmpty());
+  EXPECT_THAT(preview->plan.notes, Contains(HasSubstr("access to profile(s) ben is kept")));
+  for (const auto& step : preview->plan.steps) EXPECT_NE(step.key.kind, "RoleBinding");
+}
+
+TEST(RemovalPreview, ABindingThatAlsoAdmitsSomeoneElseIsLeftWithANote) {
+  auto store = store_with_ann();
+  json shared =
+      kubeflow::build_contributor_role_binding("ben", "ann@example.com", kubeflow::Role::kEdit);
+  shared["subjects"].push_back(
+      {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", "eve@example.com"}});
+  store.seed(shared);
+  auto preview = preview_removal(store, {}, removal("ann@example.com"));
+  ASSERT_TRUE(preview) << preview.error().message;
+  EXPECT_THAT(preview->access, IsEmpty());
+  EXPECT_THAT(preview->plan.notes, Contains(HasSubstr("access to profile ben is left as it is")));
+}
+
+TEST(RemovalPreview, AContributorWithoutProfileOrDexUserIsStillRemoved) {
+  testing::MemoryStore store;
+  for (auto& o : testserver::kubeflow_seed_objects()) store.seed(std::move(o));
+  store.seed(profile("ben", "ben@example.com"));
+  seed_contributor(store, "ben", "gone@example.com", kubeflow::Role::kView);
+  auto preview = preview_removal(store, {}, removal("gone@example.com"));
+  ASSERT_TRUE(preview) << preview.error().message;
+  ASSERT_EQ(preview->access.size(), 1u);
+  EXPECT_EQ(preview->access[0].profile, "ben");
 }
 
 }  // namespace

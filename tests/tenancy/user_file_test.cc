@@ -78,7 +78,7 @@ TEST(UserFile, EveryInvalidRowKindIsListedWithLineAndField) {
           kHash04 +
           ",,\n"                          // 8 hash in generate (bad boolean)
           "h@example.com,,,,,,maybe,,\n"  // 9 bad boolean
-          "i@example.com,,,,,,,,\n"       // 10 no password at all
+          "i@example.com,,,,,,,,\n"       // 10 no password at all: fine (onboard decides)
           "j@example.com,,,,password-j1," +
           kHash10 +
           ",,,\n"                                             // 11 two kinds
@@ -111,7 +111,7 @@ TEST(UserFile, EveryInvalidRowKindIsListedWithLineAndField) {
   EXPECT_TRUE(has("users.csv:7: hash: not a bcrypt hash"));
   EXPECT_TRUE(has("users.csv:8: generate:"));
   EXPECT_TRUE(has("users.csv:9: generate: \"maybe\" is not true or false"));
-  EXPECT_TRUE(has("users.csv:10: no password: give one of password, hash or generate"));
+  EXPECT_FALSE(has("users.csv:10:"));
   EXPECT_TRUE(has("users.csv:11: hash: the row has password as well"));
   EXPECT_TRUE(has("users.csv:12: quota:"));
   EXPECT_TRUE(has("users.csv:13: quota: the row has no profile"));
@@ -134,7 +134,8 @@ TEST(UserFile, EveryInvalidRowKindIsListedWithLineAndField) {
   // Only the valid rows that repeat nothing remain.
   std::vector<std::string> kept;
   for (const auto& r : f.rows) kept.push_back(r.email);
-  EXPECT_THAT(kept, ElementsAre("a@example.com", "s@example.com"));
+  EXPECT_THAT(kept, ElementsAre("i@example.com", "a@example.com", "s@example.com"));
+  EXPECT_EQ(f.rows[0].password_spec, PasswordSpec::kNone);
 }
 
 TEST(UserFile, HeaderProblemsStopBeforeTheRows) {

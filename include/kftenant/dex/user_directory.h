@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "kftenant/error.h"
-#include "kftenant/store/object_store.h"
 #include "kftenant/plan/plan.h"
 #include "kftenant/plan/plan_view.h"
+#include "kftenant/store/object_store.h"
 
 namespace kftenant::dex {
 
@@ -36,6 +36,10 @@ struct DexLocation {
   std::string configmap = "dex";
   std::string config_key = "config.yaml";
   std::string deployment = "dex";
+  // False with --dex-backend none (Dex federates to a connector, or is managed elsewhere):
+  // kftenant then reads and writes nothing of Dex. list_dex_accounts answers no accounts, so
+  // owners and contributors are taken as given.
+  bool managed = true;
 };
 
 // One record Dex holds: a staticPasswords entry or a Password object.
@@ -112,8 +116,8 @@ class UserDirectory {
   // startup) are kInvalidArgument. Static only: an empty hash with `hash_from_env` set stores
   // `hashFromEnv`; config.yaml without `enablePasswordDB: true` is kRefused. Password objects: an
   // email that is a static user is kRefused (Dex would never read the object).
-  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_upsert(
-      store::ObjectStore& store, const DexUser& user) const = 0;
+  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_upsert(store::ObjectStore& store,
+                                                                    const DexUser& user) const = 0;
 
   // Steps that remove every record of `email` in this backend (case variants of a static entry,
   // Password objects of that email whatever their name); empty when there is none.
@@ -134,7 +138,8 @@ class UserDirectory {
   // only the config-hash annotation is set (so applying the manifests rolls Dex). Planned after
   // every change of a composed plan, the restarts merge into one (plan::merge_steps). Always
   // empty for Password objects.
-  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_restart(plan::PlanView& view) const = 0;
+  [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_restart(
+      plan::PlanView& view) const = 0;
 };
 
 [[nodiscard]] std::unique_ptr<UserDirectory> make_user_directory(Backend backend,

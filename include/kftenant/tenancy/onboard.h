@@ -8,12 +8,17 @@
 //                 Password object per row, applied concurrently, no restart
 //   profiles      one Profile per row that has one, applied concurrently; from 32 rows on a
 //                 cluster, planned from one LIST of Profiles and one of Namespaces
-//                 (store/prefetched_store.h) instead of two GETs per row
-//   contributors  the rows' contributors, once their profile's namespace is there
+//                 (store/prefetched_store.h) instead of two GETs per row. On a cluster this
+//                 phase runs alongside hashing and the Dex phase (a profile needs only its
+//                 owner's email, known before any hash), so an import takes about the longer of
+//                 the two rather than their sum.
+//   contributors  the rows' contributors, after the Dex phase (a contributor may be a user of
+//                 the same file) and once their profile's namespace is there
 // Rows are independent: a row refused while planning (a profile owned by someone else, a
 // different password) or failing at apply time (an API error) is reported with its line and the
-// others go on; a row whose Dex user could not be written gets no profile. Rows already in place
-// change nothing, so running the same file again finishes what a failed run left.
+// others go on. A row whose Dex user fails keeps its profile (made alongside) but gets no
+// contributors. Rows already in place change nothing, so running the same file again finishes
+// what a failed run left.
 //
 // Concurrency (jobs > 1) is used only on a store that is safe to share between threads: a live
 // cluster (ObjectStore::capabilities().live); a manifests folder is written one row at a time.

@@ -47,9 +47,17 @@ struct ShareRequest {
 [[nodiscard]] plan::Planner unshare_planner(std::string profile, std::string email,
                                             kubeflow::ContributorOptions options = {});
 
+// The profiles (by name, sorted) where `email` (any case) is a contributor: a KFAM RoleBinding
+// or AuthorizationPolicy in the profile's namespace names it (holders_of), other than the
+// owner's namespaceAdmin and ns-owner-access-istio. One LIST of each kind over all namespaces.
+[[nodiscard]] Result<std::vector<std::string>> profiles_shared_with(
+    store::ObjectStore& store, const std::string& email,
+    const kubeflow::ContributorOptions& options = {});
+
 // The owner (namespaceAdmin) and contributors of a profile, KFAM's view with problems flagged,
-// including contributors whose binding names collide with another Dex user's (`dex`: where to
-// read Dex's users from; not readable means no collision check).
+// including contributors whose binding names collide with another Dex user's and contributors
+// with no Dex user at all (`dex`: where to read Dex's users from; not readable means neither
+// check).
 [[nodiscard]] Result<std::vector<kubeflow::Contributor>> list_contributors(
     store::ObjectStore& store, const std::string& profile, const dex::DexLocation& dex = {},
     const kubeflow::ContributorOptions& options = {});

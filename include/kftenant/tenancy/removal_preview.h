@@ -1,6 +1,6 @@
 // What `user remove` is about to destroy, for the confirmation a person is asked for (and a
 // server's "are you sure" answer): the profiles the removal deletes, each with its namespace and,
-// on a live cluster, what that namespace holds.
+// on a live cluster, what that namespace holds; and the other profiles the user loses access to.
 #pragma once
 
 #include <string>
@@ -22,9 +22,16 @@ struct ProfileDeletion {
   bool contents_known = false;
 };
 
+// Access to someone else's profile that the removal takes away (its KFAM binding pair).
+struct AccessRemoval {
+  std::string profile;
+  std::string role;  // "edit", from the binding's role annotation ("" when it has none)
+};
+
 struct RemovalPreview {
   plan::Plan plan;  // remove_user_planner's plan now; empty when there is nothing to remove
   std::vector<ProfileDeletion> deletions;  // the plan's Profile deletions, in plan order
+  std::vector<AccessRemoval> access;       // one per profile, in plan order
 };
 
 // Plans the removal once (plan::plan_once) and describes the profiles its steps delete. Nothing
@@ -32,5 +39,10 @@ struct RemovalPreview {
 [[nodiscard]] Result<RemovalPreview> preview_removal(store::ObjectStore& store,
                                                      const TenancyContext& context,
                                                      const RemoveUserRequest& request);
+
+// The same for `profile delete NAME` (delete_profile_planner): the one profile and what its
+// namespace holds.
+[[nodiscard]] Result<RemovalPreview> preview_profile_deletion(store::ObjectStore& store,
+                                                              const std::string& profile);
 
 }  // namespace kftenant::tenancy

@@ -6,9 +6,11 @@
 //   user_id      Dex's userID (the `sub` claim); empty: a random UUID
 //   profile      the Kubeflow profile (namespace) the user owns; empty: the name the central
 //                dashboard's registration flow gives (kubeflow::default_profile_name); `-`: none
-//   password     | hash | generate: exactly one per row — a password (the file must then be
+//   password     | hash | generate: at most one per row — a password (the file must then be
 //                readable by its owner only), a bcrypt hash ($2a$/$2b$/$2y$, cost 10..16), or
-//                generate = true/yes/1 for a random password written to --passwords-out
+//                generate = true/yes/1 for a random password written to --passwords-out; none:
+//                an existing user keeps their password (a new one is refused by onboard before
+//                anything is written), and with --dex-backend none the only choice
 //   quota        the profile's resourceQuotaSpec.hard, "cpu=4,memory=16Gi" (kubeflow::parse_quota)
 //   contributors "bob@example.com:view;carol@example.com:edit" (roles admin, edit, view)
 // YAML: a mapping with a `users:` list (apiVersion/kind may be there too, as in an apply file),
@@ -35,6 +37,7 @@ enum class PasswordSpec {
   kPassword,  // the row gives the password
   kHash,      // the row gives a bcrypt hash
   kGenerate,  // a random password is made for a new user (an existing one keeps theirs)
+  kNone,      // no password given: an existing user keeps theirs; a new user cannot be made
 };
 
 struct ContributorGrant {

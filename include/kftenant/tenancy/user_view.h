@@ -1,7 +1,8 @@
 // One merged view of users for `user list` / `user show` (and later the REST API): Dex users of
 // both backends, the Profiles they own, each profile's namespace state, quota and contributors,
 // plus what looks wrong (a user without a profile, a profile whose owner has no Dex user, a
-// hashFromEnv user whose hash lives in a Secret). Never contains a password or a hash: the Dex
+// contributor with no Dex user — its access passes to whoever signs in with that email later —,
+// a hashFromEnv user whose hash lives in a Secret). Never contains a password or a hash: the Dex
 // records are DexRecordViews, which have no field for one.
 #pragma once
 

@@ -12,6 +12,7 @@
 
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/user_directory.h"
+#include "kftenant/kubeflow/contributor.h"
 #include "kftenant/plan/plan.h"
 
 namespace kftenant::tenancy {
@@ -32,6 +33,8 @@ struct AddUserRequest {
   // The password was made up for this user (--generate-password): when the Dex user exists
   // already, its password is kept (nothing to compare) and the rest of the add goes on, so a
   // re-run after a failure finishes the job. Otherwise a different password is kRefused.
+  // Without a password (an import row that gives none) the existing user's password is kept
+  // and a new user is kInvalidArgument.
   bool keep_existing_password = false;
   // A bcrypt hash to store for a new user instead of hashing `password` (one made beforehand on
   // every core by a bulk import, or given in its file). With an existing user and no password
@@ -50,11 +53,13 @@ struct AddUserRequest {
 [[nodiscard]] Result<AddUserRequest> validate_add_user(AddUserRequest request,
                                                        bool check_password = true);
 
-// A planner for `user add`. It keeps the bcrypt hash and generated user ID between re-plans (so a
-// conflict does not rehash) — call it from one thread. Refusals are kRefused: a different
-// password, a --user-id another user has (Dex's `sub` claim would be shared), a profile that
-// belongs to someone else. When Dex stores the email with capitals (a hand-made static entry),
-// the profile is owned by the email exactly as Dex puts it in the claim.
+// A planner for `user add`. With context.dex.managed false (--dex-backend none) it writes no Dex
+// user and needs no password: only the profile, owned by the email as given. It keeps the bcrypt
+// hash and generated user ID between re-plans (so a conflict does not rehash) — call it from one
+// thread. Refusals are kRefused: a different password, a --user-id another user has (Dex's `sub`
+// claim would be shared), a profile that belongs to someone else. When Dex stores the email with
+// capitals (a hand-made static entry), the profile is owned by the email exactly as Dex puts it in
+// the claim.
 [[nodiscard]] plan::Planner add_user_planner(TenancyContext context, AddUserRequest request);
 
 struct ProfileRequest {
@@ -71,11 +76,18 @@ struct ProfileRequest {
 struct RemoveUserRequest {
   std::string email;
   bool keep_profile = false;
+  // Leave the user's contributor bindings in other people's profiles in place.
+  bool keep_access = false;
+  kubeflow::ContributorOptions contributor_options;  // how KFAM names the userid header
 };
 // Removes every record Dex has of the user (all case variants of the config.yaml entry, Password
-// objects whatever their name), its profiles unless keep_profile, and restarts Dex when
-// config.yaml changed. An empty plan with a note when there is neither a Dex user nor a profile
-// for the email (removing twice is not an error).
+// objects whatever their name), its profiles unless keep_profile, its access to every other
+// profile (the KFAM RoleBinding and AuthorizationPolicy pairs naming the email, any case) unless
+// keep_access, and restarts Dex when config.yaml changed. Access left behind would pass to
+// whoever signs in with that email next (a new Dex user, another connector). A binding that also
+// admits another email is left as it is, with a note (as `profile unshare` refuses it). An empty
+// plan with a note when there is neither a Dex user, a profile nor access for the email
+// (removing twice is not an error).
 [[nodiscard]] plan::Planner remove_user_planner(TenancyContext context, RemoveUserRequest request);
 
 struct PasswdRequest {
@@ -86,7 +98,8 @@ struct PasswdRequest {
 // Checks the request alone: email (lower-cased in the result), password, cost.
 [[nodiscard]] Result<PasswdRequest> validate_passwd(PasswdRequest request,
                                                     bool check_password = true);
-// Rehashes the user's password in every record Dex has of the user (case variants, a shadowed
+// kRefused with --dex-backend none (context.dex.managed false). Otherwise rehashes the user's
+// password in every record Dex has of the user (case variants, a shadowed
 // Password object); nothing when they all have that password already. kNotFound for an unknown
 // user; kRefused for a hashFromEnv user.
 [[nodiscard]] plan::Planner passwd_planner(TenancyContext context, PasswdRequest request);
