@@ -2,7 +2,12 @@
 
 #include <fmt/core.h>
 
+#include <memory>
+
+#include "apply_command.h"
+#include "kftenant/plan/compose.h"
 #include "kftenant/tenancy/doctor.h"
+#include "output.h"
 
 namespace kftenant::cli {
 namespace {
@@ -25,6 +30,10 @@ const char* mark_of(State state) {
   return "?";
 }
 
+const char* severity_of(const tenancy::Finding& f) {
+  return f.level == tenancy::Finding::Level::kError ? "error" : "warning";
+}
+
 void print_line(const char* mark, const std::string& subject, const std::string& detail) {
   fmt::print("{:<8} {:<44} {}\n", mark, subject, detail);
 }
@@ -44,31 +53,76 @@ void print(const tenancy::DoctorReport& report) {
                "no problem found in Dex's users, profiles and contributor bindings");
   for (const auto& f : report.findings)
     print_line(f.level == tenancy::Finding::Level::kError ? "ERROR" : "warning", f.subject,
-               f.message);
+               f.message + (f.fix ? " [--fix: " + f.fix_summary + "]" : std::string()));
+}
+
+nlohmann::json to_json(const tenancy::DoctorReport& report) {
+  nlohmann::json checks = nlohmann::json::array(), findings = nlohmann::json::array();
+  for (const auto& c : report.checks)
+    checks.push_back({{"name", c.name},
+                      {"state", mark_of(c.state)},
+                      {"required", c.required},
+                      {"detail", c.detail}});
+  for (const auto& f : report.findings) {
+    nlohmann::json j = {
+        {"severity", severity_of(f)}, {"object", f.subject}, {"message", f.message}};
+    if (f.fix) j["fix"] = f.fix_summary;
+    findings.push_back(std::move(j));
+  }
+  nlohmann::json out = {{"healthy", report.healthy()}, {"checks", checks}, {"findings", findings}};
+  if (report.findings_error) out["findingsError"] = report.findings_error->message;
+  return out;
+}
+
+struct DoctorFlags {
+  std::string output = "table";
+  bool fix = false, dry_run = false;
+};
+
+int run_doctor(const GlobalOptions& options, const DoctorFlags& flags) {
+  auto format = parse_output_format(flags.output);
+  if (!format) return report_error(format.error());
+  if (flags.dry_run && !flags.fix) return report_error(usage_error("--dry-run is for --fix"));
+  auto context = tenancy_context(options);
+  if (!context) return report_error(context.error());
+  auto session = open_session(options);
+  if (!session) return report_error(session.error());
+  auto report = tenancy::run_doctor(*session->store, *context);
+  if (flags.fix) {
+    // The safe repairs, one plan through the usual Plan/apply path; then the state after them.
+    std::vector<plan::Planner> fixes;
+    for (const auto& f : report.findings)
+      if (f.fix) fixes.push_back(f.fix);
+    if (fixes.empty()) {
+      std::fprintf(stderr, "kftenant: nothing for --fix to repair\n");
+    } else {
+      auto outcome =
+          run_planner(*session, plan::compose(std::move(fixes)),
+                      {flags.dry_run, flags.dry_run ? *format : OutputFormat::kTable, {}, {}});
+      if (outcome.exit_code != kExitOk || flags.dry_run) return outcome.exit_code;
+      report = tenancy::run_doctor(*session->store, *context);
+    }
+  }
+  if (*format == OutputFormat::kTable)
+    print(report);
+  else
+    fmt::print("{}", render_value(to_json(report), *format));
+  return report.healthy() ? kExitOk : kExitFailure;
 }
 
 }  // namespace
 
 void add_doctor_command(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto flags = std::make_shared<DoctorFlags>();
   auto* cmd = app.add_subcommand(
       "doctor",
       "Check that the cluster (or manifests folder) has what Kubeflow multi-user management "
       "needs, and what is wrong with its users, profiles and contributors");
-  cmd->callback([&options, &exit_code] {
-    auto context = tenancy_context(options);
-    if (!context) {
-      exit_code = report_error(context.error());
-      return;
-    }
-    auto session = open_session(options);
-    if (!session) {
-      exit_code = report_error(session.error());
-      return;
-    }
-    const auto report = tenancy::run_doctor(*session->store, *context);
-    print(report);
-    exit_code = report.healthy() ? kExitOk : kExitFailure;
-  });
+  cmd->add_option("-o,--output", flags->output, "table, json or yaml")->capture_default_str();
+  cmd->add_flag("--fix", flags->fix,
+                "Repair what is safe to repair (a Dex restart owed, half a contributor pair)");
+  cmd->add_flag("--dry-run", flags->dry_run, "With --fix: print the repairs, write nothing");
+  cmd->callback([&options, &exit_code, flags] { exit_code = run_doctor(options, *flags); });
 }
 
 }  // namespace kftenant::cli

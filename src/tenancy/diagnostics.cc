@@ -13,6 +13,8 @@
 #include "kftenant/dex/static_passwords.h"
 #include "kftenant/kubeflow/naming.h"
 #include "kftenant/kubeflow/profile.h"
+#include "kftenant/plan/plan_view.h"
+#include "kftenant/tenancy/onboard.h"
 #include "kftenant/tenancy/profiles.h"
 
 namespace kftenant::tenancy {
@@ -100,6 +102,20 @@ void config_findings(store::ObjectStore& store, const TenancyContext& context,
     f.message = p.message;
     out.push_back(std::move(f));
   }
+  // The API server refuses a ConfigMap over 1 MiB of data: near it, every user add fails.
+  const size_t bytes = configmap_data_bytes(*cm);
+  const size_t users = config->static_passwords().size();
+  if (bytes > kMaxConfigMapDataBytes * 9 / 10) {
+    const size_t per_user = users > 0 ? std::max<size_t>(bytes / users, 1) : 200;
+    const size_t room = bytes < kMaxConfigMapDataBytes ? kMaxConfigMapDataBytes - bytes : 0;
+    out.push_back(
+        {bytes > kMaxConfigMapDataBytes ? Finding::Level::kError : Finding::Level::kWarning,
+         cm_name,
+         fmt::format("holds {} KiB of data, and the API server takes at most 1024 KiB "
+                     "in a ConfigMap: about {} more users fit; add the others with "
+                     "--dex-backend password-crd (a Password object each)",
+                     bytes / 1024, room / per_user)});
+  }
   // hashFromEnv entries whose variable the Deployment does not set: Dex would exit at start
   // ("no password hash provided").
   auto deployment = store.get({"apps/v1", "Deployment", context.dex.ns, context.dex.deployment});
@@ -118,6 +134,38 @@ void config_findings(store::ObjectStore& store, const TenancyContext& context,
                        "(env or envFrom): Dex exits at startup (\"no password hash provided\")",
                        e.email, e.hash_from_env, store::describe(store::key_of(*deployment)))});
   }
+}
+
+// The restart `user add` would owe (dex::UserDirectory::plan_restart): the Deployment's pods
+// started with another config.yaml than the ConfigMap holds, as far as kftenant's recorded
+// config hashes tell. Only a cluster restarts.
+void restart_findings(store::ObjectStore& store, const TenancyContext& context,
+                      std::vector<Finding>& out) {
+  if (!store.capabilities().live) return;
+  auto restart_planner = [context](store::ObjectStore& s) -> Result<plan::Plan> {
+    plan::PlanView view(s);
+    auto steps = dex::make_user_directory(dex::Backend::kStatic, context.dex, context.clock)
+                     ->plan_restart(view);
+    if (!steps) return fail(steps.error());
+    plan::Plan plan;
+    plan.steps = std::move(*steps);
+    return plan;
+  };
+  auto owed = plan::plan_once(store, restart_planner);
+  if (!owed || owed->steps.empty()) return;
+  const std::string deployment =
+      store::describe({"apps/v1", "Deployment", context.dex.ns, context.dex.deployment});
+  Finding f;
+  f.level = Finding::Level::kWarning;
+  f.subject = deployment;
+  f.message = fmt::format(
+      "its pods run an older config.yaml than ConfigMap {}/{} holds (the config hash kftenant "
+      "recorded differs): users added or changed since cannot log in until Dex restarts; "
+      "`kftenant doctor --fix` restarts it",
+      context.dex.ns, context.dex.configmap);
+  f.fix = restart_planner;
+  f.fix_summary = "restart " + deployment;
+  out.push_back(std::move(f));
 }
 
 void account_findings(const std::vector<dex::DexAccount>& accounts, std::vector<Finding>& out) {
@@ -160,12 +208,25 @@ void account_findings(const std::vector<dex::DexAccount>& accounts, std::vector<
   }
 }
 
-void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccount>& accounts,
+void profile_findings(store::ObjectStore& store, const TenancyContext& context,
+                      const std::vector<dex::DexAccount>& accounts,
                       const std::vector<json>& profiles,
                       const kubeflow::ContributorOptions& options, bool dex_managed,
                       std::vector<Finding>& out, std::vector<std::string>& emails) {
   auto rolebindings = list_or_empty(store, "rbac.authorization.k8s.io/v1", "RoleBinding");
   auto policies = list_or_empty(store, "security.istio.io/v1beta1", "AuthorizationPolicy");
+  // The profile controller's work is seen on a cluster only (a folder has no namespaces).
+  std::map<std::string, json> namespaces;
+  const bool live = store.capabilities().live;
+  if (live)
+    if (auto listed = list_or_empty(store, "v1", "Namespace"))
+      for (auto& ns : *listed) {
+        // The key first: the right operand of = is evaluated (and moved from) before the left.
+        const std::string key = string_at(ns, "/metadata/name");
+        namespaces[key] = std::move(ns);
+      }
+  const bool istio = policies && !policies->empty();
+  std::set<std::string> owners;
   std::map<std::string, std::vector<json>> rbs_by_ns, aps_by_ns;
   if (rolebindings)
     for (auto& rb : *rolebindings) rbs_by_ns[string_at(rb, "/metadata/namespace")].push_back(rb);
@@ -180,6 +241,44 @@ void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccou
       continue;
     }
     emails.push_back(*owner);
+    owners.insert(dex::normalize_email(*owner));
+    if (live && !p.contains(json::json_pointer("/metadata/deletionTimestamp"))) {
+      auto ns = namespaces.find(name);
+      if (ns == namespaces.end()) {
+        out.push_back({Finding::Level::kWarning, subject,
+                       "namespace " + name +
+                           " does not exist: the profile controller has not made it (is it "
+                           "running? `kubectl -n kubeflow logs deployment/profiles-deployment`)"});
+      } else {
+        const std::string ns_owner = string_at(ns->second, "/metadata/annotations/owner");
+        if (ns_owner != *owner) {
+          out.push_back(
+              {Finding::Level::kError, subject,
+               fmt::format("namespace {} carries owner {}, not the profile's owner {}: "
+                           "the profile controller stops there (no namespaceAdmin, no "
+                           "policy); `kftenant profile transfer {} --to {}` makes them "
+                           "agree",
+                           name, ns_owner.empty() ? "(none)" : ns_owner, *owner, name, *owner)});
+        } else {
+          auto has = [&](std::map<std::string, std::vector<json>>& by_ns, const char* object) {
+            for (const auto& o : by_ns[name])
+              if (string_at(o, "/metadata/name") == object) return true;
+            return false;
+          };
+          if (!has(rbs_by_ns, kubeflow::kOwnerRoleBinding))
+            out.push_back({Finding::Level::kError, subject,
+                           std::string("RoleBinding ") + name + "/" + kubeflow::kOwnerRoleBinding +
+                               " is missing: the owner has no rights in the namespace until the "
+                               "profile controller makes it (is it running?)"});
+          if (istio && !has(aps_by_ns, kubeflow::kOwnerAuthorizationPolicy))
+            out.push_back({Finding::Level::kError, subject,
+                           std::string("AuthorizationPolicy ") + name + "/" +
+                               kubeflow::kOwnerAuthorizationPolicy +
+                               " is missing: the owner cannot reach the namespace through the "
+                               "dashboard until the profile controller makes it"});
+        }
+      }
+    }
     const auto* account = dex::find_account(accounts, *owner);
     if (!dex_managed) {
       // --dex-backend none: owners sign in through a connector; nothing to compare.
@@ -194,8 +293,17 @@ void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccou
     }
     for (const auto& c : kubeflow::contributors_from(rbs_by_ns[name], aps_by_ns[name], options)) {
       if (!c.is_owner) emails.push_back(c.email);
-      for (const auto& problem : c.problems)
-        out.push_back({Finding::Level::kWarning, subject, c.email + ": " + problem});
+      for (const auto& problem : c.problems) {
+        Finding f(Finding::Level::kWarning, subject, c.email + ": " + problem);
+        // Half a pair: sharing again makes the missing half (as `profile share` repairs).
+        if (!c.is_owner && c.has_binding != c.has_policy &&
+            f.message.find("missing") != std::string::npos) {
+          f.fix = share_planner({name, c.email, c.role, options, context.dex});
+          f.fix_summary = fmt::format("make the missing half of {}'s {} access to profile {}",
+                                      c.email, kubeflow::to_string(c.role), name);
+        }
+        out.push_back(std::move(f));
+      }
       const auto* holder = dex::find_account(accounts, c.email);
       if (dex_managed && !c.is_owner && (!holder || holder->records.empty()))
         out.push_back({Finding::Level::kWarning, subject,
@@ -205,6 +313,13 @@ void profile_findings(store::ObjectStore& store, const std::vector<dex::DexAccou
                            name + " --with " + c.email + "` removes it)"});
     }
   }
+  if (!dex_managed) return;
+  for (const auto& a : accounts)
+    if (!a.records.empty() && !owners.count(a.key))
+      out.push_back({Finding::Level::kWarning, a.claim_email(),
+                     "has no profile: they can sign in but have no namespace of their own "
+                     "(`kftenant profile create NAME --owner " +
+                         a.claim_email() + "`)"});
 }
 
 }  // namespace
@@ -214,13 +329,16 @@ Result<std::vector<Finding>> diagnose(store::ObjectStore& store, const TenancyCo
   std::vector<Finding> out;
   auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
   if (!accounts) return fail(accounts.error());
-  if (context.dex.managed) config_findings(store, context, out);  // none: Dex is not ours
+  if (context.dex.managed) {  // none: Dex is not ours
+    config_findings(store, context, out);
+    restart_findings(store, context, out);
+  }
   account_findings(*accounts, out);
   auto profiles = list_or_empty(store, "kubeflow.org/v1", "Profile");
   if (!profiles) return fail(profiles.error());
   std::vector<std::string> emails;
   for (const auto& a : *accounts) emails.push_back(a.claim_email());
-  profile_findings(store, *accounts, *profiles, options, context.dex.managed, out, emails);
+  profile_findings(store, context, *accounts, *profiles, options, context.dex.managed, out, emails);
   for (const auto& group : binding_name_collisions(emails)) {
     std::string list;
     for (const auto& e : group) list += (list.empty() ? "" : ", ") + e;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "kftenant/kube/resource.h"
+#include "kftenant/tenancy/onboard.h"
 #include "kftenant/yaml.h"
 
 namespace kftenant::tenancy {
@@ -89,8 +90,10 @@ InstallCheck check_dex_config(store::ObjectStore& store, const dex::DexLocation&
   const std::string storage = (*config)["storage"].is_object()
                                   ? (*config)["storage"].value("type", std::string("?"))
                                   : std::string("?");
-  c.detail = fmt::format("enablePasswordDB={}, {} static user(s), storage {}", password_db, users,
-                         storage);
+  c.detail = fmt::format(
+      "enablePasswordDB={}, {} static user(s), storage {}, {} KiB of the 1024 "
+      "KiB a ConfigMap may hold",
+      password_db, users, storage, (configmap_data_bytes(*cm) + 1023) / 1024);
   if (password_db)
     c.state = State::kOk;
   else
