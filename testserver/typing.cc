@@ -675,6 +675,22 @@ std::vector<FieldError> validate_fields(const ResourceType& info, const ojson& o
     if (sit != info.schemas.end()) check_required(to_json(obj), sit->second, "", errors);
     return errors;
   }
+  if (info.kind == "ConfigMap" && info.group.empty()) {
+    // ValidateConfigMap (pkg/apis/core/validation): data and binaryData together at most
+    // core.MaxSecretSize (1 MiB), reported on the path "" (shown as "[]").
+    size_t total = 0;
+    for (const char* field : {"data", "binaryData"}) {
+      if (!obj.contains(field) || !obj[field].is_object()) continue;
+      for (const auto& [k, v] : obj[field].items()) {
+        if (!v.is_string()) continue;
+        const std::string& text = v.get_ref<const std::string&>();
+        // binaryData is []byte on the wire as base64: its decoded size counts.
+        total += std::string_view(field) == "data" ? text.size() : text.size() / 4 * 3;
+      }
+    }
+    if (total > 1024 * 1024)
+      errors.push_back({"FieldValueTooLong", "[]", "Too long: must have at most 1048576 bytes"});
+  }
   if (info.kind == "Deployment") {
     const ojson spec = obj.value("spec", ojson::object());
     if (!spec.contains("selector")) {

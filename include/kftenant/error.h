@@ -40,6 +40,8 @@ enum class ErrorCode {
   kStoredData,            // stored data kftenant cannot read or edit safely (a config.yaml or
                           // kustomization of a shape it cannot edit in place): fix the data
   kRefused,               // refused because of existing state (CLI exit code 3)
+  kTooLarge,              // the change would pass a size limit of the API server (a ConfigMap
+                          // over 1 MiB): refused before anything is written (exit 3, HTTP 413)
   kInternal,              // a bug in kftenant
 };
 

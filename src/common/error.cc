@@ -37,6 +37,7 @@ constexpr ErrorDisposition kDispositions[] = {
     {ErrorCode::kServerError, "ServerError", kExitFailure, 502},
     {ErrorCode::kStoredData, "StoredData", kExitFailure, 500},
     {ErrorCode::kRefused, "Refused", kExitRefused, 409},
+    {ErrorCode::kTooLarge, "TooLarge", kExitRefused, 413},
     {ErrorCode::kInternal, "Internal", kExitFailure, 500},
 };
 

@@ -2,6 +2,8 @@
 // Kubeflow ships Dex (kubeflow/manifests common/dex). Edits go through DexConfig, so every other
 // byte of config.yaml is kept; Dex reads config.yaml only at start (cmd/dex/serve.go), so
 // plan_restart rolls the Deployment.
+#include <fmt/format.h>
+
 #include <ctime>
 #include <functional>
 #include <utility>
@@ -116,6 +118,7 @@ class StaticDirectory final : public UserDirectory {
         existing ? "update Dex user " + user.email + " in staticPasswords in " + cm_name()
                  : "add Dex user " + user.email + " to staticPasswords in " + cm_name();
     Step step = replace_step(store, *cm, config->text(), summary);
+    if (auto fits = fits_in_a_configmap(step.after, user.email); !fits) return fail(fits.error());
     step.writes_password = new_hash;
     return std::vector<Step>{std::move(step)};
   }
@@ -265,6 +268,19 @@ class StaticDirectory final : public UserDirectory {
           sha256_hex(*text);
       return refreshed;
     };
+  }
+
+  // kTooLarge when the ConfigMap would pass the API server's 1 MiB limit (which would refuse the
+  // write with a bare "Too long"), saying what to do instead.
+  Result<void> fits_in_a_configmap(const json& after, const std::string& email) const {
+    const size_t bytes = store::configmap_data_bytes(after);
+    if (bytes <= store::kMaxConfigMapDataBytes) return ok();
+    return make_error(ErrorCode::kTooLarge,
+                      fmt::format("adding {} would make {} hold {} KiB of data, and the API server "
+                                  "takes at most 1024 KiB in a ConfigMap: add this user with "
+                                  "--dex-backend password-crd (a Password object), or remove users "
+                                  "who no longer need a login; nothing was written",
+                                  email, cm_name(), (bytes + 1023) / 1024));
   }
 
   // kRefused when Dex could not start with `config` (naming the entry, line and problem).

@@ -4,6 +4,17 @@
 
 namespace kftenant::store {
 
+size_t configmap_data_bytes(const nlohmann::json& configmap) {
+  size_t n = 0;
+  for (const char* field : {"data", "binaryData"}) {
+    auto it = configmap.find(field);
+    if (it == configmap.end() || !it->is_object()) continue;
+    for (const auto& [key, value] : it->items())
+      if (value.is_string()) n += value.get_ref<const std::string&>().size();
+  }
+  return n;
+}
+
 std::string describe(const ObjectKey& key) {
   std::string out = key.kind;
   out += ' ';

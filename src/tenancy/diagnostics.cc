@@ -103,13 +103,14 @@ void config_findings(store::ObjectStore& store, const TenancyContext& context,
     out.push_back(std::move(f));
   }
   // The API server refuses a ConfigMap over 1 MiB of data: near it, every user add fails.
-  const size_t bytes = configmap_data_bytes(*cm);
+  const size_t bytes = store::configmap_data_bytes(*cm);
   const size_t users = config->static_passwords().size();
-  if (bytes > kMaxConfigMapDataBytes * 9 / 10) {
+  if (bytes > store::kMaxConfigMapDataBytes * 9 / 10) {
     const size_t per_user = users > 0 ? std::max<size_t>(bytes / users, 1) : 200;
-    const size_t room = bytes < kMaxConfigMapDataBytes ? kMaxConfigMapDataBytes - bytes : 0;
+    const size_t room =
+        bytes < store::kMaxConfigMapDataBytes ? store::kMaxConfigMapDataBytes - bytes : 0;
     out.push_back(
-        {bytes > kMaxConfigMapDataBytes ? Finding::Level::kError : Finding::Level::kWarning,
+        {bytes > store::kMaxConfigMapDataBytes ? Finding::Level::kError : Finding::Level::kWarning,
          cm_name,
          fmt::format("holds {} KiB of data, and the API server takes at most 1024 KiB "
                      "in a ConfigMap: about {} more users fit; add the others with "

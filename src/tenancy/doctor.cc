@@ -93,7 +93,7 @@ InstallCheck check_dex_config(store::ObjectStore& store, const dex::DexLocation&
   c.detail = fmt::format(
       "enablePasswordDB={}, {} static user(s), storage {}, {} KiB of the 1024 "
       "KiB a ConfigMap may hold",
-      password_db, users, storage, (configmap_data_bytes(*cm) + 1023) / 1024);
+      password_db, users, storage, (store::configmap_data_bytes(*cm) + 1023) / 1024);
   if (password_db)
     c.state = State::kOk;
   else

@@ -282,6 +282,17 @@ struct DexPhase {
     for (size_t i = 0; i < rows->size(); ++i) {
       if (!planners[i]) continue;
       auto planned = planners[i](view);
+      // The row that would push config.yaml past the ConfigMap limit refuses the whole file.
+      if (!planned && planned.error().code == ErrorCode::kTooLarge)
+        return make_error(
+            ErrorCode::kTooLarge,
+            fmt::format("the users do not fit in ConfigMap {}/{}: the API server takes at most "
+                        "1 MiB of data in a ConfigMap, and config.yaml passes it with line {} "
+                        "({}), after {} new users; import the rest with --dex-backend "
+                        "password-crd (a Password object per user) or through another Dex "
+                        "connector. Nothing was written",
+                        configmap.ns, configmap.name, (*rows)[i].row->line, (*rows)[i].row->email,
+                        fitting));
       if (!planned) {
         if (!is_row_error(planned.error())) return fail(planned.error());
         row_errors[i] = planned.error();
@@ -291,9 +302,9 @@ struct DexPhase {
       for (const auto& s : planned->steps) {
         if (s.key.kind != "ConfigMap" || s.key.name != configmap.name || s.after.is_null())
           continue;
-        if (configmap_data_bytes(s.after) > kMaxConfigMapDataBytes)
+        if (store::configmap_data_bytes(s.after) > store::kMaxConfigMapDataBytes)
           return make_error(
-              ErrorCode::kRefused,
+              ErrorCode::kTooLarge,
               fmt::format("the users do not fit in ConfigMap {}/{}: the API server takes at most "
                           "1 MiB of data in a ConfigMap, and config.yaml passes it with line {} "
                           "({}), after {} new users; import the rest with --dex-backend "
@@ -410,17 +421,6 @@ bool OnboardReport::any_failed() const {
         r.contributors == RowResult::kFailed)
       return true;
   return false;
-}
-
-size_t configmap_data_bytes(const nlohmann::json& configmap) {
-  size_t n = 0;
-  for (const char* field : {"data", "binaryData"}) {
-    auto it = configmap.find(field);
-    if (it == configmap.end() || !it->is_object()) continue;
-    for (const auto& [key, value] : it->items())
-      if (value.is_string()) n += value.get_ref<const std::string&>().size();
-  }
-  return n;
 }
 
 namespace {

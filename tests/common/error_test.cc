@@ -33,7 +33,10 @@ TEST(ErrorDisposition, OnlyBadInputIsAUsageErrorAndOnlyExistingStateIsRefused) {
     const auto code = static_cast<ErrorCode>(i);
     EXPECT_EQ(exit_code_for(code) == kExitUsage, code == ErrorCode::kInvalidArgument)
         << to_string(code);
-    EXPECT_EQ(exit_code_for(code) == kExitRefused, code == ErrorCode::kRefused) << to_string(code);
+    // Existing state refuses: what is there, or how much of it (a ConfigMap near 1 MiB).
+    EXPECT_EQ(exit_code_for(code) == kExitRefused,
+              code == ErrorCode::kRefused || code == ErrorCode::kTooLarge)
+        << to_string(code);
   }
   // Broken stored data is the data's fault, not the command line's.
   EXPECT_EQ(exit_code_for(ErrorCode::kStoredData), kExitFailure);
@@ -48,6 +51,7 @@ TEST(ErrorDisposition, HttpStatusSaysWhoCanFixIt) {
   EXPECT_EQ(http_status_for(ErrorCode::kRefused), 409);
   EXPECT_EQ(http_status_for(ErrorCode::kConflict), 409);
   EXPECT_EQ(http_status_for(ErrorCode::kTooManyRequests), 429);
+  EXPECT_EQ(http_status_for(ErrorCode::kTooLarge), 413);
   // Only the server side can: 5xx.
   EXPECT_EQ(http_status_for(ErrorCode::kTransport), 503);
   EXPECT_EQ(http_status_for(ErrorCode::kTimeout), 504);

@@ -137,6 +137,32 @@ TEST_P(DoctorFindingsTest, AConfigMapNearTheSizeLimitSaysHowManyMoreUsersFit) {
   EXPECT_THAT(near[0]["message"].get<std::string>(), HasSubstr("--dex-backend password-crd"));
 }
 
+// What kftenant's size checks stand in front of: both API servers refuse a ConfigMap with more
+// than 1 MiB of data (kubernetes pkg/apis/core/validation ValidateConfigMap), here the write of
+// a `user add` on a config.yaml just under the limit.
+TEST_P(DoctorFindingsTest, BothApiServersRefuseAConfigMapOverOneMebibyte) {
+  auto cm = object("v1", "configmaps", "auth", "dex");
+  std::string config = cm["data"]["config.yaml"];
+  config += "#" + std::string(1024 * 1024 - config.size() - 2, 'x') + "\n";
+  ASSERT_EQ(config.size(), 1024u * 1024u);
+  cm["data"]["config.yaml"] = config;
+  ASSERT_TRUE(server_->put_object("v1", "configmaps", cm));
+  // kftenant sees it coming and says what to do instead.
+  auto r = add_user("ann@example.com", "password-of-ann", {"--no-profile"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("takes at most 1024 KiB in a ConfigMap: add this user with "
+                               "--dex-backend password-crd"));
+  EXPECT_EQ(config_yaml(), config);
+  // The API server refuses the write itself: the same on both (here through a client that
+  // does not check, the test's own admin access).
+  cm["data"]["config.yaml"] = config + "#\n";
+  auto refused = server_->put_object("v1", "configmaps", cm);
+  if (!fake()) {  // the fake's admin access writes its store directly, without validation
+    ASSERT_FALSE(refused);
+    EXPECT_THAT(refused.error().message, HasSubstr("Too long: must have at most 1048576 bytes"));
+  }
+}
+
 KFTENANT_ON_BOTH_SERVERS(DoctorFindingsTest);
 
 }  // namespace

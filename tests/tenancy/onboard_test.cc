@@ -284,12 +284,12 @@ TEST(Onboard, RowsThatDoNotFitInTheConfigMapRefuseTheWholeFile) {
   auto cm = *store.get({"v1", "ConfigMap", "auth", "dex"});
   // Fill config.yaml to just under 1 MiB with a comment block.
   std::string text = cm["data"]["config.yaml"];
-  text += "# " + std::string(kMaxConfigMapDataBytes - text.size() - 250, 'x') + "\n";
+  text += "# " + std::string(store::kMaxConfigMapDataBytes - text.size() - 250, 'x') + "\n";
   cm["data"]["config.yaml"] = text;
   store.seed(cm);
   auto report = onboard(store, {}, rows_of(kThree), fast());
   ASSERT_FALSE(report);
-  EXPECT_EQ(report.error().code, ErrorCode::kRefused);
+  EXPECT_EQ(report.error().code, ErrorCode::kTooLarge);
   EXPECT_THAT(report.error().message, HasSubstr("--dex-backend password-crd"));
   EXPECT_THAT(report.error().message, HasSubstr("after 1 new users"));
   EXPECT_THAT(store.writes, IsEmpty());

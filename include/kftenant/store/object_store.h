@@ -65,6 +65,11 @@ enum class PatchType {
 [[nodiscard]] Result<nlohmann::json> apply_patch(const nlohmann::json& object, PatchType type,
                                                  const nlohmann::json& patch);
 
+// The ConfigMap size limit of the API server: the values of data and binaryData together at
+// most 1 MiB (kubernetes pkg/apis/core/validation ValidateConfigMap, core.MaxSecretSize).
+inline constexpr size_t kMaxConfigMapDataBytes = 1024 * 1024;
+[[nodiscard]] size_t configmap_data_bytes(const nlohmann::json& configmap);
+
 struct StoreCapabilities {
   // Deployments can be restarted and rollouts/controllers observed (a live cluster). A manifests
   // folder cannot: a restart there is recorded as a pod-template annotation only.

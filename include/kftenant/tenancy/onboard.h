@@ -114,9 +114,4 @@ struct OnboardReport {
                                               const std::vector<UserRow>& rows,
                                               const OnboardOptions& options);
 
-// The ConfigMap size limit of the API server: the values of data and binaryData together at
-// most 1 MiB (kubernetes pkg/apis/core/validation ValidateConfigMap, core.MaxSecretSize).
-inline constexpr size_t kMaxConfigMapDataBytes = 1024 * 1024;
-[[nodiscard]] size_t configmap_data_bytes(const nlohmann::json& configmap);
-
 }  // namespace kftenant::tenancy
