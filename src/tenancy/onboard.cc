@@ -282,7 +282,8 @@ struct DexPhase {
     for (size_t i = 0; i < rows->size(); ++i) {
       if (!planners[i]) continue;
       auto planned = planners[i](view);
-      // The row that would push config.yaml past the ConfigMap limit refuses the whole file.
+      // The row that would push config.yaml past the ConfigMap limit refuses the whole file
+      // (the static directory checks every write of config.yaml: dex/static_directory.cc).
       if (!planned && planned.error().code == ErrorCode::kTooLarge)
         return make_error(
             ErrorCode::kTooLarge,
@@ -299,20 +300,6 @@ struct DexPhase {
         continue;
       }
       const bool writes = has_writes(planned->steps);
-      for (const auto& s : planned->steps) {
-        if (s.key.kind != "ConfigMap" || s.key.name != configmap.name || s.after.is_null())
-          continue;
-        if (store::configmap_data_bytes(s.after) > store::kMaxConfigMapDataBytes)
-          return make_error(
-              ErrorCode::kTooLarge,
-              fmt::format("the users do not fit in ConfigMap {}/{}: the API server takes at most "
-                          "1 MiB of data in a ConfigMap, and config.yaml passes it with line {} "
-                          "({}), after {} new users; import the rest with --dex-backend "
-                          "password-crd (a Password object per user) or through another Dex "
-                          "connector. Nothing was written",
-                          configmap.ns, configmap.name, (*rows)[i].row->line, (*rows)[i].row->email,
-                          fitting));
-      }
       if (writes) ++fitting;
       changed[i] = writes;
       view.record(planned->steps);
