@@ -31,9 +31,11 @@ int run_export(const GlobalOptions& options, const ExportFlags& flags) {
   auto exported = tenancy::export_users(*session->store, *context, {flags.with_hashes});
   if (!exported) return report_error(exported.error());
   for (const auto& w : exported->warnings) std::fprintf(stderr, "kftenant: %s\n", w.c_str());
+  if (flags.format == "csv")
+    for (const auto& w : exported->csv_warnings) std::fprintf(stderr, "kftenant: %s\n", w.c_str());
   const std::string text = flags.format == "csv"
                                ? tenancy::write_user_csv(exported->rows, flags.with_hashes)
-                               : tenancy::write_user_yaml(exported->rows, flags.with_hashes);
+                               : tenancy::write_tenants_yaml(*exported, flags.with_hashes);
   if (flags.out.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return kExitOk;
@@ -48,8 +50,9 @@ int run_export(const GlobalOptions& options, const ExportFlags& flags) {
 
 void add_export_command(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto flags = std::make_shared<ExportFlags>();
-  auto* cmd = app.add_subcommand(
-      "export", "Write the users, profiles, quotas and contributors as a file import reads back");
+  auto* cmd = app.add_subcommand("export",
+                                 "Write the users, profiles, quotas and contributors as a file "
+                                 "import (CSV) or apply (YAML) reads back");
   cmd->add_option("-o,--output", flags->format, "csv or yaml")->capture_default_str();
   cmd->add_flag("--with-hashes", flags->with_hashes,
                 "Include the users' bcrypt hashes (then keep the file secret)");

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "apply_command.h"
+#include "input_file.h"
 #include "interrupt.h"
 #include "kftenant/csv.h"
 #include "kftenant/plan/progress.h"
@@ -26,50 +27,12 @@
 namespace kftenant::cli {
 namespace {
 
-constexpr size_t kMaxImportFileBytes = 64u << 20;  // 64 MiB: far more than a million rows
-
 struct ImportFlags {
   std::string file, format, passwords_out, output = "table", wait;
   int jobs = 0;
   int bcrypt_cost = dex::kDefaultBcryptCost;
   bool dry_run = false;
 };
-
-struct FileText {
-  std::string text;
-  mode_t mode = 0;
-};
-
-Result<FileText> read_file(const std::string& path) {
-  const std::string shown = tenancy::quote_for_message(path);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
-    return fail(usage_error(fmt::format("cannot open {}: {}", shown, std::strerror(errno))));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    return fail(usage_error(fmt::format("{} is not a regular file", shown)));
-  if (static_cast<size_t>(st.st_size) > kMaxImportFileBytes)
-    return fail(
-        usage_error(fmt::format("{} is {} bytes, more than the {} MiB an import file may "
-                                "be: split it",
-                                shown, st.st_size, kMaxImportFileBytes >> 20)));
-  FileText out;
-  out.mode = st.st_mode;
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0)
-      return make_error(ErrorCode::kIo,
-                        fmt::format("cannot read {}: {}", shown, std::strerror(errno)));
-    if (n == 0) break;
-    out.text.append(buffer, static_cast<size_t>(n));
-  }
-  return out;
-}
 
 // --passwords-out: created new (O_EXCL, 0600) before anything is written; each generated
 // password is written and synced before the write that stores its hash. Removed again when no
@@ -261,7 +224,7 @@ int run_import(const GlobalOptions& options, const ImportFlags& flags) {
     onboard_options.profile_wait = *wait;
   }
 
-  auto file = read_file(flags.file);
+  auto file = read_input_file(flags.file);
   if (!file) return report_error(file.error());
   auto users = tenancy::read_user_file(file->text, flags.file, file_format);
   OPENSSL_cleanse(file->text.data(), file->text.size());

@@ -169,7 +169,57 @@ void restart_findings(store::ObjectStore& store, const TenancyContext& context,
   out.push_back(std::move(f));
 }
 
-void account_findings(const std::vector<dex::DexAccount>& accounts, std::vector<Finding>& out) {
+// The repair of a Password object Dex cannot read: one under another name than Dex looks the
+// email up by is made again under that name (then the stray one deleted, so a login works at
+// every moment); one whose email has capitals gets it lower-cased. Refused when the right name
+// is taken by another object.
+plan::Planner password_object_fix(std::string ns, std::string name) {
+  return [ns, name](store::ObjectStore& store) -> Result<plan::Plan> {
+    plan::Plan plan;
+    const store::ObjectKey key{"dex.coreos.com/v1", "Password", ns, name};
+    auto object = store.get(key);
+    if (!object) {
+      if (object.error().code == ErrorCode::kNotFound) return plan;  // gone: nothing to fix
+      return fail(object.error());
+    }
+    const std::string email = object->value("email", std::string());
+    if (email.empty()) return plan;
+    const std::string lower = dex::normalize_email(email);
+    const std::string target = dex::password_object_name(lower);
+    json fixed = *object;
+    fixed["email"] = lower;
+    if (target == name) {
+      if (email != lower)
+        plan.steps.push_back(plan::Step::replace(
+            *object, std::move(fixed),
+            fmt::format("lower-case the email of Password {}/{} ({}), as Dex looks it up", ns, name,
+                        lower)));
+      return plan;
+    }
+    auto taken = store.get({"dex.coreos.com/v1", "Password", ns, target});
+    if (taken)
+      return make_error(ErrorCode::kRefused,
+                        fmt::format("Password {}/{} exists already: `kftenant user remove {}` "
+                                    "deletes both, then add the user again",
+                                    ns, target, lower));
+    if (taken.error().code != ErrorCode::kNotFound) return fail(taken.error());
+    json meta = json::object();
+    meta["name"] = target;
+    meta["namespace"] = ns;
+    for (const char* k : {"labels", "annotations"})
+      if ((*object)["metadata"].contains(k)) meta[k] = (*object)["metadata"][k];
+    fixed["metadata"] = std::move(meta);
+    plan.steps.push_back(plan::Step::create(
+        std::move(fixed), fmt::format("create Password {}/{} for {}: the name Dex looks it up by",
+                                      ns, target, lower)));
+    plan.steps.push_back(plan::Step::remove(
+        *object, fmt::format("delete Password {}/{}, which Dex never reads", ns, name)));
+    return plan;
+  };
+}
+
+void account_findings(const std::vector<dex::DexAccount>& accounts, const std::string& ns,
+                      std::vector<Finding>& out) {
   for (const auto& a : accounts) {
     size_t statics = 0;
     for (const auto& r : a.records) statics += r.backend == dex::Backend::kStatic;
@@ -181,8 +231,28 @@ void account_findings(const std::vector<dex::DexAccount>& accounts, std::vector<
                            " is shadowed by a staticPasswords entry: Dex uses config.yaml for "
                            "this email, and the object becomes the login again (with its own "
                            "password) if the entry goes; `kftenant user remove` deletes both"});
-      for (const auto& p : r.problems)
-        out.push_back({Finding::Level::kError, a.key, r.location + " " + p});
+      // Misnamed or mixed-case: the object can be made readable, unless a config.yaml entry
+      // shadows it anyway or the account has a readable object already.
+      bool readable_twin = false;
+      for (const auto& other : a.records)
+        readable_twin =
+            readable_twin || (&other != &r && other.backend == dex::Backend::kPasswordObject &&
+                              other.object_name == dex::password_object_name(a.key));
+      const bool fixable = !r.email.empty() && statics == 0 && !readable_twin &&
+                           (r.object_name != dex::password_object_name(a.key) || r.email != a.key);
+      bool first = true;
+      for (const auto& p : r.problems) {
+        Finding f(Finding::Level::kError, a.key, r.location + " " + p);
+        if (fixable && first) {
+          f.fix = password_object_fix(ns, r.object_name);
+          f.fix_summary =
+              r.object_name != dex::password_object_name(a.key)
+                  ? "recreate it as Password " + ns + "/" + dex::password_object_name(a.key)
+                  : "lower-case its email";
+        }
+        first = false;
+        out.push_back(std::move(f));
+      }
     }
     if (const dex::DexUser* e = a.effective_record(); e && e->email != a.key)
       out.push_back({Finding::Level::kWarning, e->email,
@@ -334,7 +404,7 @@ Result<std::vector<Finding>> diagnose(store::ObjectStore& store, const TenancyCo
     config_findings(store, context, out);
     restart_findings(store, context, out);
   }
-  account_findings(*accounts, out);
+  account_findings(*accounts, context.dex.ns, out);
   auto profiles = list_or_empty(store, "kubeflow.org/v1", "Profile");
   if (!profiles) return fail(profiles.error());
   std::vector<std::string> emails;

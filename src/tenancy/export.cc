@@ -24,6 +24,38 @@ std::string yaml_string(std::string_view s) {
   return q ? *q : std::string("\"\"");
 }
 
+std::vector<ContributorGrant> grants_of(const ProfileView& p) {
+  std::vector<ContributorGrant> out;
+  for (const auto& c : p.contributors) out.push_back({dex::normalize_email(c.email), c.role});
+  std::sort(out.begin(), out.end(),
+            [](const ContributorGrant& a, const ContributorGrant& b) { return a.email < b.email; });
+  return out;
+}
+
+TenantProfile tenant_profile(const ProfileView& p, const std::string& owner) {
+  TenantProfile out;
+  out.name = p.name;
+  out.owner = owner;
+  if (!p.quota.empty()) out.quota = p.quota;
+  out.contributors = grants_of(p);
+  return out;
+}
+
+// The quota and contributors keys of an entry (a user's or a profile's), two-space indented.
+void write_quota_and_contributors(std::string& out, const std::map<std::string, std::string>& quota,
+                                  const std::vector<ContributorGrant>& contributors) {
+  if (!quota.empty()) {
+    out += "  quota:\n";
+    for (const auto& [k, v] : quota) out += "    " + yaml_string(k) + ": " + yaml_string(v) + "\n";
+  }
+  if (!contributors.empty()) {
+    out += "  contributors:\n";
+    for (const auto& c : contributors)
+      out += "  - email: " + yaml_string(c.email) +
+             "\n    role: " + yaml_string(kubeflow::to_string(c.role)) + "\n";
+  }
+}
+
 }  // namespace
 
 Result<UserExport> export_users(store::ObjectStore& store, const TenancyContext& context,
@@ -66,22 +98,24 @@ Result<UserExport> export_users(store::ObjectStore& store, const TenancyContext&
       const ProfileView& p = *owned.front();
       row.profile = p.name;
       row.quota = p.quota;
-      for (const auto& c : p.contributors)
-        row.contributors.push_back({dex::normalize_email(c.email), c.role});
-      std::sort(
-          row.contributors.begin(), row.contributors.end(),
-          [](const ContributorGrant& a, const ContributorGrant& b) { return a.email < b.email; });
+      row.contributors = grants_of(p);
       if (owned.size() > 1) {
         std::string others;
-        for (size_t k = 1; k < owned.size(); ++k)
+        for (size_t k = 1; k < owned.size(); ++k) {
           others += (others.empty() ? "" : ", ") + owned[k]->name;
-        out.warnings.push_back(fmt::format(
-            "{} owns {} profiles, and the file holds one per user: {} is exported, {} not",
+          out.more_profiles.push_back(tenant_profile(*owned[k], row.email));
+        }
+        out.csv_warnings.push_back(fmt::format(
+            "{} owns {} profiles, and the CSV holds one per user: {} is exported, {} not (-o "
+            "yaml has them all)",
             row.email, owned.size(), p.name, others));
       }
     }
+    if (!v.dex) out.without_dex_user.insert(row.email);
     out.rows.push_back(std::move(row));
   }
+  std::sort(out.more_profiles.begin(), out.more_profiles.end(),
+            [](const TenantProfile& a, const TenantProfile& b) { return a.name < b.name; });
   std::sort(out.rows.begin(), out.rows.end(),
             [](const UserRow& a, const UserRow& b) { return a.email < b.email; });
   return out;
@@ -115,17 +149,38 @@ std::string write_user_yaml(const std::vector<UserRow>& rows, bool with_hashes) 
     out += "  profile: " + yaml_string(r.profile.value_or("-")) + "\n";
     if (with_hashes && r.password_spec == PasswordSpec::kHash)
       out += "  hash: " + yaml_string(r.hash) + "\n";
-    if (!r.quota.empty()) {
-      out += "  quota:\n";
-      for (const auto& [k, v] : r.quota)
-        out += "    " + yaml_string(k) + ": " + yaml_string(v) + "\n";
+    write_quota_and_contributors(out, r.quota, r.contributors);
+  }
+  return out;
+}
+
+std::string write_tenants_yaml(const UserExport& exported, bool with_hashes) {
+  std::vector<UserRow> users;
+  std::vector<TenantProfile> profiles = exported.more_profiles;
+  for (const auto& r : exported.rows) {
+    if (!exported.without_dex_user.count(r.email)) {
+      users.push_back(r);
+      continue;
     }
-    if (!r.contributors.empty()) {
-      out += "  contributors:\n";
-      for (const auto& c : r.contributors)
-        out += "  - email: " + yaml_string(c.email) +
-               "\n    role: " + yaml_string(kubeflow::to_string(c.role)) + "\n";
-    }
+    if (!r.profile) continue;
+    TenantProfile p;
+    p.name = *r.profile;
+    p.owner = r.email;
+    if (!r.quota.empty()) p.quota = r.quota;
+    p.contributors = r.contributors;
+    profiles.push_back(std::move(p));
+  }
+  std::sort(profiles.begin(), profiles.end(),
+            [](const TenantProfile& a, const TenantProfile& b) { return a.name < b.name; });
+  std::string out = fmt::format("apiVersion: {}\nkind: {}\n", kTenantsApiVersion, kTenantsKind);
+  out += write_user_yaml(users, with_hashes);
+  if (profiles.empty()) return out;
+  out += "profiles:\n";
+  for (const auto& p : profiles) {
+    out += "- name: " + yaml_string(p.name) + "\n";
+    out += "  owner: " + yaml_string(p.owner) + "\n";
+    write_quota_and_contributors(out, p.quota.value_or(std::map<std::string, std::string>{}),
+                                 p.contributors);
   }
   return out;
 }

@@ -449,7 +449,13 @@ UserFile read_user_yaml(std::string_view text, std::string source) {
                                         "`kftenant apply -f`"
                                       : "unknown key: an import file has a `users:` list");
   }
-  const auto& users = (*doc)["users"];
+  read_user_list((*doc)["users"], line_of, out);
+  return out;
+}
+
+void read_user_list(const nlohmann::json& users,
+                    const std::function<int(const std::string&)>& line_of, UserFile& out) {
+  Checker checker(out, kYamlNames);
   for (size_t i = 0; i < users.size(); ++i) {
     const std::string at = "/users/" + std::to_string(i);
     const int line = line_of(at);
@@ -481,7 +487,6 @@ UserFile read_user_yaml(std::string_view text, std::string source) {
     if (usable) checker.check(raw);
   }
   checker.check_unique();
-  return out;
 }
 
 UserFile read_user_file(std::string_view text, std::string source, UserFileFormat format) {

@@ -44,7 +44,8 @@ TEST(CliBasics, HelpListsSubcommands) {
   auto r = run_process({KFTENANT_BINARY, "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(listed_subcommands(r.out),
-              ::testing::ElementsAre("version", "doctor", "user", "profile", "import", "export"));
+              ::testing::ElementsAre("version", "doctor", "user", "profile", "import", "export",
+                                     "apply", "hash"));
   r = run_process({KFTENANT_BINARY, "user", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(listed_subcommands(r.out),
@@ -68,8 +69,8 @@ TEST(CliBasics, MissingSubcommandIsUsageError) {
   auto r = run_process({KFTENANT_BINARY});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
-            "kftenant: a command is required: version, doctor, user, profile, import, export "
-            "(see kftenant --help)\n");
+            "kftenant: a command is required: version, doctor, user, profile, import, export, "
+            "apply, hash (see kftenant --help)\n");
   r = run_process({KFTENANT_BINARY, "user"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
@@ -82,7 +83,7 @@ TEST(CliBasics, UnknownCommandIsNamedWithTheValidOnes) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "kftenant: unknown command \"usr\" (did you mean \"user\"?): use one of version, "
-            "doctor, user, profile, import, export (see kftenant --help)\n");
+            "doctor, user, profile, import, export, apply, hash (see kftenant --help)\n");
   r = run_process({KFTENANT_BINARY, "--kubeconfig", "/nonexistent", "user", "lst"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,

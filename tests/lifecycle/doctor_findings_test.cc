@@ -1,6 +1,9 @@
 // `kftenant doctor` on a cluster (issue 10): each finding made on purpose, as a person or a
 // crash would leave it, then detected; `--fix` repairs the safe ones through the plan path and
 // the next doctor run no longer reports them.
+#include "kftenant/base64.h"
+#include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/password_object.h"
 #include "lifecycle_fixture.h"
 
 namespace kftenant::testing {
@@ -161,6 +164,43 @@ TEST_P(DoctorFindingsTest, BothApiServersRefuseAConfigMapOverOneMebibyte) {
     ASSERT_FALSE(refused);
     EXPECT_THAT(refused.error().message, HasSubstr("Too long: must have at most 1048576 bytes"));
   }
+}
+
+TEST_P(DoctorFindingsTest, APasswordObjectDexCannotReadIsFoundAndFixed) {
+  const std::string hash = *dex::bcrypt_hash("password-of-eve", 10);
+  auto put = [&](const std::string& name, const std::string& email) {
+    nlohmann::json object = {{"apiVersion", "dex.coreos.com/v1"},
+                             {"kind", "Password"},
+                             {"metadata", {{"name", name}, {"namespace", "auth"}}},
+                             {"email", email},
+                             {"hash", base64::encode(hash)},
+                             {"username", "eve"},
+                             {"userID", "id-" + name}};
+    ASSERT_TRUE(server_->put_object("dex.coreos.com/v1", "passwords", object));
+  };
+  put("eve-by-hand", "eve@example.com");  // a name Dex never looks up
+  const std::string fay_name = dex::password_object_name("fay@example.com");
+  put(fay_name, "Fay@Example.com");  // the right name, an email with capitals
+  auto misnamed = findings("is named eve-by-hand");
+  ASSERT_EQ(misnamed.size(), 1u);
+  EXPECT_EQ(misnamed[0]["fix"],
+            "recreate it as Password auth/" + dex::password_object_name("eve@example.com"));
+  auto capitals = findings("is not lower-case");
+  ASSERT_EQ(capitals.size(), 1u);
+  EXPECT_EQ(capitals[0]["fix"], "lower-case its email");
+
+  auto r = kftenant({"doctor", "--fix"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(exists("dex.coreos.com/v1", "passwords", "auth", "eve-by-hand"));
+  auto eve = object("dex.coreos.com/v1", "passwords", "auth",
+                    dex::password_object_name("eve@example.com"));
+  EXPECT_EQ(eve.value("email", ""), "eve@example.com");
+  EXPECT_EQ(eve.value("userID", ""), "id-eve-by-hand") << "everything else is kept";
+  EXPECT_EQ(*base64::decode(eve.value("hash", "")), hash);
+  EXPECT_EQ(object("dex.coreos.com/v1", "passwords", "auth", fay_name).value("email", ""),
+            "fay@example.com");
+  EXPECT_TRUE(findings("is named").empty());
+  EXPECT_TRUE(findings("is not lower-case").empty());
 }
 
 KFTENANT_ON_BOTH_SERVERS(DoctorFindingsTest);

@@ -102,5 +102,92 @@ TEST_F(FaultConvergenceTest, EveryRequestOfUserAddCanFailAndTheRerunConverges) {
   std::printf("%d faulted runs converged\n", runs);
 }
 
+TEST_F(FaultConvergenceTest, AnImportFailingHalfWayIsFinishedByTheRerun) {
+  auto hashed = kftenant({"hash", "--password-stdin", "--bcrypt-cost", "10"}, "row-password\n");
+  ASSERT_EQ(hashed.exit_code, 0) << hashed.err;
+  const std::string hash = hashed.out.substr(0, hashed.out.find('\n'));
+  std::string csv = "email,hash,contributors\n";
+  for (int i = 0; i < 8; ++i)
+    csv += "row" + std::to_string(i) + "@example.com,\"" + hash + "\"," +
+           (i == 7 ? "row0@example.com:view" : "") + "\n";
+  const std::string file = dir_.write("rows.csv", csv);
+  // The config.yaml write is processed but its answer is cut, and from the fourth Profile on
+  // every create fails: rows fail half-way through the run.
+  testserver::FaultRule cut;
+  cut.method = "PUT";
+  cut.path_regex = "/configmaps/dex$";
+  cut.drop_connection = true;
+  fake_server().inject_fault(cut);
+  testserver::FaultRule profiles;
+  profiles.method = "POST";
+  profiles.path_regex = "^/apis/kubeflow.org/v1/profiles$";
+  profiles.skip = 3;
+  profiles.count = 1000;
+  profiles.status = 500;
+  fake_server().inject_fault(profiles);
+  auto faulted = kftenant({"import", file, "--wait=20s", "-j", "2"});
+  EXPECT_EQ(faulted.exit_code, 1) << faulted.out << faulted.err;
+  EXPECT_THAT(faulted.out, ::testing::HasSubstr("failed"));
+  fake_server().clear_faults();
+
+  auto rerun = kftenant({"import", file, "--wait=20s"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  for (int i = 0; i < 8; ++i) {
+    const std::string email = "row" + std::to_string(i) + "@example.com";
+    int entries = 0;
+    for (const auto& e : static_passwords()) entries += e.value("email", "") == email;
+    EXPECT_EQ(entries, 1) << email << "\n" << config_yaml();
+    EXPECT_TRUE(exists("kubeflow.org/v1", "profiles", "", "row" + std::to_string(i))) << email;
+  }
+  EXPECT_TRUE(entry_for("user@example.com").is_object());
+  EXPECT_TRUE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "row7",
+                     "user-row0-example-com-clusterrole-view"));
+  EXPECT_EQ(dex_template_annotations().value("kftenant.io/dex-config-sha256", ""),
+            sha256_hex(config_yaml()));
+  mark_state();
+  auto third = kftenant({"import", file});
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_EQ(changes(), "");
+}
+
+TEST_F(FaultConvergenceTest, AnApplyFailingHalfWayIsFinishedByTheRerun) {
+  auto hashed = kftenant({"hash", "--password-stdin", "--bcrypt-cost", "10"}, "set-password\n");
+  ASSERT_EQ(hashed.exit_code, 0) << hashed.err;
+  const std::string hash = hashed.out.substr(0, hashed.out.find('\n'));
+  std::string text = "apiVersion: kftenant.io/v1alpha1\nkind: Tenants\nusers:\n";
+  for (int i = 0; i < 4; ++i)
+    text += "- email: set" + std::to_string(i) + "@example.com\n  hash: \"" + hash + "\"\n";
+  text +=
+      "profiles:\n- name: shared\n  owner: set0@example.com\n  contributors:\n"
+      "  - {email: set1@example.com, role: edit}\n";
+  const std::string file = dir_.write("tenants.yaml", text);
+  testserver::FaultRule profiles;
+  profiles.method = "POST";
+  profiles.path_regex = "^/apis/kubeflow.org/v1/profiles$";
+  // Before the first write each of the 5 Profile creates is sent once with dryRun=All; the
+  // third real one fails, after the Dex write and two Profiles.
+  profiles.skip = 5 + 2;
+  profiles.count = 1000;
+  profiles.status = 500;
+  fake_server().inject_fault(profiles);
+  auto faulted = kftenant({"apply", "-f", file, "--wait=20s"});
+  EXPECT_EQ(faulted.exit_code, 1) << faulted.out << faulted.err;
+  fake_server().clear_faults();
+  EXPECT_EQ(static_passwords().size(), 5u) << "the Dex write came first and stays";
+
+  auto rerun = kftenant({"apply", "-f", file, "--wait=20s"});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_EQ(static_passwords().size(), 5u) << config_yaml();
+  for (const char* p : {"set0", "set1", "set2", "set3", "shared"})
+    EXPECT_TRUE(exists("kubeflow.org/v1", "profiles", "", p)) << p;
+  EXPECT_TRUE(exists("rbac.authorization.k8s.io/v1", "rolebindings", "shared",
+                     "user-set1-example-com-clusterrole-edit"));
+  mark_state();
+  auto again = kftenant({"apply", "-f", file});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, ::testing::HasSubstr("Nothing to change."));
+  EXPECT_EQ(changes(), "");
+}
+
 }  // namespace
 }  // namespace kftenant::testing

@@ -1,6 +1,13 @@
 // `kftenant import FILE` on a cluster: a file of users is one config.yaml write and one Dex
 // restart, a profile each; a re-run changes nothing; a file with problems writes nothing.
+#include <fcntl.h>
+#include <pty.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "lifecycle_fixture.h"
 
@@ -254,6 +261,53 @@ TEST_P(ImportTest, AnExportImportsBackUnchangedAndTheHashFileIsSecret) {
   EXPECT_EQ(r.exit_code, 2) << r.err;  // never over an existing file
   r = kftenant({"export", "-o", "json"});
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// On a terminal the phases are one line redrawn in place (done/total, rate, time left), and each
+// finished phase leaves a line; the summary goes to stdout as always.
+TEST_P(ImportTest, OnATerminalProgressIsRedrawnInPlace) {
+  std::string csv = "email,password,profile\n";
+  for (int i = 0; i < 16; ++i)
+    csv += "t" + std::to_string(i) + "@pty.example,password-number-" + std::to_string(i) + ",-\n";
+  const auto file = users_file("pty.csv", csv);
+  int master = -1, slave = -1;
+  ASSERT_EQ(openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  const std::string out_path = dir_.file("stdout.txt");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(master);
+    dup2(slave, STDERR_FILENO);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, STDOUT_FILENO);
+    const int null = ::open("/dev/null", O_RDONLY);
+    dup2(null, STDIN_FILENO);
+    execl(KFTENANT_BINARY, KFTENANT_BINARY, "--kubeconfig", kubeconfig_.c_str(), "import",
+          file.c_str(), "--bcrypt-cost", "12", "-j", "2", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(slave);
+  std::string screen;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child has exited and the slave is closed
+    screen.append(buf, static_cast<size_t>(n));
+  }
+  close(master);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << screen;
+  EXPECT_THAT(screen, HasSubstr("\r\033[Khashing: ")) << screen;
+  EXPECT_THAT(screen, ::testing::ContainsRegex("hashing: [0-9]+/16, [0-9.]+/s, [0-9]+ s left"));
+  EXPECT_THAT(screen, HasSubstr("kftenant: hashing: 16/16 in "));
+  EXPECT_THAT(screen, Not(HasSubstr("password-number")));
+  std::ifstream in(out_path);
+  std::stringstream summary;
+  summary << in.rdbuf();
+  EXPECT_THAT(summary.str(), HasSubstr("16 rows: 16 changed"));
+  EXPECT_THAT(summary.str(), Not(HasSubstr("\033[")));
 }
 
 KFTENANT_ON_BOTH_SERVERS(ImportTest);

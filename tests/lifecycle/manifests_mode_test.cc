@@ -173,5 +173,59 @@ TEST_F(ManifestsModeTest, PasswordObjectBackendWritesAPasswordManifest) {
   expect_kustomize_builds();
 }
 
+TEST_F(ManifestsModeTest, ApplyExportRoundTripAndPruneOnAFolder) {
+  auto hashed = kftenant({"hash", "--password-stdin", "--bcrypt-cost", "10"}, "sam-password\n");
+  ASSERT_EQ(hashed.exit_code, 0) << hashed.err;
+  const std::string hash = hashed.out.substr(0, hashed.out.find('\n'));
+  const std::string file = dir_.write(
+      "tenants.yaml",
+      "apiVersion: kftenant.io/v1alpha1\nkind: Tenants\nmetadata:\n  name: lab\nusers:\n"
+      "- email: sam@example.com\n  hash: \"" +
+          hash +
+          "\"\n  quota: {cpu: \"2\"}\n  contributors: [{email: tom@example.com, role: view}]\n"
+          "profiles:\n- name: team-oidc\n  owner: uma@example.com\n");
+  auto r = kftenant({"apply", "-f", file});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(config_map(), HasSubstr("email: \"sam@example.com\""));
+  EXPECT_THAT(config_map(), HasSubstr("kftenant.io/tenant-set-users"));
+  EXPECT_TRUE(fs::exists(root_ + "/common/user-namespace/base/profile-sam.yaml"));
+  EXPECT_TRUE(fs::exists(root_ + "/common/user-namespace/base/profile-team-oidc.yaml"));
+  expect_kustomize_builds();
+  const auto applied = snapshot(root_);
+  r = kftenant({"apply", "-f", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Nothing to change."));
+  EXPECT_EQ(snapshot(root_), applied);
+
+  // export -o yaml, applied to a fresh copy of the tree, exports the same file.
+  r = kftenant({"export", "-o", "yaml", "--with-hashes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string exported = r.out;
+  const std::string export_file = dir_.write("export.yaml", exported);
+  const std::string first_root = root_;
+  root_ = dir_.file("fresh");
+  fs::copy(std::string(KFTENANT_SOURCE_DIR) + "/examples/manifests", root_,
+           fs::copy_options::recursive);
+  r = kftenant({"apply", "-f", export_file});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = kftenant({"export", "-o", "yaml", "--with-hashes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, exported);
+  root_ = first_root;
+
+  // Prune: the set's user and profiles go, the files are as before the first apply.
+  const std::string empty = dir_.write(
+      "empty.yaml", "apiVersion: kftenant.io/v1alpha1\nkind: Tenants\nmetadata:\n  name: lab\n");
+  r = kftenant({"apply", "-f", empty, "--prune", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(config_map(), original_["common/dex/base/config-map.yaml"]);
+  EXPECT_FALSE(fs::exists(root_ + "/common/user-namespace/base/profile-sam.yaml"));
+  EXPECT_FALSE(fs::exists(root_ + "/common/user-namespace/base/profile-team-oidc.yaml"));
+  // No namespace garbage collection in a folder: the pruned profile's bindings go with it.
+  for (const auto& [path, text] : snapshot(root_))
+    EXPECT_THAT(text, Not(HasSubstr("tom@example.com"))) << path;
+  expect_kustomize_builds();
+}
+
 }  // namespace
 }  // namespace kftenant::testing

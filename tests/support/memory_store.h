@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "kftenant/store/label_selector.h"
 #include "kftenant/store/object_store.h"
 
 namespace kftenant::testing {
@@ -49,12 +50,14 @@ class MemoryStore : public store::ObjectStore {
 
   Result<std::vector<nlohmann::json>> list(const std::string& api_version, const std::string& kind,
                                            const std::string& ns,
-                                           const std::string& /*label_selector*/) override {
+                                           const std::string& label_selector) override {
     if (auto e = unknown(api_version, kind)) return fail(*e);
+    auto selector = store::parse_label_selector(label_selector);
+    if (!selector) return fail(selector.error());
     std::vector<nlohmann::json> out;
     for (const auto& [k, v] : objects_) {
       if (std::get<0>(k) == api_version && std::get<1>(k) == kind &&
-          (ns.empty() || std::get<2>(k) == ns))
+          (ns.empty() || std::get<2>(k) == ns) && selector->matches_object(v))
         out.push_back(v);
     }
     return out;

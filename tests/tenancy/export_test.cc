@@ -105,15 +105,35 @@ TEST(Export, NoHashesUnlessAskedAndAnExportAppliedToItsClusterChangesNothing) {
   EXPECT_THAT(store.writes, IsEmpty());
 }
 
-TEST(Export, AUserWithTwoProfilesIsExportedWithTheFirstAndAWarning) {
+TEST(Export, AUserWithTwoProfilesIsOneRowInCsvAndBothProfilesInTheTenantsFile) {
   auto store = populated();
   auto second = kubeflow::build_profile({"ann-lab", "ann@example.com", {}});
   store.seed(second);
   auto exported = export_users(store, {}, {});
   ASSERT_TRUE(exported);
-  EXPECT_THAT(exported->warnings,
-              Contains(HasSubstr("ann@example.com owns 2 profiles, and the file holds one per "
+  EXPECT_THAT(exported->csv_warnings,
+              Contains(HasSubstr("ann@example.com owns 2 profiles, and the CSV holds one per "
                                  "user: ann is exported, ann-lab not")));
+  const std::string yaml = write_tenants_yaml(*exported, false);
+  EXPECT_THAT(yaml, HasSubstr("profiles:\n- name: \"ann-lab\"\n  owner: \"ann@example.com\"\n"));
+  auto read = read_tenants(yaml, "export.yaml");
+  EXPECT_THAT(read.problems, IsEmpty()) << yaml;
+}
+
+TEST(Export, AProfileOwnerWithoutADexUserIsAProfileOfTheTenantsFileNotAUser) {
+  auto store = fresh_install();
+  store.seed(kubeflow::build_profile({"team-oidc", "dora@example.com", {{"cpu", "2"}}}));
+  auto exported = export_users(store, {}, {});
+  ASSERT_TRUE(exported);
+  EXPECT_THAT(exported->without_dex_user, Contains("dora@example.com"));
+  const std::string yaml = write_tenants_yaml(*exported, false);
+  EXPECT_THAT(yaml, HasSubstr("apiVersion: kftenant.io/v1alpha1\nkind: Tenants\n"));
+  EXPECT_THAT(yaml, HasSubstr("- name: \"team-oidc\"\n  owner: \"dora@example.com\"\n  quota:\n"
+                              "    \"cpu\": \"2\"\n"));
+  EXPECT_THAT(yaml, Not(HasSubstr("- email: \"dora@example.com\"")));
+  auto read = read_tenants(yaml, "export.yaml");
+  ASSERT_THAT(read.problems, IsEmpty()) << yaml;
+  ASSERT_EQ(read.profiles.size(), 2u);  // the stock user's and dora's
 }
 
 }  // namespace

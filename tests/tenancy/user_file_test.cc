@@ -222,5 +222,22 @@ TEST(UserFile, FormatFollowsTheName) {
   EXPECT_EQ(user_file_format("users"), UserFileFormat::kCsv);
 }
 
+TEST(UserFile, FiveThousandRowsWithProblemsFarDownNameTheirLines) {
+  std::string csv = "email,profile,contributors\n";
+  for (int i = 0; i < 5000; ++i) {
+    std::string email = "u" + std::to_string(i) + "@big.example";
+    if (i == 4321) email = "not an email";
+    if (i == 4998) email = "U7@Big.Example";  // the same user as row 7, in other case
+    csv += email + ",-,\n";
+  }
+  auto file = read_user_csv(csv, "big.csv");
+  ASSERT_EQ(file.problems.size(), 2u);
+  EXPECT_EQ(describe(file, file.problems[0]).rfind("big.csv:4323: email: ", 0), 0u);
+  EXPECT_THAT(describe(file, file.problems[1]),
+              HasSubstr("big.csv:5000: email: email \"u7@big.example\" is already on line 9"));
+  EXPECT_EQ(file.rows.size(), 4998u);
+  EXPECT_EQ(file.rows.back().line, 5001);
+}
+
 }  // namespace
 }  // namespace kftenant::tenancy

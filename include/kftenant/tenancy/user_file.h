@@ -23,7 +23,9 @@
 // user_id or a profile name on two rows is a problem on the later row, naming the earlier line.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,6 +81,13 @@ enum class UserFileFormat { kCsv, kYaml };
 
 [[nodiscard]] UserFile read_user_csv(std::string_view text, std::string source);
 [[nodiscard]] UserFile read_user_yaml(std::string_view text, std::string source);
+// The entries of a `users:` list already parsed from YAML, checked as read_user_yaml checks them
+// (each alone, then against each other), into `out` (rows and problems; `out.source` names the
+// file). `line_of` gives the line of a JSON pointer below "/users" ("/users/3/email"). For
+// formats that embed the list (the Tenants file of tenants_file.h).
+void read_user_list(const nlohmann::json& users,
+                    const std::function<int(const std::string&)>& line_of, UserFile& out);
+
 [[nodiscard]] UserFile read_user_file(std::string_view text, std::string source,
                                       UserFileFormat format);
 
