@@ -44,11 +44,6 @@ Memo<std::vector<ConfigProblem>>& checked() {
   return memo;
 }
 
-Memo<bool>& loadable() {
-  static Memo<bool> memo;
-  return memo;
-}
-
 }  // namespace
 
 Result<DexConfig> parse_config_cached(std::string text, std::string source_name) {
@@ -70,20 +65,6 @@ std::vector<ConfigProblem> check_config_cached(const DexConfig& config) {
   checked().put(config.source_name(), config.text(),
                 std::make_shared<std::vector<ConfigProblem>>(problems));
   return problems;
-}
-
-bool known_loadable(const DexConfig& config) {
-  if (loadable().find(config.source_name(), config.text())) return true;
-  auto problems = checked().find(config.source_name(), config.text());
-  if (!problems) return false;
-  for (const auto& p : *problems)
-    if (p.severity == ConfigProblem::Severity::kFatal) return false;
-  return true;
-}
-
-void remember_loadable(const DexConfig& config) {
-  if (loadable().find(config.source_name(), config.text())) return;
-  loadable().put(config.source_name(), config.text(), std::make_shared<bool>(true));
 }
 
 }  // namespace kftenant::dex::detail

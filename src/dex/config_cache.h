@@ -25,13 +25,4 @@ void remember_parsed_config(const DexConfig& config);
 // check_dex_config(config), answered from the memo when the same text was checked recently.
 [[nodiscard]] std::vector<ConfigProblem> check_config_cached(const DexConfig& config);
 
-// Whether Dex is known to load `config` (no kFatal problem): checked before (check_config_cached
-// found none), or recorded by remember_loadable.
-[[nodiscard]] bool known_loadable(const DexConfig& config);
-
-// Records that Dex loads `config`, without checking it: for an edit that provably keeps a
-// loadable config loadable (a new, validated entry appended: static_directory.cc plan_upsert),
-// so that a composed import of N rows does not run Dex's checks over the whole config N times.
-void remember_loadable(const DexConfig& config);
-
 }  // namespace kftenant::dex::detail

@@ -108,20 +108,11 @@ class StaticDirectory final : public UserDirectory {
     const StaticPassword entry = to_entry(user, existing);
     if (existing && *existing == entry) return std::vector<Step>{};
     const bool new_hash = !existing || existing->hash != entry.hash;
-    // Appending a new entry to a config Dex loads keeps it loadable: Dex's fatal checks of an
-    // entry are its fields' types (kftenant writes quoted strings), a missing hash and a malformed
-    // bcrypt hash (validate_user and the 60-character check below); duplicates only warn. So the
-    // whole-config check, O(config) per user, is not repeated for each row of an import.
-    const bool appends_to_loadable = !existing && !entry.hash.empty() && entry.hash.size() == 60 &&
-                                     detail::known_loadable(*config);
     const std::string before = config->text();
     if (auto r = config->upsert_static_password(entry); !r)
       return fail(r.error().with_context(where()));
     if (config->text() == before) return std::vector<Step>{};
-    if (appends_to_loadable)
-      detail::remember_loadable(*config);
-    else if (auto loadable = require_loadable(*config); !loadable)
-      return fail(loadable.error());
+    if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
     remember_parsed_config(*config);
     const std::string summary =
         existing ? "update Dex user " + user.email + " in staticPasswords in " + cm_name()
@@ -294,7 +285,6 @@ class StaticDirectory final : public UserDirectory {
 
   // kRefused when Dex could not start with `config` (naming the entry, line and problem).
   Result<void> require_loadable(const DexConfig& config) const {
-    if (detail::known_loadable(config)) return ok();
     for (const auto& problem : detail::check_config_cached(config)) {
       if (problem.severity != ConfigProblem::Severity::kFatal) continue;
       std::string at = problem.line > 0 ? " line " + std::to_string(problem.line) : "";
