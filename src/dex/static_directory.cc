@@ -14,6 +14,7 @@
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/config_check.h"
 #include "kftenant/dex/static_passwords.h"
+#include "kftenant/plan/compose.h"
 
 namespace kftenant::dex::detail {
 namespace {
@@ -96,13 +97,7 @@ class StaticDirectory final : public UserDirectory {
     if (!loaded) return fail(loaded.error());
     json* cm = &loaded->cm;
     DexConfig* config = &loaded->config;
-    if (!config->password_db_enabled()) {
-      return make_error(ErrorCode::kRefused,
-                        where() +
-                            " does not set `enablePasswordDB: true`, and Dex refuses "
-                            "staticPasswords without it; enable it in config.yaml or use "
-                            "--dex-backend password-crd");
-    }
+    if (!config->password_db_enabled()) return fail(password_db_disabled());
     const auto idx = config->find(user.email);
     const StaticPassword* existing = idx ? &config->static_passwords()[*idx] : nullptr;
     const StaticPassword entry = to_entry(user, existing);
@@ -114,13 +109,18 @@ class StaticDirectory final : public UserDirectory {
     if (config->text() == before) return std::vector<Step>{};
     if (auto loadable = require_loadable(*config); !loadable) return fail(loadable.error());
     remember_parsed_config(*config);
-    const std::string summary =
-        existing ? "update Dex user " + user.email + " in staticPasswords in " + cm_name()
-                 : "add Dex user " + user.email + " to staticPasswords in " + cm_name();
-    Step step = replace_step(store, *cm, config->text(), summary);
+    Step step = replace_step(store, *cm, config->text(), upsert_summary(user, existing != nullptr));
     if (auto fits = fits_in_a_configmap(step.after, user.email); !fits) return fail(fits.error());
     step.writes_password = new_hash;
     return std::vector<Step>{std::move(step)};
+  }
+
+  Result<UpsertAll> plan_upsert_all(store::ObjectStore& store,
+                                    const std::vector<DexUser>& users) const override {
+    auto together = upsert_together(store, users, users.size());
+    if (!together) return fail(together.error());
+    if (!*together) return UserDirectory::plan_upsert_all(store, users);  // one by one
+    return std::move(**together);
   }
 
   Result<std::vector<Step>> plan_remove(store::ObjectStore& store,
@@ -275,12 +275,90 @@ class StaticDirectory final : public UserDirectory {
   Result<void> fits_in_a_configmap(const json& after, const std::string& email) const {
     const size_t bytes = store::configmap_data_bytes(after);
     if (bytes <= store::kMaxConfigMapDataBytes) return ok();
+    return fail(too_large(email, bytes));
+  }
+  Error too_large(const std::string& email, size_t bytes) const {
     return make_error(ErrorCode::kTooLarge,
                       fmt::format("adding {} would make {} hold {} KiB of data, and the API server "
                                   "takes at most 1024 KiB in a ConfigMap: add this user with "
                                   "--dex-backend password-crd (a Password object), or remove users "
                                   "who no longer need a login; nothing was written",
-                                  email, cm_name(), (bytes + 1023) / 1024));
+                                  email, cm_name(), (bytes + 1023) / 1024))
+        .value();
+  }
+
+  Error password_db_disabled() const {
+    return make_error(ErrorCode::kRefused,
+                      where() +
+                          " does not set `enablePasswordDB: true`, and Dex refuses "
+                          "staticPasswords without it; enable it in config.yaml or use "
+                          "--dex-backend password-crd")
+        .value();
+  }
+
+  std::string upsert_summary(const DexUser& user, bool existing) const {
+    return existing ? "update Dex user " + user.email + " in staticPasswords in " + cm_name()
+                    : "add Dex user " + user.email + " to staticPasswords in " + cm_name();
+  }
+
+  // plan_upsert_all of users[0, n) (the users from n on are left out) as one edit of one parse
+  // of config.yaml, checked against Dex's rules once at the end. nullopt when the result would
+  // not load: then the refusal belongs to whichever user makes it so, which only planning them
+  // one by one can tell.
+  Result<std::optional<UpsertAll>> upsert_together(store::ObjectStore& store,
+                                                   const std::vector<DexUser>& users,
+                                                   size_t n) const {
+    UpsertAll out;
+    out.errors.resize(users.size());
+    out.changes.assign(users.size(), 0);
+    auto loaded = load(store);
+    if (!loaded) return fail(loaded.error());
+    DexConfig& config = loaded->config;
+    const size_t other_bytes = store::configmap_data_bytes(loaded->cm) - config.text().size();
+    std::vector<std::string> summaries;
+    bool new_hash = false;
+    for (size_t i = 0; i < n; ++i) {
+      const DexUser& user = users[i];
+      if (auto v = validate_user(user, /*allow_hash_from_env=*/true); !v) {
+        out.errors[i] = v.error();
+        continue;
+      }
+      if (!config.password_db_enabled()) {
+        out.errors[i] = password_db_disabled();
+        continue;
+      }
+      const auto idx = config.find(user.email);
+      const StaticPassword* existing = idx ? &config.static_passwords()[*idx] : nullptr;
+      const StaticPassword entry = to_entry(user, existing);
+      if (existing && *existing == entry) continue;
+      const bool hash_changes = !existing || existing->hash != entry.hash;
+      std::string summary = upsert_summary(user, existing != nullptr);
+      if (auto r = config.upsert_static_password(entry); !r) {
+        const Error e = r.error().with_context(where());
+        if (e.code != ErrorCode::kInvalidArgument && e.code != ErrorCode::kRefused) return fail(e);
+        out.errors[i] = e;
+        continue;
+      }
+      if (const size_t bytes = other_bytes + config.text().size();
+          bytes > store::kMaxConfigMapDataBytes) {
+        auto fitting = upsert_together(store, users, i);
+        if (!fitting || !*fitting) return fitting;
+        (*fitting)->errors[i] = too_large(user.email, bytes);
+        (*fitting)->first_too_large = i;
+        return fitting;
+      }
+      out.changes[i] = 1;
+      new_hash = new_hash || hash_changes;
+      summaries.push_back(std::move(summary));
+    }
+    if (summaries.empty()) return std::optional<UpsertAll>(std::move(out));
+    for (const auto& problem : detail::check_config_cached(config))
+      if (problem.severity == ConfigProblem::Severity::kFatal) return std::optional<UpsertAll>();
+    remember_parsed_config(config);
+    Step step = replace_step(store, loaded->cm, config.text(), plan::joined_summary(summaries));
+    step.writes_password = new_hash;
+    out.steps.push_back(std::move(step));
+    return std::optional<UpsertAll>(std::move(out));
   }
 
   // kRefused when Dex could not start with `config` (naming the entry, line and problem).

@@ -8,6 +8,8 @@
 #include "kftenant/dex/bcrypt.h"
 #include "kftenant/dex/password_object.h"
 #include "kftenant/dex/static_passwords.h"
+#include "kftenant/plan/compose.h"
+#include "kftenant/plan/plan_view.h"
 
 namespace kftenant::dex {
 
@@ -32,6 +34,35 @@ std::unique_ptr<UserDirectory> make_user_directory(Backend backend, DexLocation 
   std::shared_ptr<Clock> c =
       clock ? std::shared_ptr<Clock>(clock, [](Clock*) {}) : kftenant::system_clock();
   return detail::make_static_directory(std::move(location), std::move(c));
+}
+
+Result<UpsertAll> UserDirectory::plan_upsert_all(store::ObjectStore& store,
+                                                 const std::vector<DexUser>& users) const {
+  plan::PlanView view(store);
+  UpsertAll out;
+  out.errors.resize(users.size());
+  out.changes.assign(users.size(), 0);
+  std::vector<plan::Step> steps;
+  for (size_t i = 0; i < users.size(); ++i) {
+    auto planned = plan_upsert(view, users[i]);
+    if (!planned) {
+      const ErrorCode code = planned.error().code;
+      if (code == ErrorCode::kTooLarge) {
+        out.errors[i] = planned.error();
+        out.first_too_large = i;
+        break;
+      }
+      if (code != ErrorCode::kInvalidArgument && code != ErrorCode::kRefused)
+        return fail(planned.error());
+      out.errors[i] = planned.error();
+      continue;
+    }
+    out.changes[i] = !planned->empty();
+    view.record(*planned);
+    for (auto& step : *planned) steps.push_back(std::move(step));
+  }
+  out.steps = plan::merge_steps(std::move(steps));
+  return out;
 }
 
 std::string DexAccount::claim_email() const {

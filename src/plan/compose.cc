@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 
@@ -40,44 +41,6 @@ struct Slot {
   std::optional<Step> step;  // nullopt once folded away (create then delete)
   std::vector<std::string> summaries;
 };
-
-std::string joined_summary(const std::vector<std::string>& summaries) {
-  std::vector<std::string> distinct;
-  for (const auto& s : summaries)
-    if (std::find(distinct.begin(), distinct.end(), s) == distinct.end()) distinct.push_back(s);
-  const size_t shown = std::min<size_t>(distinct.size(), 3);
-  const std::string more =
-      distinct.size() > shown ? " and " + std::to_string(distinct.size() - shown) + " more" : "";
-  // Summaries alike but for one part ("add Dex user X to staticPasswords in ...") are said once
-  // with the parts listed: "add Dex user a, b, c and 37 more to staticPasswords in ...".
-  if (distinct.size() > 1) {
-    std::string_view first = distinct[0];
-    size_t prefix = first.size(), suffix = first.size();
-    for (const auto& s : distinct) {
-      size_t p = 0;
-      while (p < prefix && p < s.size() && s[p] == first[p]) ++p;
-      prefix = p;
-      size_t q = 0;
-      while (q < suffix && q < s.size() && s[s.size() - 1 - q] == first[first.size() - 1 - q]) ++q;
-      suffix = q;
-    }
-    // Whole words only: the prefix ends with a space, the suffix starts with one.
-    while (prefix > 0 && first[prefix - 1] != ' ') --prefix;
-    while (suffix > 0 && first[first.size() - suffix] != ' ') --suffix;
-    bool parts_left = prefix > 0;
-    for (const auto& s : distinct)
-      if (prefix + suffix >= s.size()) parts_left = false;
-    if (parts_left) {
-      std::string out(first.substr(0, prefix));
-      for (size_t i = 0; i < shown; ++i)
-        out += (i ? ", " : "") + distinct[i].substr(prefix, distinct[i].size() - prefix - suffix);
-      return out + more + std::string(first.substr(first.size() - suffix));
-    }
-  }
-  std::string out;
-  for (size_t i = 0; i < shown; ++i) out += (i ? "; " : "") + distinct[i];
-  return out + (more.empty() ? "" : ";" + more);
-}
 
 // Folds `next` (a create, replace or delete) into `into` (the earlier write of the same object).
 // False when the two cannot be one write (a delete, then a create).
@@ -130,6 +93,45 @@ bool fold(Step& into, const Step& next) {
 }
 
 }  // namespace
+
+std::string joined_summary(const std::vector<std::string>& summaries) {
+  std::vector<std::string> distinct;
+  std::set<std::string_view> seen;  // a bulk import folds thousands of summaries
+  for (const auto& s : summaries)
+    if (seen.insert(s).second) distinct.push_back(s);
+  const size_t shown = std::min<size_t>(distinct.size(), 3);
+  const std::string more =
+      distinct.size() > shown ? " and " + std::to_string(distinct.size() - shown) + " more" : "";
+  // Summaries alike but for one part ("add Dex user X to staticPasswords in ...") are said once
+  // with the parts listed: "add Dex user a, b, c and 37 more to staticPasswords in ...".
+  if (distinct.size() > 1) {
+    std::string_view first = distinct[0];
+    size_t prefix = first.size(), suffix = first.size();
+    for (const auto& s : distinct) {
+      size_t p = 0;
+      while (p < prefix && p < s.size() && s[p] == first[p]) ++p;
+      prefix = p;
+      size_t q = 0;
+      while (q < suffix && q < s.size() && s[s.size() - 1 - q] == first[first.size() - 1 - q]) ++q;
+      suffix = q;
+    }
+    // Whole words only: the prefix ends with a space, the suffix starts with one.
+    while (prefix > 0 && first[prefix - 1] != ' ') --prefix;
+    while (suffix > 0 && first[first.size() - suffix] != ' ') --suffix;
+    bool parts_left = prefix > 0;
+    for (const auto& s : distinct)
+      if (prefix + suffix >= s.size()) parts_left = false;
+    if (parts_left) {
+      std::string out(first.substr(0, prefix));
+      for (size_t i = 0; i < shown; ++i)
+        out += (i ? ", " : "") + distinct[i].substr(prefix, distinct[i].size() - prefix - suffix);
+      return out + more + std::string(first.substr(first.size() - suffix));
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < shown; ++i) out += (i ? "; " : "") + distinct[i];
+  return out + (more.empty() ? "" : ";" + more);
+}
 
 std::vector<Step> merge_steps(std::vector<Step> steps) {
   std::vector<Slot> slots;

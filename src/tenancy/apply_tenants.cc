@@ -210,6 +210,7 @@ class TenantsPass {
                                     listed(without_hash)));
     for (const auto& u : tenants_.users)
       if (auto r = plan_user(u); !r) return fail(r.error());
+    if (auto r = plan_upserts(); !r) return fail(r.error());
     if (options_.prune)
       if (auto r = prune_users(); !r) return fail(r.error());
     if (context_.backend == dex::Backend::kStatic) {
@@ -227,7 +228,7 @@ class TenantsPass {
     const dex::DexAccount* account = dex::find_account(accounts_, u.email);
     const dex::DexUser* existing = account ? account->effective_record() : nullptr;
     const size_t before = pass_.plan.steps.size();
-    auto directory = dex::make_user_directory(context_.backend, context_.dex, context_.clock);
+    const size_t queued = upserts_.size();
     if (!existing && account && !account->records.empty()) {
       // Records Dex cannot use (an entry without a hash): give them the file's hash.
       existing = &account->records.front();
@@ -259,16 +260,18 @@ class TenantsPass {
               "{}: user ID {} is already {}'s: Dex puts it in the `sub` claim, so the two would "
               "be one identity; give {} another",
               where, quote_for_message(*u.user_id), holder->claim_email(), u.email)));
-      if (renamed || new_id) {
+      // One record of this backend: the new hash goes with the rest of the record's update.
+      const bool hash_differs = !u.hash.empty() && any_hash_differs(*account, u.hash);
+      const bool one_record =
+          account->records.size() == 1 && account->records.front().backend == context_.backend;
+      if (renamed || new_id || (hash_differs && one_record)) {
         dex::DexUser desired = *existing;
         if (u.username) desired.username = *u.username;
         if (u.user_id) desired.user_id = *u.user_id;
         if (!u.hash.empty()) desired.hash = u.hash;
-        auto steps = directory->plan_upsert(pass_.view, desired);
-        if (!steps) return fail(steps.error().with_context(where));
-        pass_.add(std::move(*steps));
+        upsert(std::move(desired), where);
       }
-      if (!u.hash.empty() && any_hash_differs(*account, u.hash)) {
+      if (hash_differs && !one_record) {
         std::set<dex::Backend> backends;
         for (const auto& r : account->records) backends.insert(r.backend);
         for (auto backend : backends) {
@@ -278,7 +281,7 @@ class TenantsPass {
           pass_.add(std::move(*steps));
         }
       }
-      if (pass_.plan.steps.size() == before) ++users_unchanged_;
+      if (pass_.plan.steps.size() == before && upserts_.size() == queued) ++users_unchanged_;
       return {};
     }
     std::string& user_id = memo_.user_ids[u.email];
@@ -299,11 +302,27 @@ class TenantsPass {
     desired.username = u.username ? *u.username : u.email.substr(0, u.email.find('@'));
     desired.user_id = user_id;
     desired.backend = context_.backend;
-    auto steps = directory->plan_upsert(pass_.view, desired);
-    if (!steps) return fail(steps.error().with_context(where));
-    pass_.add(std::move(*steps));
+    upsert(std::move(desired), where);
     if (!u.user_id) pass_.plan.placeholders.emplace_back(user_id, kUserIdPlaceholder);
     if (context_.backend == dex::Backend::kStatic) created_static_.insert(u.email);
+    return {};
+  }
+
+  void upsert(dex::DexUser desired, const std::string& where) {
+    upserts_.push_back(std::move(desired));
+    upsert_places_.push_back(where);
+  }
+
+  // The Dex writes of the file's users, planned together (static: one edit and one check of
+  // config.yaml for all of them).
+  Result<void> plan_upserts() {
+    if (upserts_.empty()) return {};
+    auto directory = dex::make_user_directory(context_.backend, context_.dex, context_.clock);
+    auto planned = directory->plan_upsert_all(pass_.view, upserts_);
+    if (!planned) return fail(planned.error());
+    for (size_t k = 0; k < upserts_.size(); ++k)
+      if (planned->errors[k]) return fail(planned->errors[k]->with_context(upsert_places_[k]));
+    pass_.add(std::move(planned->steps));
     return {};
   }
 
@@ -590,6 +609,8 @@ class TenantsPass {
   std::set<std::string> file_emails_, file_contributors_;
   std::map<std::string, const TenantProfile*> file_profiles_;
   std::map<std::string, bool> namespace_ready_;
+  std::vector<dex::DexUser> upserts_;       // the users' Dex writes, planned by plan_upserts
+  std::vector<std::string> upsert_places_;  // FILE:LINE of each
   std::set<std::string> created_static_, recorded_static_, pruned_users_, pruned_profiles_;
   int users_unchanged_ = 0, profiles_unchanged_ = 0, contributors_unchanged_ = 0;
 };

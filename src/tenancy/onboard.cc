@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -256,16 +257,24 @@ bool has_writes(const std::vector<Step>& steps) {
   return false;
 }
 
-// The planner of the static backend's Dex phase: every row's `user add` (without profile)
-// over one view, refusals kept per row, then merged (one ConfigMap write, one restart). It keeps
-// what it found in `changed` (rows whose plan writes) and `row_errors`, as of its last run.
+// The planner of the Dex phase: every row's `user add` (without profile) as one
+// AddDexUsersPlanner (static: one read, edit and check of config.yaml, one ConfigMap write, one
+// restart), refusals kept per row. The row that would take config.yaml past the ConfigMap limit
+// refuses the whole file. It keeps what it found in `changed` (rows whose Dex user it writes)
+// and `row_errors`, as of its last run.
 struct DexPhase {
   std::vector<Pending>* rows;
-  std::vector<Planner> planners;  // per row; empty for rows failed already
+  std::vector<size_t> which;  // the rows taking part, in order
+  AddDexUsersPlanner planner;
   store::ObjectKey configmap;
   std::vector<char> changed;
   std::vector<std::optional<Error>> row_errors;
   bool fatal = false;  // the last run failed for the run as a whole
+
+  DexPhase(const TenancyContext& context, std::vector<Pending>& pending)
+      : rows(&pending),
+        planner(context, requests_of(pending, which)),
+        configmap{"v1", "ConfigMap", context.dex.ns, context.dex.configmap} {}
 
   Result<Plan> operator()(store::ObjectStore& store) {
     auto planned = plan_rows(store);
@@ -273,42 +282,45 @@ struct DexPhase {
     return planned;
   }
 
+ private:
+  // The Dex requests of the rows not failed already (their indices into `which`).
+  static std::vector<AddUserRequest> requests_of(const std::vector<Pending>& pending,
+                                                 std::vector<size_t>& which) {
+    std::vector<AddUserRequest> out;
+    for (size_t i = 0; i < pending.size(); ++i)
+      if (!pending[i].outcome.error) {
+        which.push_back(i);
+        out.push_back(pending[i].request);
+      }
+    return out;
+  }
+
   Result<Plan> plan_rows(store::ObjectStore& store) {
-    plan::PlanView view(store);
     changed.assign(rows->size(), 0);
     row_errors.assign(rows->size(), std::nullopt);
-    Plan out;
-    size_t fitting = 0;
-    for (size_t i = 0; i < rows->size(); ++i) {
-      if (!planners[i]) continue;
-      auto planned = planners[i](view);
-      // The row that would push config.yaml past the ConfigMap limit refuses the whole file
-      // (the static directory checks every write of config.yaml: dex/static_directory.cc).
-      if (!planned && planned.error().code == ErrorCode::kTooLarge)
-        return make_error(
-            ErrorCode::kTooLarge,
-            fmt::format("the users do not fit in ConfigMap {}/{}: the API server takes at most "
-                        "1 MiB of data in a ConfigMap, and config.yaml passes it with line {} "
-                        "({}), after {} new users; import the rest with --dex-backend "
-                        "password-crd (a Password object per user) or through another Dex "
-                        "connector. Nothing was written",
-                        configmap.ns, configmap.name, (*rows)[i].row->line, (*rows)[i].row->email,
-                        fitting));
-      if (!planned) {
-        if (!is_row_error(planned.error())) return fail(planned.error());
-        row_errors[i] = planned.error();
-        continue;
-      }
-      const bool writes = has_writes(planned->steps);
-      if (writes) ++fitting;
-      changed[i] = writes;
-      view.record(planned->steps);
-      for (auto& s : planned->steps) out.steps.push_back(std::move(s));
-      for (auto& n : planned->notes) out.notes.push_back(std::move(n));
-      for (auto& p : planned->placeholders) out.placeholders.push_back(std::move(p));
+    auto planned = planner(store);
+    if (!planned) return planned;
+    if (auto k = planner.first_too_large()) {
+      size_t fitting = 0;
+      for (size_t j = 0; j < *k; ++j) fitting += planner.changes()[j];
+      const UserRow& row = *(*rows)[which[*k]].row;
+      return make_error(
+          ErrorCode::kTooLarge,
+          fmt::format("the users do not fit in ConfigMap {}/{}: the API server takes at most "
+                      "1 MiB of data in a ConfigMap, and config.yaml passes it with line {} "
+                      "({}), after {} new users; import the rest with --dex-backend "
+                      "password-crd (a Password object per user) or through another Dex "
+                      "connector. Nothing was written",
+                      configmap.ns, configmap.name, row.line, row.email, fitting));
     }
-    out.steps = plan::merge_steps(std::move(out.steps));
-    return out;
+    for (size_t k = 0; k < which.size(); ++k) {
+      if (const auto& e = planner.errors()[k]) {
+        if (!is_row_error(*e)) return fail(*e);
+        row_errors[which[k]] = *e;
+      }
+      changed[which[k]] = planner.changes()[k];
+    }
+    return planned;
   }
 };
 
@@ -412,8 +424,16 @@ bool OnboardReport::any_failed() const {
 
 namespace {
 
-Planner dex_planner_of(const TenancyContext& context, const Pending& p) {
-  return add_user_planner(context, p.request);
+// One row's Dex user, planned (the first time) from the accounts listed once for every row.
+Planner dex_planner_of(const TenancyContext& context, const Pending& p,
+                       std::shared_ptr<const std::vector<dex::DexAccount>> accounts) {
+  AddDexUsersPlanner one(context, {p.request});
+  one.use_accounts(std::move(accounts));
+  return [one](store::ObjectStore& store) -> Result<Plan> {
+    auto planned = one(store);
+    if (planned && one.errors().front()) return fail(*one.errors().front());
+    return planned;
+  };
 }
 
 // The profile part of a row, waiting for the namespace when contributors follow (on a cluster).
@@ -538,12 +558,7 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
   if (!context.dex.managed) {
     // --dex-backend none: nothing of Dex (classify marked every row).
   } else if (context.backend == dex::Backend::kStatic) {
-    DexPhase phase;
-    phase.rows = &pending;
-    phase.planners.resize(pending.size());
-    for (size_t i : dex_rows) phase.planners[i] = dex_planner_of(context, pending[i]);
-    phase.configmap = {"v1", "ConfigMap", context.dex.ns, context.dex.configmap};
-    auto shared = std::make_shared<DexPhase>(std::move(phase));
+    auto shared = std::make_shared<DexPhase>(context, pending);
     plan::ApplyOptions o = options.apply;
     o.before_step = [&, shared](const Step& step) -> Result<void> {
       if (step.writes_password) {
@@ -597,7 +612,8 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
     progress.finish(current);
   } else {
     std::vector<Planner> planners;
-    for (size_t i : dex_rows) planners.push_back(dex_planner_of(context, pending[i]));
+    auto accounts = std::make_shared<const std::vector<dex::DexAccount>>(prepared->accounts);
+    for (size_t i : dex_rows) planners.push_back(dex_planner_of(context, pending[i], accounts));
     progress.start(OnboardPhase::kDex, planners.size());
     auto results = apply_each(
         store, planners, options, progress, OnboardPhase::kDex, dex_counts, [&](size_t k) {
@@ -656,7 +672,17 @@ Result<Plan> plan_onboard(store::ObjectStore& store, const TenancyContext& conte
   // One real hash for every new password: the plan shows placeholders for hashes anyway.
   auto stand_in = dex::bcrypt_hash("kftenant-dry-run", options.bcrypt_cost);
   if (!stand_in) return fail(stand_in.error());
-  plan::PlanView view(store);
+  // As in run_row_phase: many profiles read from one LIST of each kind, not two GETs per row.
+  store::PrefetchedStore prefetched(store);
+  store::ObjectStore* base = &store;
+  const size_t profile_rows = std::count_if(rows.begin(), rows.end(),
+                                            [](const UserRow& r) { return r.profile.has_value(); });
+  if (profile_rows >= kPrefetchFromRows && store.capabilities().live) {
+    (void)prefetched.prefetch(kubeflow::kProfileApiVersion, "Profile");
+    (void)prefetched.prefetch("v1", "Namespace");
+    base = &prefetched;
+  }
+  plan::PlanView view(*base);
   auto prepared = classify(view, context, rows, options);
   if (!prepared) return fail(prepared.error());
   if (auto hashed = hash_passwords(*prepared, options, progress, *stand_in); !hashed)
@@ -678,32 +704,15 @@ Result<Plan> plan_onboard(store::ObjectStore& store, const TenancyContext& conte
   std::vector<char> dex_ok(pending.size(), 0);
   if (!context.dex.managed) {
     for (size_t i = 0; i < pending.size(); ++i) dex_ok[i] = !pending[i].outcome.error;
-  } else if (context.backend == dex::Backend::kStatic) {
-    DexPhase phase;
-    phase.rows = &pending;
-    phase.planners.resize(pending.size());
-    for (size_t i = 0; i < pending.size(); ++i)
-      if (!pending[i].outcome.error) phase.planners[i] = dex_planner_of(context, pending[i]);
-    phase.configmap = {"v1", "ConfigMap", context.dex.ns, context.dex.configmap};
+  } else {
+    DexPhase phase(context, pending);
     auto planned = phase(view);
     if (!planned) return fail(planned.error());
-    for (size_t i = 0; i < pending.size(); ++i) {
+    for (size_t i : phase.which) {
       if (phase.row_errors[i]) out.notes.push_back(row_note(pending[i], *phase.row_errors[i]));
-      dex_ok[i] = phase.planners[i] && !phase.row_errors[i];
+      dex_ok[i] = !phase.row_errors[i];
     }
     add(std::move(*planned));
-  } else {
-    for (size_t i = 0; i < pending.size(); ++i) {
-      if (pending[i].outcome.error) continue;
-      auto planned = dex_planner_of(context, pending[i])(view);
-      if (!planned) {
-        if (!is_row_error(planned.error())) return fail(planned.error());
-        out.notes.push_back(row_note(pending[i], planned.error()));
-        continue;
-      }
-      dex_ok[i] = 1;
-      add(std::move(*planned));
-    }
   }
   for (size_t i = 0; i < pending.size(); ++i) {
     const Pending& p = pending[i];

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 
 #include "kftenant/base64.h"
 #include "kftenant/dex/bcrypt.h"
@@ -171,6 +172,125 @@ Result<int> checked_cost(int cost) {
   return cost;
 }
 
+// What add_user_planner keeps across re-plans: a conflict must not rehash (bcrypt is slow) nor
+// change the generated ID.
+struct AddUserMemo {
+  HashMemo hash;
+  std::string user_id;
+};
+
+// The Dex user that `request` (validated) asks for, decided from Dex's `accounts`: an existing
+// user is kept as it is (its password checked or kept, refusals for what would change it), a
+// new one gets its hash and a user ID no other account has.
+struct DexUserDecision {
+  dex::DexUser desired;
+  std::string owner;  // the email as Dex puts it in the claim: profiles and bindings carry it
+  bool is_new = false;
+  Plan plan;  // notes and placeholders
+};
+
+Result<DexUserDecision> decide_dex_user(const TenancyContext& context,
+                                        const AddUserRequest& request,
+                                        const std::vector<dex::DexAccount>& accounts,
+                                        AddUserMemo& memo) {
+  DexUserDecision decision;
+  Plan& plan = decision.plan;
+  dex::DexUser& desired = decision.desired;
+  const dex::DexAccount* account = dex::find_account(accounts, request.email);
+  const dex::DexUser* existing = account ? account->effective_record() : nullptr;
+  std::string owner = request.email;
+  if (existing) {
+    const dex::DexUser& user = *existing;
+    if (user.backend != context.backend)
+      return fail(
+          refused(fmt::format("{} is already a Dex user in {} ({}): remove it there first, or use "
+                              "--dex-backend {}",
+                              request.email, user.location, dex::to_string(user.backend),
+                              dex::to_string(user.backend))));
+    if (user.hash.empty() && !user.hash_from_env.empty() && !request.keep_existing_password)
+      return fail(refused(fmt::format(
+          "{} already exists and its hash comes from environment variable {} (hashFromEnv, a "
+          "Secret of the Dex Deployment); kftenant leaves that entry alone",
+          request.email, user.hash_from_env)));
+    if (user.hash.empty() && user.hash_from_env.empty())
+      return fail(refused(fmt::format(
+          "{}: the entry for {} has no hash and no hashFromEnv, so Dex cannot start with this "
+          "config.yaml; give it a password with `kftenant user passwd {}`",
+          where(user), request.email, request.email)));
+    if (request.keep_existing_password) {
+      plan.notes.push_back(fmt::format(
+          "Dex user {} already exists ({}): its password is kept, no password was generated "
+          "(`kftenant user passwd {}` sets a new one)",
+          request.email, where(user), request.email));
+    } else {
+      // A hash given is compared as it is; a password is checked against the stored hash.
+      const bool by_hash = request.password.empty() && !request.hash.empty();
+      bool same = request.hash == user.hash;
+      if (!by_hash) {
+        auto verified = dex::bcrypt_verify(request.password, user.hash);
+        if (!verified)
+          return fail(
+              verified.error().with_context("checking the existing hash of " + request.email));
+        same = *verified;
+      }
+      if (!same)
+        return fail(refused(fmt::format(
+            "{} already exists with a different password{}: to change it use `kftenant user "
+            "passwd {}`",
+            request.email, by_hash ? " hash" : "", request.email)));
+      plan.notes.push_back(
+          fmt::format("Dex user {} already exists ({}), unchanged", request.email, user.location));
+    }
+    if (request.username && *request.username != user.username)
+      return fail(
+          refused(fmt::format("{} already exists with username {}", request.email, user.username)));
+    if (request.user_id && *request.user_id != user.user_id)
+      return fail(
+          refused(fmt::format("{} already exists with user ID {}", request.email, user.user_id)));
+    owner = account->claim_email();
+    if (owner != request.email)
+      plan.notes.push_back(fmt::format(
+          "Dex stores this user as {} ({}) and puts that in the email claim: the profile is "
+          "owned by {} to match",
+          owner, where(user), owner));
+    desired = user;
+  } else {
+    if (account && !account->records.empty())
+      for (const auto& w : account->warnings)
+        plan.notes.push_back(fmt::format("{}: {} (left as it is)", request.email, w));
+    if (memo.user_id.empty()) {
+      memo.user_id = request.user_id ? *request.user_id : generate_user_id();
+      // A random UUID colliding is not a real risk, but the check below costs nothing more.
+      while (!request.user_id && user_id_holder(accounts, memo.user_id, request.email))
+        memo.user_id = generate_user_id();
+    }
+    if (const auto* holder = user_id_holder(accounts, memo.user_id, request.email))
+      return fail(refused(fmt::format(
+          "user ID {} is already the user ID of {} ({}): Dex puts it in the `sub` claim, so "
+          "the two would be one identity to applications; choose another --user-id or leave "
+          "it out for a random one",
+          quote_for_message(memo.user_id), holder->claim_email(), where(holder->records.front()))));
+    if (request.hash.empty() && request.password.empty())
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("{} is a new Dex user and no password was given: give a "
+                                    "password, a hash or generate one",
+                                    request.email));
+    auto hash = request.hash.empty() ? memo.hash.get(request.password, request.bcrypt_cost)
+                                     : Result<std::string>(request.hash);
+    if (!hash) return fail(hash.error());
+    desired.email = request.email;
+    desired.hash = *hash;
+    desired.username = request.username ? *request.username : local_part(request.email);
+    desired.user_id = memo.user_id;
+    desired.backend = context.backend;
+    memo.hash.hide_in(plan);
+    if (!request.user_id) plan.placeholders.emplace_back(memo.user_id, kUserIdPlaceholder);
+  }
+  decision.owner = std::move(owner);
+  decision.is_new = !existing;
+  return decision;
+}
+
 }  // namespace
 
 Result<AddUserRequest> validate_add_user(AddUserRequest request, bool check_password) {
@@ -229,12 +349,7 @@ Result<PasswdRequest> validate_passwd(PasswdRequest request, bool check_password
 }
 
 Planner add_user_planner(TenancyContext context, AddUserRequest request) {
-  // State kept across re-plans: a conflict must not rehash (bcrypt is slow) nor change the ID.
-  struct Memo {
-    HashMemo hash;
-    std::string user_id;
-  };
-  auto memo = std::make_shared<Memo>();
+  auto memo = std::make_shared<AddUserMemo>();
   return [context, raw = std::move(request), memo](store::ObjectStore& base) -> Result<Plan> {
     plan::PlanView store(base);
     // Planners check their own input: a caller may not have.
@@ -242,8 +357,8 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
     auto valid = validate_add_user(raw, /*check_password=*/context.dex.managed);
     if (!valid) return fail(valid.error());
     const AddUserRequest& request = *valid;
-    Plan plan;
     if (!context.dex.managed) {
+      Plan plan;
       plan.notes.push_back(fmt::format(
           "--dex-backend none: no Dex user is written; {} signs in through your Dex connector",
           request.email));
@@ -260,100 +375,11 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
     auto directory = dex::make_user_directory(context.backend, context.dex, context.clock);
     auto accounts = dex::list_dex_accounts(store, context.dex, context.backend);
     if (!accounts) return fail(accounts.error());
-    const dex::DexAccount* account = dex::find_account(*accounts, request.email);
-    const dex::DexUser* existing = account ? account->effective_record() : nullptr;
-    // The email as Dex will put it in the claim: profiles and bindings must carry exactly it.
-    std::string owner = request.email;
-    dex::DexUser desired;
-    if (existing) {
-      const dex::DexUser& user = *existing;
-      if (user.backend != context.backend)
-        return fail(refused(
-            fmt::format("{} is already a Dex user in {} ({}): remove it there first, or use "
-                        "--dex-backend {}",
-                        request.email, user.location, dex::to_string(user.backend),
-                        dex::to_string(user.backend))));
-      if (user.hash.empty() && !user.hash_from_env.empty() && !request.keep_existing_password)
-        return fail(refused(fmt::format(
-            "{} already exists and its hash comes from environment variable {} (hashFromEnv, a "
-            "Secret of the Dex Deployment); kftenant leaves that entry alone",
-            request.email, user.hash_from_env)));
-      if (user.hash.empty() && user.hash_from_env.empty())
-        return fail(refused(fmt::format(
-            "{}: the entry for {} has no hash and no hashFromEnv, so Dex cannot start with this "
-            "config.yaml; give it a password with `kftenant user passwd {}`",
-            where(user), request.email, request.email)));
-      if (request.keep_existing_password) {
-        plan.notes.push_back(fmt::format(
-            "Dex user {} already exists ({}): its password is kept, no password was generated "
-            "(`kftenant user passwd {}` sets a new one)",
-            request.email, where(user), request.email));
-      } else {
-        // A hash given is compared as it is; a password is checked against the stored hash.
-        const bool by_hash = request.password.empty() && !request.hash.empty();
-        bool same = request.hash == user.hash;
-        if (!by_hash) {
-          auto verified = dex::bcrypt_verify(request.password, user.hash);
-          if (!verified)
-            return fail(
-                verified.error().with_context("checking the existing hash of " + request.email));
-          same = *verified;
-        }
-        if (!same)
-          return fail(refused(fmt::format(
-              "{} already exists with a different password{}: to change it use `kftenant user "
-              "passwd {}`",
-              request.email, by_hash ? " hash" : "", request.email)));
-        plan.notes.push_back(fmt::format("Dex user {} already exists ({}), unchanged",
-                                         request.email, user.location));
-      }
-      if (request.username && *request.username != user.username)
-        return fail(refused(
-            fmt::format("{} already exists with username {}", request.email, user.username)));
-      if (request.user_id && *request.user_id != user.user_id)
-        return fail(
-            refused(fmt::format("{} already exists with user ID {}", request.email, user.user_id)));
-      owner = account->claim_email();
-      if (owner != request.email)
-        plan.notes.push_back(fmt::format(
-            "Dex stores this user as {} ({}) and puts that in the email claim: the profile is "
-            "owned by {} to match",
-            owner, where(user), owner));
-      desired = user;
-    } else {
-      if (account && !account->records.empty())
-        for (const auto& w : account->warnings)
-          plan.notes.push_back(fmt::format("{}: {} (left as it is)", request.email, w));
-      if (memo->user_id.empty()) {
-        memo->user_id = request.user_id ? *request.user_id : generate_user_id();
-        // A random UUID colliding is not a real risk, but the check below costs nothing more.
-        while (!request.user_id && user_id_holder(*accounts, memo->user_id, request.email))
-          memo->user_id = generate_user_id();
-      }
-      if (const auto* holder = user_id_holder(*accounts, memo->user_id, request.email))
-        return fail(refused(fmt::format(
-            "user ID {} is already the user ID of {} ({}): Dex puts it in the `sub` claim, so "
-            "the two would be one identity to applications; choose another --user-id or leave "
-            "it out for a random one",
-            quote_for_message(memo->user_id), holder->claim_email(),
-            where(holder->records.front()))));
-      if (request.hash.empty() && request.password.empty())
-        return make_error(ErrorCode::kInvalidArgument,
-                          fmt::format("{} is a new Dex user and no password was given: give a "
-                                      "password, a hash or generate one",
-                                      request.email));
-      auto hash = request.hash.empty() ? memo->hash.get(request.password, request.bcrypt_cost)
-                                       : Result<std::string>(request.hash);
-      if (!hash) return fail(hash.error());
-      desired.email = request.email;
-      desired.hash = *hash;
-      desired.username = request.username ? *request.username : local_part(request.email);
-      desired.user_id = memo->user_id;
-      desired.backend = context.backend;
-      memo->hash.hide_in(plan);
-      if (!request.user_id) plan.placeholders.emplace_back(memo->user_id, kUserIdPlaceholder);
-    }
-    auto upsert = directory->plan_upsert(store, desired);
+    auto decided = decide_dex_user(context, request, *accounts, *memo);
+    if (!decided) return fail(decided.error());
+    Plan plan = std::move(decided->plan);
+    const std::string& owner = decided->owner;
+    auto upsert = directory->plan_upsert(store, decided->desired);
     if (!upsert) return fail(upsert.error());
     append(store, plan.steps, std::move(*upsert));
     auto restart = directory->plan_restart(store);
@@ -369,6 +395,114 @@ Planner add_user_planner(TenancyContext context, AddUserRequest request) {
     }
     return plan;
   };
+}
+
+struct AddDexUsersPlanner::State {
+  TenancyContext context;
+  std::vector<AddUserRequest> requests;
+  std::vector<AddUserMemo> memos;                                // per request
+  std::shared_ptr<const std::vector<dex::DexAccount>> accounts;  // for the next plan only
+  std::mutex mutex;                                              // one plan at a time
+  std::vector<std::optional<Error>> errors;
+  std::vector<char> changes;
+  std::optional<size_t> first_too_large;
+};
+
+AddDexUsersPlanner::AddDexUsersPlanner(TenancyContext context, std::vector<AddUserRequest> requests)
+    : state_(std::make_shared<State>()) {
+  state_->context = std::move(context);
+  state_->memos.resize(requests.size());
+  state_->requests = std::move(requests);
+}
+
+void AddDexUsersPlanner::use_accounts(
+    std::shared_ptr<const std::vector<dex::DexAccount>> accounts) {
+  std::lock_guard lock(state_->mutex);
+  state_->accounts = std::move(accounts);
+}
+
+const std::vector<std::optional<Error>>& AddDexUsersPlanner::errors() const {
+  return state_->errors;
+}
+const std::vector<char>& AddDexUsersPlanner::changes() const {
+  return state_->changes;
+}
+std::optional<size_t> AddDexUsersPlanner::first_too_large() const {
+  return state_->first_too_large;
+}
+
+Result<Plan> AddDexUsersPlanner::operator()(store::ObjectStore& base) const {
+  State& st = *state_;
+  std::lock_guard lock(st.mutex);
+  const size_t n = st.requests.size();
+  st.errors.assign(n, std::nullopt);
+  st.changes.assign(n, 0);
+  st.first_too_large.reset();
+  if (!st.context.dex.managed)
+    return make_error(ErrorCode::kInternal, "AddDexUsersPlanner needs a managed Dex");
+  plan::PlanView store(base);
+  std::vector<dex::DexAccount> accounts;
+  if (st.accounts) {
+    accounts = *st.accounts;
+    st.accounts.reset();
+  } else {
+    auto listed = dex::list_dex_accounts(store, st.context.dex, st.context.backend);
+    if (!listed) return fail(listed.error());
+    accounts = std::move(*listed);
+  }
+  // Each request's decision, seeing the new users of the requests before it (their user IDs).
+  std::vector<DexUserDecision> decisions;
+  std::vector<size_t> decided;  // request index of each decision
+  for (size_t i = 0; i < n; ++i) {
+    auto valid = validate_add_user(st.requests[i]);
+    if (!valid) {
+      st.errors[i] = valid.error();
+      continue;
+    }
+    auto decision = decide_dex_user(st.context, *valid, accounts, st.memos[i]);
+    if (!decision) {
+      st.errors[i] = decision.error();
+      continue;
+    }
+    if (decision->is_new) {
+      dex::DexAccount added;
+      added.key = dex::normalize_email(decision->desired.email);
+      added.records.push_back(decision->desired);
+      added.effective = 0;
+      accounts.push_back(std::move(added));
+    }
+    decisions.push_back(std::move(*decision));
+    decided.push_back(i);
+  }
+  std::vector<dex::DexUser> users;
+  users.reserve(decisions.size());
+  for (const auto& d : decisions) users.push_back(d.desired);
+  auto directory = dex::make_user_directory(st.context.backend, st.context.dex, st.context.clock);
+  auto upserted = directory->plan_upsert_all(store, users);
+  if (!upserted) return fail(upserted.error());
+  Plan plan;
+  for (size_t k = 0; k < decided.size(); ++k) {
+    const size_t i = decided[k];
+    if (upserted->first_too_large && k >= *upserted->first_too_large) {
+      if (k == *upserted->first_too_large) {
+        st.first_too_large = i;
+        st.errors[i] = upserted->errors[k];
+      }
+      continue;
+    }
+    if (upserted->errors[k]) {
+      st.errors[i] = upserted->errors[k];
+      continue;
+    }
+    st.changes[i] = upserted->changes[k];
+    for (auto& note : decisions[k].plan.notes) plan.notes.push_back(std::move(note));
+    for (auto& p : decisions[k].plan.placeholders) plan.placeholders.push_back(std::move(p));
+  }
+  append(store, plan.steps, std::move(upserted->steps));
+  auto restart = directory->plan_restart(store);
+  if (!restart) return fail(restart.error());
+  append(store, plan.steps, std::move(*restart));
+  return plan;
 }
 
 Planner profile_planner(ProfileRequest request) {

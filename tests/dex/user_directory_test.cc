@@ -352,6 +352,175 @@ TEST_F(StaticDirectoryTest, OtherLocation) {
   EXPECT_THAT(r.error().message, HasSubstr("ConfigMap dex/dex-config not found"));
 }
 
+// ---- plan_upsert_all ----
+
+// What plan_upsert of each user in turn gives (the base implementation), to hold the static
+// directory's single-pass version to.
+UpsertAll one_by_one(const UserDirectory& dir, MemoryStore& store,
+                     const std::vector<DexUser>& users) {
+  return must(dir.UserDirectory::plan_upsert_all(store, users));
+}
+
+void expect_same_outcome(const UpsertAll& together, const UpsertAll& sequential) {
+  ASSERT_EQ(together.steps.size(), sequential.steps.size());
+  for (size_t i = 0; i < together.steps.size(); ++i) {
+    EXPECT_EQ(together.steps[i].kind, sequential.steps[i].kind);
+    EXPECT_EQ(together.steps[i].key, sequential.steps[i].key);
+    EXPECT_EQ(together.steps[i].summary, sequential.steps[i].summary);
+    EXPECT_EQ(together.steps[i].before, sequential.steps[i].before);
+    EXPECT_EQ(together.steps[i].after, sequential.steps[i].after);
+    EXPECT_EQ(together.steps[i].writes_password, sequential.steps[i].writes_password);
+  }
+  EXPECT_EQ(together.changes, sequential.changes);
+  EXPECT_EQ(together.first_too_large, sequential.first_too_large);
+  ASSERT_EQ(together.errors.size(), sequential.errors.size());
+  for (size_t i = 0; i < together.errors.size(); ++i) {
+    ASSERT_EQ(together.errors[i].has_value(), sequential.errors[i].has_value()) << "user " << i;
+    if (!together.errors[i]) continue;
+    EXPECT_EQ(together.errors[i]->code, sequential.errors[i]->code) << "user " << i;
+    EXPECT_EQ(together.errors[i]->message, sequential.errors[i]->message) << "user " << i;
+  }
+}
+
+TEST_F(StaticDirectoryTest, UpsertAllIsOneWriteEqualToUpsertingOneByOne) {
+  apply_steps(store, must(dir->plan_upsert(store, user("carol@example.com"))));
+  std::vector<DexUser> users = {
+      user("alice@example.com"),
+      user("bad@example.com", "not-a-hash"),  // refused, left out
+      user("carol@example.com"),              // already so: no change
+      user("Carol@Example.com", kOtherHash),  // a case variant: updates carol's entry
+      user("bob@example.com"),
+      user("alice@example.com", kOtherHash),  // a second row for alice: updates her new entry
+  };
+  const size_t writes_before = store.writes.size();
+  UpsertAll together = must(dir->plan_upsert_all(store, users));
+  EXPECT_EQ(store.writes.size(), writes_before);  // planning writes nothing
+  expect_same_outcome(together, one_by_one(*dir, store, users));
+  ASSERT_EQ(together.steps.size(), 1u);
+  EXPECT_EQ(together.changes, (std::vector<char>{1, 0, 0, 1, 1, 1}));
+  ASSERT_TRUE(together.errors[1]);
+  EXPECT_EQ(together.errors[1]->code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(together.first_too_large);
+  EXPECT_TRUE(together.steps[0].writes_password);
+  EXPECT_THAT(together.steps[0].summary, HasSubstr("alice@example.com"));
+  EXPECT_THAT(together.steps[0].summary, HasSubstr("Carol@Example.com"));
+
+  apply_steps(store, together.steps);
+  auto listed = must(dir->list(store));
+  ASSERT_EQ(listed.size(), 4u);  // user@, carol (updated in place), alice, bob
+  EXPECT_EQ(listed[1].email, "Carol@Example.com");
+  EXPECT_EQ(listed[1].hash, kOtherHash);
+  EXPECT_EQ(listed[2].email, "alice@example.com");
+  EXPECT_EQ(listed[2].hash, kOtherHash);
+  EXPECT_EQ(listed[3].email, "bob@example.com");
+  // Converged: the users as they now are plan nothing (the refused user stays refused).
+  std::vector<DexUser> settled = {user("alice@example.com", kOtherHash),
+                                  user("bad@example.com", "not-a-hash"),
+                                  user("Carol@Example.com", kOtherHash), user("bob@example.com")};
+  UpsertAll again = must(dir->plan_upsert_all(store, settled));
+  EXPECT_TRUE(again.steps.empty());
+  EXPECT_EQ(again.changes, (std::vector<char>(settled.size(), 0)));
+  EXPECT_TRUE(again.errors[1]);
+}
+
+TEST_F(StaticDirectoryTest, UpsertAllOfNothingToChangePlansNothing) {
+  UpsertAll none = must(dir->plan_upsert_all(store, {}));
+  EXPECT_TRUE(none.steps.empty());
+  EXPECT_TRUE(none.errors.empty());
+  DexUser stock;  // Kubeflow's user as installed, hashFromEnv and all, is already so
+  stock = must(dir->list(store))[0];
+  UpsertAll same = must(dir->plan_upsert_all(store, {stock}));
+  EXPECT_TRUE(same.steps.empty());
+  EXPECT_EQ(same.changes, (std::vector<char>{0}));
+}
+
+TEST_F(StaticDirectoryTest, UpsertAllStopsAtTheFirstUserThatDoesNotFit) {
+  json cm = *store.peek(kConfigMap);
+  std::string text = cm.at(kConfigText).get<std::string>();
+  // Room for two entries of about 150 bytes, not three.
+  text += "# " + std::string(store::kMaxConfigMapDataBytes - text.size() - 380, 'x') + "\n";
+  cm[kConfigText] = text;
+  store.seed(cm);
+  std::vector<DexUser> users = {user("a1@example.com"), user("bad@example.com", "nope"),
+                                user("a2@example.com"), user("a3@example.com"),
+                                user("a4@example.com")};
+  UpsertAll together = must(dir->plan_upsert_all(store, users));
+  expect_same_outcome(together, one_by_one(*dir, store, users));
+  ASSERT_EQ(together.first_too_large, std::optional<size_t>(3));
+  EXPECT_EQ(together.errors[3]->code, ErrorCode::kTooLarge);
+  EXPECT_THAT(together.errors[3]->message, HasSubstr("adding a3@example.com"));
+  EXPECT_THAT(together.errors[3]->message, HasSubstr("--dex-backend password-crd"));
+  EXPECT_FALSE(together.errors[4]);  // left out, not refused
+  EXPECT_EQ(together.changes, (std::vector<char>{1, 0, 1, 0, 0}));
+  ASSERT_EQ(together.steps.size(), 1u);
+  EXPECT_LE(store::configmap_data_bytes(together.steps[0].after), store::kMaxConfigMapDataBytes);
+}
+
+TEST_F(StaticDirectoryTest, UpsertAllOntoABrokenConfigIsOneWriteWhenTheBatchFixesIt) {
+  // A hand-written entry without a hash: Dex would not start ("no password hash provided").
+  json cm = *store.peek(kConfigMap);
+  std::string text = cm.at(kConfigText).get<std::string>();
+  const std::string broken =
+      "- email: \"broken@example.com\"\n  username: \"broken\"\n  userID: \"77\"\n";
+  text.insert(text.find("staticPasswords:\n") + 17, broken);
+  cm[kConfigText] = text;
+  store.seed(cm);
+  DexUser fixer = user("broken@example.com");
+  fixer.username = "broken";
+  fixer.user_id = "77";
+  std::vector<DexUser> users = {user("before@example.com"), fixer, user("after@example.com")};
+  // One by one, the user before the fix is refused: config.yaml after adding them would not load.
+  UpsertAll sequential = one_by_one(*dir, store, users);
+  ASSERT_TRUE(sequential.errors[0]);
+  EXPECT_EQ(sequential.errors[0]->code, ErrorCode::kRefused);
+  EXPECT_THAT(sequential.errors[0]->message, HasSubstr("Dex would not start"));
+  EXPECT_FALSE(sequential.errors[1] || sequential.errors[2]);
+  // Together there is one write, and it loads: every user is in it.
+  UpsertAll together = must(dir->plan_upsert_all(store, users));
+  EXPECT_FALSE(together.errors[0] || together.errors[1] || together.errors[2]);
+  EXPECT_EQ(together.changes, (std::vector<char>{1, 1, 1}));
+  ASSERT_EQ(together.steps.size(), 1u);
+  apply_steps(store, together.steps);
+  auto fixed = must(dir->find(store, "broken@example.com"));
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed->hash, kHash);
+  EXPECT_TRUE(must(dir->find(store, "before@example.com")));
+  EXPECT_TRUE(must(dir->plan_upsert_all(store, users)).steps.empty());
+
+  // A batch that leaves config.yaml broken is planned one by one, so that the refusal names the
+  // user whose entry Dex could not load.
+  store.seed(cm);  // broken again
+  std::vector<DexUser> unfixed = {user("x@example.com"), user("y@example.com")};
+  UpsertAll refused = must(dir->plan_upsert_all(store, unfixed));
+  expect_same_outcome(refused, one_by_one(*dir, store, unfixed));
+  EXPECT_TRUE(refused.steps.empty());
+  EXPECT_TRUE(refused.errors[0] && refused.errors[1]);
+}
+
+TEST_F(StaticDirectoryTest, UpsertAllWithoutPasswordDbRefusesEveryUser) {
+  json cm = *store.peek(kConfigMap);
+  std::string text = cm.at(kConfigText).get<std::string>();
+  text.replace(text.find("enablePasswordDB: true"), 22, "enablePasswordDB: false");
+  cm[kConfigText] = text;
+  store.seed(cm);
+  std::vector<DexUser> users = {user("a@example.com"), user("b@example.com")};
+  UpsertAll together = must(dir->plan_upsert_all(store, users));
+  expect_same_outcome(together, one_by_one(*dir, store, users));
+  EXPECT_TRUE(together.steps.empty());
+  for (const auto& e : together.errors) {
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, ErrorCode::kRefused);
+    EXPECT_THAT(e->message, HasSubstr("enablePasswordDB"));
+  }
+}
+
+TEST_F(StaticDirectoryTest, UpsertAllOfAMissingConfigMapIsTheError) {
+  ASSERT_TRUE(store.remove(kConfigMap, std::nullopt));
+  auto r = dir->plan_upsert_all(store, {user("a@example.com")});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+}
+
 // ---- Password objects ----
 
 class PasswordDirectoryTest : public ::testing::Test {
@@ -423,6 +592,25 @@ TEST_F(PasswordDirectoryTest, RefusesStaticEmail) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kRefused);
   EXPECT_THAT(r.error().message, HasSubstr("static user in ConfigMap auth/dex"));
+}
+
+TEST_F(PasswordDirectoryTest, UpsertAllPlansOneObjectPerUserAndLeavesRefusedOnesOut) {
+  std::vector<DexUser> users = {user("a@example.com"), user("USER@example.com"),
+                                user("b@example.com"), user("A@example.com", kOtherHash)};
+  UpsertAll all = must(dir->plan_upsert_all(store, users));
+  EXPECT_FALSE(all.first_too_large);
+  ASSERT_TRUE(all.errors[1]);
+  EXPECT_EQ(all.errors[1]->code, ErrorCode::kRefused);
+  EXPECT_FALSE(all.errors[0] || all.errors[2] || all.errors[3]);
+  EXPECT_EQ(all.changes, (std::vector<char>{1, 0, 1, 1}));
+  // a@ and its case variant are one object (the second row's hash folded into its create).
+  ASSERT_EQ(all.steps.size(), 2u);
+  for (const auto& s : all.steps) EXPECT_EQ(s.kind, StepKind::kCreate);
+  apply_steps(store, all.steps);
+  auto a = must(dir->find(store, "a@example.com"));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->hash, kOtherHash);
+  EXPECT_TRUE(must(dir->find(store, "b@example.com")));
 }
 
 TEST_F(PasswordDirectoryTest, MissingConfigMapIsFine) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -49,6 +50,10 @@ TEST_F(RealApiServer_ControlPlane, TokenUsersAreAuthorizedByRbacAndGarbageIsColl
   auto admin = client_for(**cp, (*cp)->admin_token());
   auto jane = client_for(**cp, (*cp)->token_for("jane"));
   ASSERT_TRUE(admin && jane);
+  // The API server's bootstrap controller creates namespace "default" shortly after /readyz
+  // answers; under load that can be seconds later.
+  for (int i = 0; i < 100 && !admin->get(res::kNamespaces, "", "default"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   // jane is authenticated but has no role: the real 403 message.
   auto denied = jane->list(res::kConfigMaps, "default");

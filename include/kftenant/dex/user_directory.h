@@ -95,6 +95,16 @@ inline constexpr const char* kDeploymentConfigHashAnnotation = "kftenant.io/dex-
 inline constexpr const char* kConfigHashAnnotation = "kftenant.io/config-sha256";
 inline constexpr const char* kRestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
+// What UserDirectory::plan_upsert_all planned for a list of users.
+struct UpsertAll {
+  std::vector<plan::Step> steps;             // merged: one write per object (plan::merge_steps)
+  std::vector<std::optional<Error>> errors;  // per user: why plan_upsert refused it (left out)
+  std::vector<char> changes;                 // per user: the steps change its record
+  // The first user whose write would take the ConfigMap past the API server's limit (its error
+  // is plan_upsert's kTooLarge); it and the users after it are left out. nullopt when all fit.
+  std::optional<size_t> first_too_large;
+};
+
 class UserDirectory {
  public:
   virtual ~UserDirectory() = default;
@@ -118,6 +128,18 @@ class UserDirectory {
   // email that is a static user is kRefused (Dex would never read the object).
   [[nodiscard]] virtual Result<std::vector<plan::Step>> plan_upsert(store::ObjectStore& store,
                                                                     const DexUser& user) const = 0;
+
+  // What plan_upsert of each user in turn gives, each one seeing the steps of those before it:
+  // a user plan_upsert refuses (kInvalidArgument, kRefused) is left out with its error, and the
+  // steps are merged. Other errors (the store unreachable, config.yaml unreadable) are the error.
+  // The static directory reads, edits and checks config.yaml once for all users instead of once
+  // per user (n users: one parse and one check of Dex's rules, not n; it goes one by one only
+  // when the result would not load, so that the refusal names the user who causes it). So a
+  // config.yaml that Dex cannot load before the batch but can after it (a user of the batch
+  // fixes a broken entry) is one write of every user, where one by one would refuse those
+  // before the fix.
+  [[nodiscard]] virtual Result<UpsertAll> plan_upsert_all(store::ObjectStore& store,
+                                                          const std::vector<DexUser>& users) const;
 
   // Steps that remove every record of `email` in this backend (case variants of a static entry,
   // Password objects of that email whatever their name); empty when there is none.

@@ -6,6 +6,7 @@
 // restart of Dex.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "kftenant/plan/plan.h"
@@ -31,5 +32,10 @@ namespace kftenant::plan {
 // the same kind and object: what is restarted or waited for once the changes are all written.
 // `writes_password` is set on a merged step when it was on any of its parts.
 [[nodiscard]] std::vector<Step> merge_steps(std::vector<Step> steps);
+
+// The summary of one write that folds several changes, as merge_steps writes it: the distinct
+// summaries, up to three, then "and N more"; summaries alike but for one part are said once with
+// the parts listed ("add Dex user a, b, c and 37 more to staticPasswords in ConfigMap auth/dex").
+[[nodiscard]] std::string joined_summary(const std::vector<std::string>& summaries);
 
 }  // namespace kftenant::plan

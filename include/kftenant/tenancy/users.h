@@ -62,6 +62,39 @@ struct AddUserRequest {
 // the claim.
 [[nodiscard]] plan::Planner add_user_planner(TenancyContext context, AddUserRequest request);
 
+// The Dex part of `user add` (no profile) for many users at once, as a bulk import plans it
+// (context.dex.managed must be true). Each request gets the decisions and refusals
+// add_user_planner would give it, as if the requests were planned in order each seeing those
+// before it, but from one listing of Dex's accounts and one UserDirectory::plan_upsert_all:
+// planning n users of the static backend reads and checks config.yaml once, not n times. The
+// plan holds the steps of every request that changes something, merged (static: one replace of
+// the ConfigMap and at most one restart), and each one's notes and placeholders, in order.
+// Copies share their state (a copy can be the plan::Planner while another reads the outcome);
+// re-plans (after a conflict) keep each request's hash and generated user ID.
+class AddDexUsersPlanner {
+ public:
+  AddDexUsersPlanner(TenancyContext context, std::vector<AddUserRequest> requests);
+
+  // For the first plan only, Dex's accounts as the caller listed them just before (a bulk
+  // import lists them once for every row); later plans list them again.
+  void use_accounts(std::shared_ptr<const std::vector<dex::DexAccount>> accounts);
+
+  // Errors of the run as a whole (the store unreachable, Dex's config unreadable) are the
+  // error; a request's own refusal is in errors() and leaves it out of the plan.
+  [[nodiscard]] Result<plan::Plan> operator()(store::ObjectStore& store) const;
+
+  // As of the last plan, per request: its refusal, and whether the plan changes its Dex user.
+  [[nodiscard]] const std::vector<std::optional<Error>>& errors() const;
+  [[nodiscard]] const std::vector<char>& changes() const;
+  // The first request that does not fit in the ConfigMap (its error is kTooLarge); it and the
+  // requests after it are left out. nullopt when all fit.
+  [[nodiscard]] std::optional<size_t> first_too_large() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
 struct ProfileRequest {
   std::string name;   // checked with kubeflow::validate_profile_name
   std::string owner;  // the email exactly as Dex puts it in the claim (DexAccount::claim_email)
