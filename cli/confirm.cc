@@ -11,6 +11,7 @@ void print_removal_preview(const tenancy::RemovalPreview& preview, const std::st
     std::fprintf(stderr, "profile %s will be deleted with namespace %s%s\n", d.profile.c_str(),
                  d.ns.c_str(), contents.empty() ? "" : (", which holds " + contents).c_str());
   }
+  if (who.empty()) return;
   for (const auto& a : preview.access)
     std::fprintf(stderr, "%s's access to profile %s (%s) will be removed\n", who.c_str(),
                  a.profile.c_str(), a.role.c_str());

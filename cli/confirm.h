@@ -9,7 +9,8 @@
 namespace kftenant::cli {
 
 // Prints on stderr one line per profile the plan deletes (with what its namespace holds) and per
-// profile whose access `who` loses.
+// profile whose access `who` loses (none when `who` is empty: a plan of several people's access,
+// such as a prune, says whose in its notes).
 void print_removal_preview(const tenancy::RemovalPreview& preview, const std::string& who);
 
 // Asks `question` on /dev/tty; true only for an answer starting with y or Y. False without a

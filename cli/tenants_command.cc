@@ -143,6 +143,9 @@ int run_apply(const GlobalOptions& options, const ApplyFlags& flags) {
     return kExitOk;
   }
   if (const size_t pruned = pruned_count(*plan); pruned > 0 && !flags.yes) {
+    // What the prune destroys with each profile (its namespace's contents), as `user remove` and
+    // `profile delete` show it before asking.
+    print_removal_preview(tenancy::describe_removal(*session->store, *plan), "");
     const std::string question =
         fmt::format("Prune {} thing(s) set {} made that the file no longer lists (see above)?",
                     pruned, tenants.set);

@@ -12,10 +12,16 @@ namespace {
 
 // Plans once and describes what the plan's steps delete.
 Result<RemovalPreview> preview_of(store::ObjectStore& store, const plan::Planner& planner) {
-  RemovalPreview preview;
   auto planned = plan::plan_once(store, planner);
   if (!planned) return fail(planned.error());
-  preview.plan = std::move(*planned);
+  return describe_removal(store, std::move(*planned));
+}
+
+}  // namespace
+
+RemovalPreview describe_removal(store::ObjectStore& store, plan::Plan plan) {
+  RemovalPreview preview;
+  preview.plan = std::move(plan);
   const bool live = store.capabilities().live;
   for (const auto& step : preview.plan.steps) {
     if (step.kind == plan::StepKind::kDelete && step.key.kind == "RoleBinding") {
@@ -44,8 +50,6 @@ Result<RemovalPreview> preview_of(store::ObjectStore& store, const plan::Planner
   }
   return preview;
 }
-
-}  // namespace
 
 Result<RemovalPreview> preview_removal(store::ObjectStore& store, const TenancyContext& context,
                                        const RemoveUserRequest& request) {

@@ -88,6 +88,7 @@ TEST_P(ApplyTest, ATenantsFileIsMadeSoAppliedAgainWritesNothingAndPruneTakesOnly
   auto refused = apply({"-f", smaller, "--prune"});
   EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
   EXPECT_THAT(refused.err, HasSubstr("pass --yes to prune without asking"));
+  EXPECT_THAT(refused.err, HasSubstr("profile lab will be deleted with namespace lab"));
   EXPECT_EQ(changes(), "");
   auto pruned = apply({"-f", smaller, "--prune", "--yes"});
   ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;

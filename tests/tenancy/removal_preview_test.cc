@@ -66,6 +66,27 @@ TEST(RemovalPreview, NamesEveryProfileTheRemovalDeletesWithWhatItsNamespaceHolds
   EXPECT_TRUE(store.writes.empty());  // a preview writes nothing
 }
 
+TEST(RemovalPreview, APlanMadeElsewhereIsDescribedByItsDeleteSteps) {
+  auto store = store_with_ann();
+  plan::Plan made;
+  made.steps.push_back(plan::Step::create(profile("new", "cat@example.com"), "create Profile new"));
+  plan::Step gone;
+  gone.kind = plan::StepKind::kDelete;
+  gone.key = {"kubeflow.org/v1", "Profile", "", "ben"};
+  gone.before = *store.get(gone.key);
+  made.steps.push_back(gone);
+  auto preview = describe_removal(store, made);
+  ASSERT_EQ(preview.deletions.size(), 1u);
+  EXPECT_EQ(preview.deletions[0].profile, "ben");
+  EXPECT_TRUE(preview.deletions[0].contents_known);
+  EXPECT_THAT(preview.deletions[0].contents, ElementsAre("1 Pod"));
+  EXPECT_EQ(preview.plan.steps.size(), 2u);
+  store.live = false;  // a folder: no contents to tell
+  auto folder = describe_removal(store, made);
+  ASSERT_EQ(folder.deletions.size(), 1u);
+  EXPECT_FALSE(folder.deletions[0].contents_known);
+}
+
 TEST(RemovalPreview, KeepProfileDeletesNoneAndAFolderKnowsNoContents) {
   auto store = store_with_ann();
   auto kept = preview_removal(store, {}, removal("ann@example.com", true));

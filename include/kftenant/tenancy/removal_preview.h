@@ -40,6 +40,10 @@ struct RemovalPreview {
                                                      const TenancyContext& context,
                                                      const RemoveUserRequest& request);
 
+// What an already made plan deletes, described as preview_removal does (`plan` is moved into
+// the result): for a plan that deletes profiles among other things, e.g. `apply --prune`.
+[[nodiscard]] RemovalPreview describe_removal(store::ObjectStore& store, plan::Plan plan);
+
 // The same for `profile delete NAME` (delete_profile_planner): the one profile and what its
 // namespace holds.
 [[nodiscard]] Result<RemovalPreview> preview_profile_deletion(store::ObjectStore& store,
