@@ -1,4 +1,4 @@
-// Onboarding N users, three ways, against the test API server (HTTPS on loopback, in this
+// Onboarding N users, four ways, against the test API server (HTTPS on loopback, in this
 // process) with the Dex rollout simulated at a realistic delay; prints one table.
 //
 //   build-rel/bench_onboard                      # N = 50, 200, 1000; (b) at 10; 8 importers
@@ -17,6 +17,9 @@
 // (c) tenancy::onboard, what `kftenant import` runs: bcrypt on every core, one config.yaml
 //     write, one restart and its rollout wait, Profiles concurrently, within the CLI's default
 //     client rate limit (50 requests/s, burst 100).
+// (d) tenancy::apply_tenants, what `kftenant apply -f` runs, on a Tenants file of the same users
+//     with their hashes given (apply takes no passwords, so no bcrypt) and a profile each: one
+//     plan, one config.yaml write and restart, the steps applied in order at the same rate limit.
 // Columns: wall time, API requests, Dex restarts (writes of the Deployment), users kept (a
 // staticPasswords entry and a Profile), the ratio to (c) at the same N, and the bcrypt floor
 // (N x one hash / cores). Then 8 importers at once on disjoint files, for (a) and (c): users lost.
@@ -36,6 +39,8 @@
 #include "kftenant/kube/client.h"
 #include "kftenant/kube/kubeconfig.h"
 #include "kftenant/store/cluster_store.h"
+#include "kftenant/tenancy/apply_tenants.h"
+#include "kftenant/tenancy/tenants_file.h"
 #include "testserver/apiserver.h"
 
 namespace {
@@ -180,6 +185,36 @@ void import_users(kube::Client& client, const std::string& prefix, int first, in
     if (r.error) die(fmt::format("onboard row {}", r.line), *r.error);
 }
 
+// ---- (d): what `kftenant apply -f` runs -----------------------------------------------------
+
+// A Tenants file of the same users with their hashes given (apply never takes a password), each
+// user's profile in the file: one plan for the whole set (one config.yaml write, one restart),
+// applied step by step within the same client rate limit.
+void apply_users(kube::Client& client, const std::string& prefix, int count,
+                 const std::string& hash) {
+  tenancy::Tenants tenants;
+  tenants.set = "bench";
+  for (int i = 0; i < count; ++i) {
+    tenancy::TenantUser user;
+    user.source = "bench.yaml";
+    user.line = i + 1;
+    user.email = email_of(prefix, i);
+    user.hash_from.kind = tenancy::HashSource::Kind::kInline;
+    user.hash = hash;
+    tenants.users.push_back(std::move(user));
+    tenancy::TenantProfile profile;
+    profile.source = "bench.yaml";
+    profile.line = i + 1;
+    profile.name = profile_of(prefix, i);
+    profile.owner = email_of(prefix, i);
+    tenants.profiles.push_back(std::move(profile));
+  }
+  store::ClusterStore cluster(client);
+  plan::ApplyOptions apply;
+  auto report = tenancy::apply_tenants(cluster, {}, tenants, {}, apply);
+  if (!report) die("apply_tenants", report.error());
+}
+
 // ---- measuring ------------------------------------------------------------------------------
 
 struct Outcome {
@@ -274,8 +309,17 @@ int main(int argc, char** argv) {
       auto client = s.client(50.0, 100);
       c = measure(s, "c", n, [&] { import_users(*client, "c", 0, n); });
     }
+    Outcome d;
+    {
+      Server s(delay);
+      auto client = s.client(50.0, 100);
+      auto hash = dex::bcrypt_hash(kPassword, kCost);
+      if (!hash) die("bcrypt", hash.error());
+      d = measure(s, "d", n, [&] { apply_users(*client, "d", n, *hash); });
+    }
     row("(a) by hand, restart not awaited", n, a, c.seconds);
     row("(c) kftenant import", n, c, 0);
+    row("(d) kftenant apply -f, hashes given", n, d, c.seconds);
     c_times.push_back({n, c.seconds});
   }
   if (careful > 0) {

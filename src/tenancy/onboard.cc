@@ -27,7 +27,7 @@ using plan::StepKind;
 namespace {
 
 // From this many profiles on, the profiles phase lists Profiles and Namespaces once.
-constexpr size_t kPrefetchFromRows = 32;
+constexpr size_t kPrefetchFromRows = store::kPrefetchFromObjects;
 
 int thread_count(int jobs) {
   if (jobs > 0) return jobs;

@@ -20,6 +20,10 @@
 
 namespace kftenant::store {
 
+// From about this many objects of a kind read one by one, one LIST is cheaper than the GETs
+// (below it, listing every namespace of a big cluster costs more than a few GETs).
+inline constexpr size_t kPrefetchFromObjects = 32;
+
 class PrefetchedStore : public ObjectStore {
  public:
   explicit PrefetchedStore(ObjectStore& inner) : inner_(inner) {}

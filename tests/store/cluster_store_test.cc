@@ -1,0 +1,79 @@
+// ClusterStore against the test API server (HTTPS on loopback): what denied() asks the API
+// server, and what it answers.
+#include "kftenant/store/cluster_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "kftenant/kube/client.h"
+#include "testserver/apiserver.h"
+
+namespace kftenant::store {
+namespace {
+
+class ClusterStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testserver::Options options;
+    options.seed_kubeflow = true;
+    auto started = testserver::ApiServer::start(options);
+    ASSERT_TRUE(started) << started.error().message;
+    server = std::move(*started);
+    server->add_user_token("jane-token", "jane", {});
+    admin = client_with(server->admin_token());
+    jane = client_with("jane-token");
+    ASSERT_TRUE(admin && jane);
+  }
+  std::unique_ptr<kube::Client> client_with(const std::string& token) {
+    kube::RestConfig config;
+    config.server = server->url();
+    config.ca_pem = server->ca_pem();
+    config.token = token;
+    config.qps = 0;
+    auto c = kube::Client::create(config, {});
+    return c ? std::move(*c) : nullptr;
+  }
+  size_t reviews_asked() const {
+    size_t n = 0;
+    for (const auto& r : server->requests())
+      if (r.path.find("selfsubjectaccessreviews") != std::string::npos) ++n;
+    return n;
+  }
+  std::unique_ptr<testserver::ApiServer> server;
+  std::unique_ptr<kube::Client> admin, jane;
+};
+
+std::vector<AccessRequest> profile_creates(int n) {
+  std::vector<AccessRequest> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back({"create", {"kubeflow.org/v1", "Profile", "", "p" + std::to_string(i)}, {}});
+  return out;
+}
+
+TEST_F(ClusterStoreTest, CreatesOfManyObjectsOfAKindAreOneReview) {
+  ClusterStore store(*admin);
+  auto requests = profile_creates(50);
+  requests.push_back({"update", {"v1", "ConfigMap", "auth", "dex"}, {}});
+  requests.push_back({"update", {"v1", "ConfigMap", "auth", "dex"}, {}});  // asked once
+  server->clear_requests();
+  auto denied = store.denied(requests);
+  ASSERT_TRUE(denied) << denied.error().message;
+  EXPECT_TRUE(denied->empty());
+  // RBAC cannot restrict a create by name, so 50 creates ask one question (and the update one).
+  EXPECT_EQ(reviews_asked(), 2u);
+}
+
+TEST_F(ClusterStoreTest, WhatIsDeniedIsNamedOnceWithItsResource) {
+  ClusterStore store(*jane);  // authenticated, no role
+  server->clear_requests();
+  auto denied = store.denied(profile_creates(20));
+  ASSERT_TRUE(denied) << denied.error().message;
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_EQ((*denied)[0].verb, "create");
+  EXPECT_EQ((*denied)[0].resource, "profiles.kubeflow.org");
+  EXPECT_EQ((*denied)[0].key.name, "");  // not one profile's name: the kind as a whole
+  EXPECT_EQ(reviews_asked(), 1u);
+}
+
+}  // namespace
+}  // namespace kftenant::store
