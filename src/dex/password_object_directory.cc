@@ -37,9 +37,7 @@ class PasswordObjectDirectory final : public UserDirectory {
     auto objects = store.list(kPasswordApiVersion, kPasswordKind, loc_.ns);
     if (!objects) {
       if (objects.error().code != ErrorCode::kNotFound) return fail(objects.error());
-      return make_error(ErrorCode::kNotFound,
-                        "Dex's Password CRD (passwords.dex.coreos.com) is not installed: Dex "
-                        "creates it at startup when storage.type is kubernetes");
+      return crd_missing();
     }
     std::vector<DexUser> out;
     for (const auto& o : *objects) out.push_back(to_user(o));
@@ -184,12 +182,20 @@ class PasswordObjectDirectory final : public UserDirectory {
     return out;
   }
 
-  // A get of a kind the store does not know is kNotFound like a missing object; a list tells
-  // them apart, so a create against a cluster without the CRD fails at plan time, clearly.
+  // A get of a kind the store does not know is kNotFound like a missing object, so a create
+  // against a cluster without the CRD is caught here, at plan time, with what to do. Discovery,
+  // not a list: a list reads every Password object, once per new user of an import.
   Result<void> require_crd(store::ObjectStore& store) const {
-    auto probe = list(store);
-    if (!probe) return fail(probe.error());
+    auto served = store.serves(kPasswordApiVersion, kPasswordKind);
+    if (!served) return fail(served.error());
+    if (!*served) return crd_missing();
     return ok();
+  }
+
+  static tl::unexpected<Error> crd_missing() {
+    return make_error(ErrorCode::kNotFound,
+                      "Dex's Password CRD (passwords.dex.coreos.com) is not installed: Dex "
+                      "creates it at startup when storage.type is kubernetes");
   }
 
   DexUser to_user(const json& o) const {

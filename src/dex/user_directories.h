@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kftenant/clock.h"
+#include "kftenant/dex/password_object.h"
 #include "kftenant/dex/user_directory.h"
 
 namespace kftenant::dex::detail {
@@ -21,9 +22,5 @@ namespace kftenant::dex::detail {
 // Dex can read (a malformed hash in config.yaml makes Dex exit at startup). `allow_hash_from_env`
 // accepts a static entry that names an env var instead of a hash.
 [[nodiscard]] Result<void> validate_user(const DexUser& user, bool allow_hash_from_env);
-
-// "Password" objects' apiVersion and kind.
-inline constexpr const char* kPasswordApiVersion = "dex.coreos.com/v1";
-inline constexpr const char* kPasswordKind = "Password";
 
 }  // namespace kftenant::dex::detail

@@ -80,6 +80,13 @@ Result<nlohmann::json> apply_patch(const nlohmann::json& object, PatchType type,
   return make_error(ErrorCode::kInternal, "unknown patch type");
 }
 
+Result<bool> ObjectStore::serves(const std::string& api_version, const std::string& kind) {
+  auto objects = list(api_version, kind, "");
+  if (objects) return true;
+  if (objects.error().code == ErrorCode::kNotFound) return false;
+  return fail(objects.error());
+}
+
 Result<nlohmann::json> ObjectStore::patch(const ObjectKey& key, PatchType type,
                                           const nlohmann::json& patch) {
   // Read-modify-write: each attempt carries the resourceVersion it read, so a concurrent write is

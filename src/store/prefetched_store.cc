@@ -16,18 +16,42 @@ Result<void> PrefetchedStore::prefetch(const std::string& api_version, const std
   return ok();
 }
 
+Result<void> PrefetchedStore::pin(const ObjectKey& key) {
+  auto object = inner_.get(key);
+  std::optional<nlohmann::json> copy;
+  if (object) {
+    copy = std::move(*object);
+  } else if (object.error().code != ErrorCode::kNotFound || is_kind_not_served(object.error())) {
+    return fail(object.error());
+  }
+  std::lock_guard lock(mutex_);
+  pinned_.insert_or_assign(name_of(key), std::move(copy));
+  return ok();
+}
+
+namespace {
+// As the API server says it (apimachinery NewNotFound), with the kind for the resource.
+Error not_found(const ObjectKey& key) {
+  Error e = make_error(ErrorCode::kNotFound, describe(key) + " not found").value();
+  e.http_status = 404;
+  e.reason = "NotFound";
+  return e;
+}
+}  // namespace
+
 Result<nlohmann::json> PrefetchedStore::get(const ObjectKey& key) {
   {
     std::lock_guard lock(mutex_);
     const Name name = name_of(key);
+    if (auto pinned = pinned_.find(name); pinned != pinned_.end()) {
+      ++answered_;
+      if (pinned->second) return *pinned->second;
+      return fail(not_found(key));
+    }
     if (listed_.count({key.api_version, key.kind}) && live_.insert(name).second) {
       ++answered_;
       if (auto it = objects_.find(name); it != objects_.end()) return it->second;
-      // As the API server says it (apimachinery NewNotFound), with the kind for the resource.
-      Error e = make_error(ErrorCode::kNotFound, describe(key) + " not found").value();
-      e.http_status = 404;
-      e.reason = "NotFound";
-      return fail(std::move(e));
+      return fail(not_found(key));
     }
   }
   return inner_.get(key);
@@ -37,6 +61,7 @@ void PrefetchedStore::forget(const ObjectKey& key) {
   std::lock_guard lock(mutex_);
   const Name name = name_of(key);
   objects_.erase(name);
+  pinned_.erase(name);
   live_.insert(name);
 }
 

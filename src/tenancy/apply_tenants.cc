@@ -31,7 +31,6 @@ namespace {
 
 const char* const kRbacApiVersion = "rbac.authorization.k8s.io/v1";
 const char* const kIstioApiVersion = "security.istio.io/v1beta1";
-const char* const kPasswordApiVersion = "dex.coreos.com/v1";
 const char* const kUserIdPlaceholder = "<user ID, a random UUID made at apply>";
 constexpr std::chrono::minutes kDefaultProfileWait{5};
 
@@ -342,8 +341,8 @@ class TenantsPass {
       }
       recorded_static_ = out;
     } else {
-      auto objects =
-          labelled(pass_.view, kPasswordApiVersion, "Password", context_.dex.ns, tenants_.set);
+      auto objects = labelled(pass_.view, dex::kPasswordApiVersion, dex::kPasswordKind,
+                              context_.dex.ns, tenants_.set);
       if (!objects) return fail(objects.error());
       for (const auto& o : *objects)
         if (o.contains("email") && o["email"].is_string())

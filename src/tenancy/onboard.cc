@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/password_object.h"
 #include "kftenant/dex/user_directory.h"
 #include "kftenant/kubeflow/profile.h"
 #include "kftenant/plan/compose.h"
@@ -614,9 +615,19 @@ Result<OnboardReport> onboard(store::ObjectStore& store, const TenancyContext& c
     std::vector<Planner> planners;
     auto accounts = std::make_shared<const std::vector<dex::DexAccount>>(prepared->accounts);
     for (size_t i : dex_rows) planners.push_back(dex_planner_of(context, pending[i], accounts));
+    // Each row's plan reads its Password object and Dex's ConfigMap (a static user of the same
+    // email would shadow the object): many rows read them from one LIST and one GET for the
+    // phase, leaving each row its one create.
+    store::PrefetchedStore prefetched(store);
+    store::ObjectStore* target = &store;
+    if (planners.size() >= kPrefetchFromRows && store.capabilities().live) {
+      (void)prefetched.prefetch(dex::kPasswordApiVersion, dex::kPasswordKind);  // else per row
+      (void)prefetched.pin({"v1", "ConfigMap", context.dex.ns, context.dex.configmap});
+      target = &prefetched;
+    }
     progress.start(OnboardPhase::kDex, planners.size());
     auto results = apply_each(
-        store, planners, options, progress, OnboardPhase::kDex, dex_counts, [&](size_t k) {
+        *target, planners, options, progress, OnboardPhase::kDex, dex_counts, [&](size_t k) {
           plan::ApplyOptions o = quiet(options.apply);
           Pending& p = pending[dex_rows[k]];
           o.before_step = [&](const Step& step) -> Result<void> {

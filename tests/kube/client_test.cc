@@ -726,6 +726,46 @@ TEST_F(ClientTest, ResolveUsesTableThenCachedDiscovery) {
   EXPECT_NE(no_group.error().message.find("no.such.group/v1"), std::string::npos);
 }
 
+// serves() asks discovery even for a kind of the built-in table (Password is one: a cluster
+// without Dex's CRD must answer no), caches a yes and asks a no again (a CRD installed since).
+TEST_F(ClientTest, ServesAsksDiscoveryAndCachesOnlyAYes) {
+  auto not_found = [] {
+    HttpResponse r;
+    r.status = 404;
+    r.body = "404 page not found\n";
+    return testing::FakeAnswer{r, {}, {}};
+  };
+  transport->push(not_found());
+  auto before = client->serves("dex.coreos.com/v1", "Password");
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_FALSE(*before);
+  EXPECT_EQ(req(0).path_and_query, "/apis/dex.coreos.com/v1");
+
+  const auto installed =
+      json::parse(R"({"kind":"APIResourceList","groupVersion":"dex.coreos.com/v1",
+      "resources":[{"name":"passwords","namespaced":true,"kind":"Password"}]})");
+  transport->push_json(200, installed);
+  auto after = client->serves("dex.coreos.com/v1", "Password");
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_TRUE(*after);
+  EXPECT_EQ(transport->request_count(), 2u);  // the no was not cached
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->serves("dex.coreos.com/v1", "Password").value());
+  EXPECT_EQ(transport->request_count(), 2u);  // the yes was
+
+  transport->push_json(200, installed);
+  auto other_kind = client->serves("dex.coreos.com/v1", "AuthCode");
+  ASSERT_TRUE(other_kind);
+  EXPECT_FALSE(*other_kind);
+  EXPECT_EQ(transport->request_count(), 3u);
+
+  transport->push_json(
+      403,
+      json{{"kind", "Status"}, {"code", 403}, {"reason", "Forbidden"}, {"message", "forbidden"}});
+  auto forbidden = client->serves("kubeflow.org/v1", "Profile");
+  ASSERT_FALSE(forbidden);
+  EXPECT_EQ(forbidden.error().code, ErrorCode::kForbidden);
+}
+
 TEST_F(ClientTest, NonJsonSuccessIsParseError) {
   transport->push(testing::FakeAnswer{[] {
                                         HttpResponse r;

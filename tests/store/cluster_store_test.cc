@@ -75,5 +75,32 @@ TEST_F(ClusterStoreTest, WhatIsDeniedIsNamedOnceWithItsResource) {
   EXPECT_EQ(reviews_asked(), 1u);
 }
 
+// serves() is discovery's answer, not the client's table of kinds (which lists Password whether
+// or not Dex's CRD is installed): deleting the CRD makes it false, installing it again true.
+TEST_F(ClusterStoreTest, ServesFollowsTheCrd) {
+  ClusterStore store(*admin);
+  auto yes = store.serves("dex.coreos.com/v1", "Password");
+  ASSERT_TRUE(yes) << yes.error().message;
+  EXPECT_TRUE(*yes);
+  auto crd = server->get_object("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
+                                "passwords.dex.coreos.com");
+  ASSERT_TRUE(crd) << crd.error().message;
+  ASSERT_TRUE(server->delete_object("apiextensions.k8s.io/v1", "customresourcedefinitions", "",
+                                    "passwords.dex.coreos.com"));
+  ClusterStore fresh(*jane);  // a client that has not seen the CRD yet
+  auto no = fresh.serves("dex.coreos.com/v1", "Password");
+  ASSERT_TRUE(no) << no.error().message;
+  EXPECT_FALSE(*no);
+  EXPECT_FALSE(fresh.serves("no.such.group/v1", "Thing").value());
+
+  nlohmann::json again = *crd;
+  again["metadata"].erase("resourceVersion");
+  again["metadata"].erase("uid");
+  ASSERT_TRUE(server->put_object("apiextensions.k8s.io/v1", "customresourcedefinitions", again));
+  auto back = fresh.serves("dex.coreos.com/v1", "Password");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(*back) << "a no is asked again";
+}
+
 }  // namespace
 }  // namespace kftenant::store

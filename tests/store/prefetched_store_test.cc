@@ -87,5 +87,36 @@ TEST(PrefetchedStore, KindsNotListedOrNotServedAreReadThrough) {
   EXPECT_EQ(store.answered_from_list(), 0u);
 }
 
+// A pinned object is read once and every read answers from that copy, until it is written
+// through the store; an absent one answers NotFound as the server does; a failed read is returned.
+TEST(PrefetchedStore, APinnedObjectIsReadOnceUntilWritten) {
+  CountingStore inner;
+  inner.seed(profile("ann", "ann@example.com"));
+  PrefetchedStore store(inner);
+  ASSERT_TRUE(store.pin(kAnn));
+  ASSERT_TRUE(store.pin(kBen));  // absent
+  EXPECT_EQ(inner.gets, 2);
+  inner.seed(profile("ann", "someone@example.com"));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ((*store.get(kAnn))["spec"]["owner"]["name"], "ann@example.com");
+    auto ben = store.get(kBen);
+    ASSERT_FALSE(ben);
+    EXPECT_EQ(ben.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(ben.error().message, "Profile ben not found");
+  }
+  EXPECT_EQ(inner.gets, 2);
+  // Written through the store: read live from then on.
+  auto current = inner.get(kAnn);
+  ASSERT_TRUE(current);
+  ASSERT_TRUE(store.replace(*current));
+  EXPECT_EQ((*store.get(kAnn))["spec"]["owner"]["name"], "someone@example.com");
+  EXPECT_EQ(inner.gets, 4);
+
+  inner.unknown_kinds.insert({"dex.coreos.com/v1", "Password"});
+  auto refused = store.pin({"dex.coreos.com/v1", "Password", "auth", "x"});
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is_kind_not_served(refused.error()));
+}
+
 }  // namespace
 }  // namespace kftenant::store

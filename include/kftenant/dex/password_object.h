@@ -6,6 +6,10 @@
 
 namespace kftenant::dex {
 
+// The apiVersion and kind of Dex's Password objects (storage/kubernetes types.go).
+inline constexpr const char* kPasswordApiVersion = "dex.coreos.com/v1";
+inline constexpr const char* kPasswordKind = "Password";
+
 // Dex lower-cases emails before storing or looking up passwords (storage/kubernetes types.go
 // fromStoragePassword, storage.go getPassword); the object's `email` field must be this form.
 [[nodiscard]] std::string normalize_email(std::string_view email);

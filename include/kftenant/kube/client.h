@@ -251,12 +251,22 @@ class Client {
   [[nodiscard]] Result<ResourceRef> resolve(std::string_view api_version, std::string_view kind,
                                             const CallOptions& call = {});
 
+  // Whether the server serves `kind` in `api_version` now, asked of discovery: unlike resolve(),
+  // the built-in table does not answer (it says how a kind is addressed, not that its CRD is
+  // installed). A yes is cached with the discovery document; a no is asked again next time, so
+  // a CRD installed since is seen. An error only when discovery itself fails.
+  [[nodiscard]] Result<bool> serves(std::string_view api_version, std::string_view kind,
+                                    const CallOptions& call = {});
+
   // GET of an arbitrary path (discovery documents, /version...), parsed as JSON.
   [[nodiscard]] Result<nlohmann::json> get_path(std::string_view path_and_query,
                                                 const CallOptions& call = {});
 
  private:
   struct Impl;  // src/kube/client_impl.h
+  // GET /api/v1 or /apis/<group>/<version>, parsed and cached. kNotFound when not served.
+  [[nodiscard]] Result<std::vector<ResourceRef>> discover(std::string_view api_version,
+                                                          const CallOptions& call);
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -59,6 +59,9 @@ class PlanView final : public store::ObjectStore {
   Result<void> check_create(const nlohmann::json& object) override {
     return inner_.check_create(object);
   }
+  Result<bool> serves(const std::string& api_version, const std::string& kind) override {
+    return inner_.serves(api_version, kind);
+  }
 
   Result<nlohmann::json> get(const store::ObjectKey& key) override;
   Result<std::vector<nlohmann::json>> list(const std::string& api_version, const std::string& kind,

@@ -23,6 +23,11 @@ class ClusterStore : public ObjectStore {
   [[nodiscard]] Result<std::vector<nlohmann::json>> list(
       const std::string& api_version, const std::string& kind, const std::string& ns,
       const std::string& label_selector) override;
+  // Discovery (kube::Client::serves): one request per group/version until the kind is seen.
+  [[nodiscard]] Result<bool> serves(const std::string& api_version,
+                                    const std::string& kind) override {
+    return client_.serves(api_version, kind);
+  }
   // A create whose answer was lost is resolved by reading the object back (kube::Client); the
   // object found is returned as if this call had created it.
   [[nodiscard]] Result<nlohmann::json> create(const nlohmann::json& object) override;

@@ -100,6 +100,12 @@ class ObjectStore {
       const std::string& api_version, const std::string& kind, const std::string& ns,
       const std::string& label_selector = "") = 0;
 
+  // Whether the store knows the kind at all (its CRD is installed), without reading its objects:
+  // a cluster asks discovery. The default lists the kind and answers false on kNotFound (a
+  // folder knows every kind). An error when the store cannot tell (unreachable, forbidden).
+  [[nodiscard]] virtual Result<bool> serves(const std::string& api_version,
+                                            const std::string& kind);
+
   // Creates `object`; kAlreadyExists when an object with its key exists. Returns the stored
   // object (with resourceVersion).
   [[nodiscard]] virtual Result<nlohmann::json> create(const nlohmann::json& object) = 0;

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -33,6 +34,12 @@ class PrefetchedStore : public ObjectStore {
   // read through; the error is returned for the caller to ignore or report.
   [[nodiscard]] Result<void> prefetch(const std::string& api_version, const std::string& kind);
 
+  // Reads `key` once and answers every get() of it from that copy (absent: kNotFound) until it
+  // is written through this store: for one object that every row reads and the operation does
+  // not write (Dex's ConfigMap while Password objects are created: one GET instead of one per
+  // row). An error reading it is returned and the key stays read through.
+  [[nodiscard]] Result<void> pin(const ObjectKey& key);
+
   std::string description() const override { return inner_.description(); }
   StoreCapabilities capabilities() const override { return inner_.capabilities(); }
   Result<std::string> check_reachable() override { return inner_.check_reachable(); }
@@ -52,6 +59,9 @@ class PrefetchedStore : public ObjectStore {
   std::optional<std::string> file_of(const ObjectKey& key) override { return inner_.file_of(key); }
   Result<void> check_create(const nlohmann::json& object) override {
     return inner_.check_create(object);
+  }
+  Result<bool> serves(const std::string& api_version, const std::string& kind) override {
+    return inner_.serves(api_version, kind);
   }
   Result<std::vector<std::string>> files_to_change(const ObjectKey& key,
                                                    const nlohmann::json& before,
@@ -76,8 +86,9 @@ class PrefetchedStore : public ObjectStore {
   ObjectStore& inner_;
   mutable std::mutex mutex_;
   std::set<Kind> listed_;
-  std::map<Name, nlohmann::json> objects_;  // of the listed kinds, as of the LIST
-  std::set<Name> live_;                     // written since: read through
+  std::map<Name, nlohmann::json> objects_;                // of the listed kinds, as of the LIST
+  std::set<Name> live_;                                   // written since: read through
+  std::map<Name, std::optional<nlohmann::json>> pinned_;  // pin(): the copy, nullopt = absent
   size_t answered_ = 0;
 };
 
