@@ -180,10 +180,12 @@ TEST_F(InformerTest, TooOldAfterAnOutageRelistsAndReportsWhatVanished) {
   informer.start();
   ASSERT_TRUE(informer.wait_for_sync(milliseconds(10000)));
 
-  testserver::FaultRule slow;  // the reconnect waits while the changes pile up
+  // The reconnect waits while the changes pile up (5 s, so that a loaded machine still makes
+  // all 41 changes first).
+  testserver::FaultRule slow;
   slow.method = "GET";
   slow.path_regex = "^/api/v1/namespaces/rec/configmaps$";
-  slow.latency = milliseconds(1500);
+  slow.latency = milliseconds(5000);
   server->inject_fault(slow);
   testserver::FaultRule end;
   end.path_regex = slow.path_regex;

@@ -1,0 +1,139 @@
+#include "kftenant/store/cached_store.h"
+
+#include "kftenant/store/label_selector.h"
+
+namespace kftenant::store {
+
+CachedStore::~CachedStore() {
+  for (auto& [kind, informer] : informers_) informer->stop();
+}
+
+Result<void> CachedStore::cache(const std::string& api_version, const std::string& kind,
+                                kube::InformerOptions options) {
+  if (!options.label_selector.empty() || !options.field_selector.empty())
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a cache of " + kind + " holds every object: drop the selector");
+  if (informers_.count({api_version, kind})) return ok();
+  // The table or discovery; a CRD's kind the server does not serve yet is still in the table
+  // when the client knows it (Profile, Password), and its informer retries until it is served.
+  auto ref = client_.resolve(api_version, kind);
+  if (!ref) return fail(ref.error());
+  options.ns.clear();
+  auto informer = std::make_unique<kube::Informer>(client_, *ref, options);
+  informer->start();
+  informers_.emplace(Kind{api_version, kind}, std::move(informer));
+  return ok();
+}
+
+bool CachedStore::synced() const {
+  for (const auto& [kind, informer] : informers_)
+    if (!informer->synced()) return false;
+  return true;
+}
+
+bool CachedStore::wait_for_sync(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& [kind, informer] : informers_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) left = std::chrono::milliseconds(0);
+    if (!informer->wait_for_sync(left)) return false;
+  }
+  return true;
+}
+
+std::vector<const kube::Informer*> CachedStore::informers() const {
+  std::vector<const kube::Informer*> out;
+  for (const auto& [kind, informer] : informers_) out.push_back(informer.get());
+  return out;
+}
+
+kube::Informer* CachedStore::informer_of(const std::string& api_version,
+                                         const std::string& kind) const {
+  auto it = informers_.find({api_version, kind});
+  return it == informers_.end() ? nullptr : it->second.get();
+}
+
+kube::Informer* CachedStore::answering(const std::string& api_version,
+                                       const std::string& kind) const {
+  kube::Informer* informer = informer_of(api_version, kind);
+  if (!informer || !informer->synced() || informer->last_error()) return nullptr;
+  return informer;
+}
+
+Result<nlohmann::json> CachedStore::get(const ObjectKey& key) {
+  kube::Informer* informer = answering(key.api_version, key.kind);
+  if (!informer) return inner_.get(key);
+  ++answered_;
+  const bool namespaced = informer->resource().namespaced;
+  if (auto object = informer->get(namespaced ? key.ns : "", key.name)) return std::move(*object);
+  // As the API server says it (apimachinery errors.NewNotFound).
+  Error e = make_error(ErrorCode::kNotFound,
+                       informer->resource().group_resource() + " \"" + key.name + "\" not found")
+                .value();
+  e.http_status = 404;
+  e.reason = "NotFound";
+  return fail(std::move(e));
+}
+
+Result<std::vector<nlohmann::json>> CachedStore::list(const std::string& api_version,
+                                                      const std::string& kind,
+                                                      const std::string& ns,
+                                                      const std::string& label_selector) {
+  kube::Informer* informer = answering(api_version, kind);
+  if (!informer) return inner_.list(api_version, kind, ns, label_selector);
+  auto selector = parse_label_selector(label_selector);
+  // A selector the API server would refuse: let it, so the caller gets its exact 400.
+  if (!selector) return inner_.list(api_version, kind, ns, label_selector);
+  ++answered_;
+  std::vector<nlohmann::json> out;
+  for (auto& object : informer->list(informer->resource().namespaced ? ns : "")) {
+    LabelMap labels;
+    const auto& meta = object.value("metadata", nlohmann::json::object());
+    if (auto it = meta.find("labels"); it != meta.end() && it->is_object())
+      for (auto label = it->begin(); label != it->end(); ++label)
+        if (label.value().is_string())
+          labels.emplace(label.key(), label.value().get<std::string>());
+    if (selector->matches(labels)) out.push_back(std::move(object));
+  }
+  return out;
+}
+
+void CachedStore::observe(const Result<nlohmann::json>& written) {
+  if (!written) return;
+  const ObjectKey key = key_of(*written);
+  if (kube::Informer* informer = informer_of(key.api_version, key.kind))
+    informer->observe_write(*written);
+}
+
+Result<nlohmann::json> CachedStore::create(const nlohmann::json& object) {
+  auto created = inner_.create(object);
+  observe(created);
+  return created;
+}
+
+Result<nlohmann::json> CachedStore::replace(const nlohmann::json& object) {
+  auto replaced = inner_.replace(object);
+  observe(replaced);
+  return replaced;
+}
+
+Result<nlohmann::json> CachedStore::patch(const ObjectKey& key, PatchType type,
+                                          const nlohmann::json& patch) {
+  auto patched = inner_.patch(key, type, patch);
+  observe(patched);
+  return patched;
+}
+
+Result<void> CachedStore::remove(const ObjectKey& key,
+                                 std::optional<std::string> resource_version) {
+  auto removed = inner_.remove(key, std::move(resource_version));
+  // A 404 is a delete someone else made: the object is gone either way.
+  const bool gone = removed || (removed.error().code == ErrorCode::kNotFound &&
+                                !is_kind_not_served(removed.error()));
+  if (kube::Informer* informer = informer_of(key.api_version, key.kind); informer && gone)
+    informer->observe_delete(informer->resource().namespaced ? key.ns : "", key.name);
+  return removed;
+}
+
+}  // namespace kftenant::store
