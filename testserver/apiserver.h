@@ -94,8 +94,9 @@ struct FaultRule {
   bool drop_connection = false;
   // With drop_connection: cut the socket before processing (no side effect, no answer at all).
   bool drop_before_processing = false;
-  // End the open watches whose path matches, now (the stream ends cleanly). When none is open,
-  // the rule waits for the next matching watch, which ends right after its initial events.
+  // End the open watches whose path matches, now (the stream ends cleanly; nothing written after
+  // this reaches them). When none is open, the rule waits for the next matching watch, which
+  // ends right after its initial events.
   bool end_watch = false;
 };
 
