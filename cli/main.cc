@@ -9,6 +9,7 @@
 #include "import_command.h"
 #include "kftenant/version.h"
 #include "profile_commands.h"
+#include "serve_command.h"
 #include "tenants_command.h"
 #include "user_commands.h"
 
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   kftenant::cli::add_import_command(app, options, exit_code);
   kftenant::cli::add_export_command(app, options, exit_code);
   kftenant::cli::add_tenants_commands(app, options, exit_code);
+  kftenant::cli::add_serve_command(app, options, exit_code);
 
   try {
     app.parse(argc, argv);

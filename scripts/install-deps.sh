@@ -13,6 +13,7 @@ PKGS=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   python3 python3-bcrypt
   etcd-server xz-utils
+  wrk curl
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -25,15 +25,43 @@ Result<void> CachedStore::cache(const std::string& api_version, const std::strin
   return ok();
 }
 
+Result<void> CachedStore::cache_object(const ObjectKey& key, kube::InformerOptions options) {
+  if (!options.label_selector.empty() || !options.field_selector.empty())
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a cache of " + key.kind + " " + key.name + " selects it by name itself");
+  if (object_informers_.count(object_of(key))) return ok();
+  auto ref = client_.resolve(key.api_version, key.kind);
+  if (!ref) return fail(ref.error());
+  options.ns = ref->namespaced ? key.ns : "";
+  options.field_selector = "metadata.name=" + key.name;
+  auto informer = std::make_unique<kube::Informer>(client_, *ref, options);
+  informer->start();
+  object_informers_.emplace(object_of(key), std::move(informer));
+  return ok();
+}
+
+std::vector<kube::Informer*> CachedStore::all_informers() const {
+  std::vector<kube::Informer*> out;
+  for (const auto& [kind, informer] : informers_) out.push_back(informer.get());
+  for (const auto& [object, informer] : object_informers_) out.push_back(informer.get());
+  return out;
+}
+
+kube::Informer* CachedStore::object_informer_of(const ObjectKey& key) const {
+  if (object_informers_.empty()) return nullptr;
+  auto it = object_informers_.find(object_of(key));
+  return it == object_informers_.end() ? nullptr : it->second.get();
+}
+
 bool CachedStore::synced() const {
-  for (const auto& [kind, informer] : informers_)
+  for (kube::Informer* informer : all_informers())
     if (!informer->synced()) return false;
   return true;
 }
 
 bool CachedStore::wait_for_sync(std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (const auto& [kind, informer] : informers_) {
+  for (kube::Informer* informer : all_informers()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() < 0) left = std::chrono::milliseconds(0);
@@ -44,7 +72,7 @@ bool CachedStore::wait_for_sync(std::chrono::milliseconds timeout) const {
 
 std::vector<const kube::Informer*> CachedStore::informers() const {
   std::vector<const kube::Informer*> out;
-  for (const auto& [kind, informer] : informers_) out.push_back(informer.get());
+  for (kube::Informer* informer : all_informers()) out.push_back(informer);
   return out;
 }
 
@@ -63,7 +91,10 @@ kube::Informer* CachedStore::answering(const std::string& api_version,
 
 Result<nlohmann::json> CachedStore::get(const ObjectKey& key) {
   kube::Informer* informer = answering(key.api_version, key.kind);
-  if (!informer) return inner_.get(key);
+  if (!informer) {
+    informer = object_informer_of(key);
+    if (!informer || !informer->synced() || informer->last_error()) return inner_.get(key);
+  }
   ++answered_;
   const bool namespaced = informer->resource().namespaced;
   if (auto object = informer->get(namespaced ? key.ns : "", key.name)) return std::move(*object);
@@ -104,6 +135,7 @@ void CachedStore::observe(const Result<nlohmann::json>& written) {
   const ObjectKey key = key_of(*written);
   if (kube::Informer* informer = informer_of(key.api_version, key.kind))
     informer->observe_write(*written);
+  if (kube::Informer* informer = object_informer_of(key)) informer->observe_write(*written);
 }
 
 Result<nlohmann::json> CachedStore::create(const nlohmann::json& object) {
@@ -131,8 +163,9 @@ Result<void> CachedStore::remove(const ObjectKey& key,
   // A 404 is a delete someone else made: the object is gone either way.
   const bool gone = removed || (removed.error().code == ErrorCode::kNotFound &&
                                 !is_kind_not_served(removed.error()));
-  if (kube::Informer* informer = informer_of(key.api_version, key.kind); informer && gone)
-    informer->observe_delete(informer->resource().namespaced ? key.ns : "", key.name);
+  for (kube::Informer* informer : {informer_of(key.api_version, key.kind), object_informer_of(key)})
+    if (informer && gone)
+      informer->observe_delete(informer->resource().namespaced ? key.ns : "", key.name);
   return removed;
 }
 

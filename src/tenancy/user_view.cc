@@ -224,6 +224,17 @@ DexRecordView record_view(const dex::DexUser& user) {
   return v;
 }
 
+nlohmann::json to_json(const ProfileView& p) {
+  nlohmann::json contributors = nlohmann::json::array();
+  for (const auto& c : p.contributors)
+    contributors.push_back(
+        {{"email", c.email}, {"role", std::string(kubeflow::to_string(c.role))}});
+  nlohmann::json out = {
+      {"name", p.name}, {"owner", p.owner}, {"quota", p.quota}, {"contributors", contributors}};
+  if (!p.namespace_phase.empty()) out["namespace"] = p.namespace_phase;
+  return out;
+}
+
 nlohmann::json to_json(const UserView& view) {
   nlohmann::json out = nlohmann::json::object();
   out["email"] = view.email;
@@ -247,16 +258,7 @@ nlohmann::json to_json(const UserView& view) {
   }
   out["records"] = std::move(records);
   nlohmann::json profiles = nlohmann::json::array();
-  for (const auto& p : view.profiles) {
-    nlohmann::json contributors = nlohmann::json::array();
-    for (const auto& c : p.contributors)
-      contributors.push_back(
-          {{"email", c.email}, {"role", std::string(kubeflow::to_string(c.role))}});
-    nlohmann::json jp = {
-        {"name", p.name}, {"owner", p.owner}, {"quota", p.quota}, {"contributors", contributors}};
-    if (!p.namespace_phase.empty()) jp["namespace"] = p.namespace_phase;
-    profiles.push_back(std::move(jp));
-  }
+  for (const auto& p : view.profiles) profiles.push_back(to_json(p));
   out["profiles"] = std::move(profiles);
   out["warnings"] = view.warnings;
   return out;

@@ -45,7 +45,7 @@ TEST(CliBasics, HelpListsSubcommands) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(listed_subcommands(r.out),
               ::testing::ElementsAre("version", "doctor", "user", "profile", "import", "export",
-                                     "apply", "hash"));
+                                     "apply", "hash", "serve"));
   r = run_process({KFTENANT_BINARY, "user", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(listed_subcommands(r.out),
@@ -70,7 +70,7 @@ TEST(CliBasics, MissingSubcommandIsUsageError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "kftenant: a command is required: version, doctor, user, profile, import, export, "
-            "apply, hash (see kftenant --help)\n");
+            "apply, hash, serve (see kftenant --help)\n");
   r = run_process({KFTENANT_BINARY, "user"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
@@ -83,7 +83,7 @@ TEST(CliBasics, UnknownCommandIsNamedWithTheValidOnes) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "kftenant: unknown command \"usr\" (did you mean \"user\"?): use one of version, "
-            "doctor, user, profile, import, export, apply, hash (see kftenant --help)\n");
+            "doctor, user, profile, import, export, apply, hash, serve (see kftenant --help)\n");
   r = run_process({KFTENANT_BINARY, "--kubeconfig", "/nonexistent", "user", "lst"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,

@@ -218,6 +218,59 @@ TEST_F(CachedStoreTest, AnotherWritersChangeArrivesByTheWatch) {
   EXPECT_EQ(value, "9");
 }
 
+// One object cached (as `kftenant serve` caches Dex's ConfigMap): its reads come from memory,
+// its writes are read back at once and other writers' changes arrive; every other object of the
+// kind, and every list, is read from the API server.
+TEST_F(CachedStoreTest, OneCachedObjectIsAnsweredAndTheRestOfItsKindReadThrough) {
+  ClusterStore live(*admin);
+  CachedStore cached(live, *admin);
+  const ObjectKey one{"v1", "ConfigMap", "team-a", "one"};
+  ASSERT_TRUE(cached.cache_object(one, quick_retry()));
+  ASSERT_TRUE(cached.wait_for_sync(milliseconds(10000)));
+  server->clear_requests();
+  auto read = cached.get(one);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ((*read)["metadata"]["labels"]["tier"], "gold");
+  EXPECT_EQ(reads_sent(), 0u);
+  EXPECT_EQ(cached.answered_from_cache(), 1u);
+
+  auto other = cached.get({"v1", "ConfigMap", "team-a", "two"});  // same kind, same namespace
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_EQ(reads_sent(), 1u);
+  auto listed = cached.list("v1", "ConfigMap", "team-a");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(reads_sent(), 2u);
+  EXPECT_EQ(*listed, *live.list("v1", "ConfigMap", "team-a", ""));
+  EXPECT_EQ(cached.answered_from_cache(), 1u);
+
+  json changed = *read;
+  changed["data"]["k"] = "ours";
+  ASSERT_TRUE(cached.replace(changed));
+  EXPECT_EQ((*cached.get(one))["data"]["k"], "ours");  // before the watch could say it
+
+  ASSERT_TRUE(server->put_object("v1", "configmaps",
+                                 configmap("team-a", "one", {{"tier", "gold"}}, "theirs")));
+  const auto end = std::chrono::steady_clock::now() + milliseconds(10000);
+  std::string value;
+  while (std::chrono::steady_clock::now() < end) {
+    value = (*cached.get(one))["data"]["k"];
+    if (value == "theirs") break;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(value, "theirs");
+
+  ASSERT_TRUE(server->delete_object("v1", "configmaps", "team-a", "one"));
+  server->clear_requests();
+  Result<json> gone = json();
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(10000);
+  while (std::chrono::steady_clock::now() < deadline && (gone = cached.get(one)))
+    std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(gone.error().message, "configmaps \"one\" not found");
+  EXPECT_EQ(reads_sent(), 0u) << "the miss came from the cache";
+}
+
 TEST_F(CachedStoreTest, AKindItCannotWatchIsReadThrough) {
   auto jane = client_with("jane-token");  // no role: the watch is refused
   ASSERT_TRUE(jane);

@@ -25,6 +25,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -49,6 +51,12 @@ class CachedStore : public ObjectStore {
   // not serve now (a CRD not yet installed) is read through until its informer syncs.
   [[nodiscard]] Result<void> cache(const std::string& api_version, const std::string& kind,
                                    kube::InformerOptions options = {});
+
+  // Caches one object (a ConfigMap every request reads, of a kind too common to cache whole):
+  // an informer of its namespace with a field selector on its name. get() of exactly that key is
+  // answered from it (NotFound included) once synced; every other read of the kind goes to the
+  // underlying store. Writes of it are read back at once, as for a cached kind.
+  [[nodiscard]] Result<void> cache_object(const ObjectKey& key, kube::InformerOptions options = {});
 
   // Whether every cached kind has synced (what a /readyz answers); waits up to `timeout`.
   [[nodiscard]] bool synced() const;
@@ -92,6 +100,14 @@ class CachedStore : public ObjectStore {
  private:
   using Kind = std::pair<std::string, std::string>;  // apiVersion, kind
 
+  using Object = std::tuple<std::string, std::string, std::string, std::string>;
+  [[nodiscard]] static Object object_of(const ObjectKey& key) {
+    return {key.api_version, key.kind, key.ns, key.name};
+  }
+  // The informer holding this one object (cache_object), or null.
+  [[nodiscard]] kube::Informer* object_informer_of(const ObjectKey& key) const;
+  [[nodiscard]] std::vector<kube::Informer*> all_informers() const;
+
   // The informer of the kind, when it is cached at all.
   [[nodiscard]] kube::Informer* informer_of(const std::string& api_version,
                                             const std::string& kind) const;
@@ -102,7 +118,8 @@ class CachedStore : public ObjectStore {
 
   ObjectStore& inner_;
   kube::Client& client_;
-  std::map<Kind, std::unique_ptr<kube::Informer>> informers_;  // fixed once shared
+  std::map<Kind, std::unique_ptr<kube::Informer>> informers_;           // fixed once shared
+  std::map<Object, std::unique_ptr<kube::Informer>> object_informers_;  // likewise
   std::atomic<size_t> answered_{0};
 };
 

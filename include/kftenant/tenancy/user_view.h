@@ -74,5 +74,7 @@ struct UserView {
 // "location", "records": [{"email", "backend", "location", "line"?, "problems"}], "profiles":
 // [...], "warnings": [...]}; no hash.
 [[nodiscard]] nlohmann::json to_json(const UserView& view);
+// {"name", "owner", "quota": {...}, "contributors": [{"email", "role"}], "namespace"?: phase}.
+[[nodiscard]] nlohmann::json to_json(const ProfileView& view);
 
 }  // namespace kftenant::tenancy

@@ -1,0 +1,288 @@
+// `kftenant serve` under load: N users with a profile each in the test API server (HTTPS on
+// loopback, in this process), the real `kftenant serve` binary in front of it, and wrk (Debian)
+// with C connections for D seconds on
+//   GET /api/v1/users?limit=100      (an administrator's first page of users)
+//   GET /api/v1/users/{email}        (one user)
+// and, as the baseline in the same run, the same kind of reads straight to the API server (wrk
+// with the admin's bearer token): GET one Profile, and a page of 100 Profiles. Then the server's
+// resident memory (VmRSS and its peak VmHWM) at N users.
+//
+//   build/bench_serve                                   # N = 1000, 200 connections, 30 s
+//   build/bench_serve --users 10000 --duration 10       # the memory figure at 10,000 users
+//   build/bench_serve --users 50 --duration 2 --connections 20   # what CI runs
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "kftenant/dex/bcrypt.h"
+#include "kftenant/kube/client.h"
+#include "kftenant/plan/plan.h"
+#include "kftenant/store/cluster_store.h"
+#include "kftenant/tenancy/users.h"
+#include "testserver/apiserver.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace kftenant;
+using SteadyClock = std::chrono::steady_clock;
+
+std::string email_of(int i) {
+  return fmt::format("u{:05d}@example.com", i);
+}
+std::string profile_of(int i) {
+  return fmt::format("u{:05d}", i);
+}
+
+// Spawns argv with stdout and stderr to `log` (a file); the pid, or -1.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argp;
+  for (auto& a : args) argp.push_back(a.data());
+  argp.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argp[0], &actions, nullptr, argp.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+// Runs argv to completion; its stdout ("" when it could not run).
+std::string run(const std::vector<std::string>& argv) {
+  char path[] = "/tmp/bench_serve_out_XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return "";
+  close(fd);
+  const pid_t pid = spawn(argv, path);
+  std::string out;
+  if (pid > 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    out = s.str();
+  }
+  unlink(path);
+  return out;
+}
+
+int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  close(s);
+  return port;
+}
+
+double to_ms(double value, const std::string& unit) {
+  if (unit == "us") return value / 1000;
+  if (unit == "s") return value * 1000;
+  if (unit == "m") return value * 60000;
+  return value;  // ms
+}
+
+struct WrkFigures {
+  double requests_per_second = 0, p50_ms = 0, p99_ms = 0;
+  long non_2xx = 0;
+  bool ok = false;
+};
+
+WrkFigures parse_wrk(const std::string& out) {
+  WrkFigures f;
+  std::smatch m;
+  if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) {
+    f.requests_per_second = std::stod(m[1]);
+    f.ok = true;
+  }
+  if (std::regex_search(out, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s|m)\b)")))
+    f.p50_ms = to_ms(std::stod(m[1]), m[2]);
+  if (std::regex_search(out, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s|m)\b)")))
+    f.p99_ms = to_ms(std::stod(m[1]), m[2]);
+  if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))")))
+    f.non_2xx = std::stol(m[1]);
+  return f;
+}
+
+long status_kib(pid_t pid, const std::string& field) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kftenant serve under wrk, against the API server as the baseline"};
+  int users = 1000, duration = 30, connections = 200, wrk_threads = 2;
+  app.add_option("--users", users, "users (each with a profile and a namespace)")
+      ->capture_default_str();
+  app.add_option("--duration", duration, "seconds per wrk run")->capture_default_str();
+  app.add_option("--connections", connections, "wrk connections")->capture_default_str();
+  app.add_option("--wrk-threads", wrk_threads, "wrk threads")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (run({"/bin/sh", "-c", "command -v wrk"}).empty()) {
+    std::printf("bench_serve: skipped: wrk is not installed (apt-get install wrk)\n");
+    return 0;
+  }
+
+  testserver::Options options;
+  options.seed_kubeflow = true;
+  options.rollout_delay = std::chrono::milliseconds(0);
+  auto started = testserver::ApiServer::start(options);
+  if (!started) {
+    std::fprintf(stderr, "bench_serve: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  auto& api_server = **started;
+  const std::string kubeconfig = fmt::format("/tmp/bench_serve_kubeconfig_{}", getpid());
+  if (!api_server.write_kubeconfig(kubeconfig)) return 1;
+
+  // Seeding: one config.yaml write for every user (one bcrypt hash shared: the figures are about
+  // reads), then the Profiles and their namespaces straight into the store.
+  const auto seed_start = SteadyClock::now();
+  kube::RestConfig config;
+  config.server = api_server.url();
+  config.ca_pem = api_server.ca_pem();
+  config.token = api_server.admin_token();
+  config.qps = 0;
+  auto client = kube::Client::create(config, {});
+  if (!client) return 1;
+  store::ClusterStore cluster(**client);
+  auto hash = dex::bcrypt_hash("bench-password", 10);
+  if (!hash) return 1;
+  std::vector<tenancy::AddUserRequest> requests;
+  for (int i = 0; i < users; ++i) {
+    tenancy::AddUserRequest r;
+    r.email = email_of(i);
+    r.hash = *hash;
+    r.create_profile = false;
+    requests.push_back(std::move(r));
+  }
+  tenancy::AddDexUsersPlanner planner({}, std::move(requests));
+  auto applied = plan::apply_plan(cluster, planner, {});
+  if (!applied) {
+    std::fprintf(stderr, "bench_serve: seeding Dex: %s\n", applied.error().message.c_str());
+    return 1;
+  }
+  for (int i = 0; i < users; ++i) {
+    const std::string name = profile_of(i);
+    if (!api_server.put_object(
+            "kubeflow.org/v1", "profiles",
+            {{"apiVersion", "kubeflow.org/v1"},
+             {"kind", "Profile"},
+             {"metadata", {{"name", name}}},
+             {"spec", {{"owner", {{"kind", "User"}, {"name", email_of(i)}}}}}}) ||
+        !api_server.put_object(
+            "v1", "namespaces",
+            {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}))
+      return 1;
+  }
+  const double seed_s = std::chrono::duration<double>(SteadyClock::now() - seed_start).count();
+
+  const int port = free_port();
+  const std::string log = fmt::format("/tmp/bench_serve_log_{}", getpid());
+  const pid_t serve = spawn({KFTENANT_BINARY, "serve", "--kubeconfig", kubeconfig, "--listen",
+                             fmt::format("127.0.0.1:{}", port), "--admin", "admin@example.com",
+                             "--threads", std::to_string(std::max(32, connections + 8))},
+                            log);
+  if (serve <= 0) return 1;
+  const std::string base = fmt::format("http://127.0.0.1:{}", port);
+  const auto ready_start = SteadyClock::now();
+  bool ready = false;
+  for (int i = 0; i < 600 && !ready; ++i) {
+    ready = run({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                 base + "/readyz"}) == "200";
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const double ready_s = std::chrono::duration<double>(SteadyClock::now() - ready_start).count();
+  if (!ready) {
+    std::fprintf(stderr, "bench_serve: the server did not get ready (log: %s)\n", log.c_str());
+    kill(serve, SIGTERM);
+    return 1;
+  }
+
+  struct Case {
+    std::string name;
+    std::string url;
+    std::string header;
+  };
+  const std::string admin = "kubeflow-userid: admin@example.com";
+  const std::string bearer = "Authorization: Bearer " + api_server.admin_token();
+  const std::string one = email_of(users / 2);
+  const std::vector<Case> cases = {
+      {"kftenant GET /api/v1/users?limit=100", base + "/api/v1/users?limit=100", admin},
+      {"API server GET profiles?limit=100 (baseline)",
+       api_server.url() + "/apis/kubeflow.org/v1/profiles?limit=100", bearer},
+      {"kftenant GET /api/v1/users/{email}", base + "/api/v1/users/" + one, admin},
+      {"API server GET profiles/{name} (baseline)",
+       api_server.url() + "/apis/kubeflow.org/v1/profiles/" + profile_of(users / 2), bearer},
+  };
+  std::printf(
+      "kftenant serve: %d users with a profile each; seeded in %.1f s, ready %.1f s after "
+      "start; wrk -t%d -c%d -d%ds, %u cores\n\n",
+      users, seed_s, ready_s, wrk_threads, connections, duration,
+      std::thread::hardware_concurrency());
+  std::printf("%-48s %12s %10s %10s %8s\n", "request", "requests/s", "p50 ms", "p99 ms", "non-2xx");
+  std::vector<WrkFigures> figures;
+  for (const auto& c : cases) {
+    auto out =
+        run({"/bin/sh", "-c", "wrk --latency -t\"$1\" -c\"$2\" -d\"$3\"s -H \"$4\" \"$5\" 2>&1",
+             "sh", std::to_string(wrk_threads), std::to_string(connections),
+             std::to_string(duration), c.header, c.url});
+    auto f = parse_wrk(out);
+    figures.push_back(f);
+    if (!f.ok) {
+      std::printf("%-48s wrk failed: %s\n", c.name.c_str(), out.substr(0, 200).c_str());
+      continue;
+    }
+    std::printf("%-48s %12.0f %10.2f %10.2f %8ld\n", c.name.c_str(), f.requests_per_second,
+                f.p50_ms, f.p99_ms, f.non_2xx);
+  }
+  if (figures.size() == 4 && figures[1].requests_per_second > 0 &&
+      figures[3].requests_per_second > 0)
+    std::printf("\nrequests/s over the baseline: users page %.2fx, one user %.2fx\n",
+                figures[0].requests_per_second / figures[1].requests_per_second,
+                figures[2].requests_per_second / figures[3].requests_per_second);
+  std::printf("kftenant serve memory at %d users: VmRSS %.1f MiB, peak VmHWM %.1f MiB\n", users,
+              status_kib(serve, "VmRSS") / 1024.0, status_kib(serve, "VmHWM") / 1024.0);
+  kill(serve, SIGTERM);
+  int status = 0;
+  waitpid(serve, &status, 0);
+  unlink(kubeconfig.c_str());
+  const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!clean)
+    std::printf("kftenant serve did not exit 0 on SIGTERM (log: %s)\n", log.c_str());
+  else
+    unlink(log.c_str());
+  for (const auto& f : figures)
+    if (!f.ok || f.non_2xx > 0) return 1;
+  return clean ? 0 : 1;
+}

@@ -1,0 +1,130 @@
+#include "serve_command.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <stop_token>
+
+#include "interrupt.h"
+#include "kftenant/store/cached_store.h"
+#include "kftenant/version.h"
+#include "server/http_server.h"
+#include "server/tenancy_api.h"
+
+namespace kftenant::cli {
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::vector<std::string> admins;
+  std::string userid_header = "kubeflow-userid";
+  std::string userid_prefix;
+  size_t max_body = 1 << 20;
+  int threads = 32;
+};
+
+int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
+  auto address = parse_listen_address(flags.listen);
+  if (!address) return report_error(address.error());
+  if (!options.manifests.empty())
+    return report_error(usage_error(
+        "serve needs a cluster: drop --manifests (a manifests folder is edited by the other "
+        "commands, then applied with kustomize)"));
+  if (flags.threads < 1 || flags.threads > 1024)
+    return report_error(usage_error("--threads must be from 1 to 1024"));
+  auto context = tenancy_context(options);
+  if (!context) return report_error(context.error());
+  auto session = open_session(options);
+  if (!session) return report_error(session.error());
+  if (auto reachable = session->store->check_reachable(); !reachable)
+    return report_error(reachable.error());
+
+  store::CachedStore cache(*session->store, *session->client);
+  std::vector<std::string> skipped;
+  if (auto cached = server::cache_what_requests_read(cache, *session->store, *context, &skipped);
+      !cached)
+    return report_error(cached.error());
+  for (const auto& kind : skipped)
+    std::fprintf(stderr, "kftenant serve: %s is not served by the cluster: read through\n",
+                 kind.c_str());
+
+  server::RouteTable routes;
+  server::TenancyApi api(cache, *context);
+  api.add_routes(routes);
+  server::add_openapi_route(routes, kVersion);
+
+  server::HttpServerOptions http;
+  http.host = address->host;
+  http.port = address->port;
+  http.max_body_bytes = flags.max_body;
+  http.threads = flags.threads;
+  http.identity.userid_header = flags.userid_header;
+  http.identity.userid_prefix = flags.userid_prefix;
+  http.identity.admins = flags.admins;
+  http.ready = [&cache] { return cache.synced(); };
+  http.access_log = &std::cerr;
+  server::HttpServer server(std::move(routes), std::move(http));
+  auto port = server.bind();
+  if (!port) return report_error(port.error());
+
+  StopOnInterrupt interrupt;
+  std::stop_callback on_stop(interrupt.token(), [&server] { server.stop(); });
+  std::fprintf(stderr,
+               "kftenant serve: listening on http://%s:%d (identity: the %s header; %zu "
+               "administrator(s))\n",
+               address->host.empty() ? "0.0.0.0" : address->host.c_str(), *port,
+               flags.userid_header.c_str(), flags.admins.size());
+  std::fflush(stderr);
+  server.serve();
+  std::fprintf(stderr, "kftenant serve: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+Result<ListenAddress> parse_listen_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  auto bad = [&] {
+    return fail(usage_error(fmt::format(
+        "--listen {}: give HOST:PORT (127.0.0.1:8080) or :PORT for every interface", text)));
+  };
+  if (colon == std::string::npos) return bad();
+  ListenAddress out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']')
+    out.host = out.host.substr(1, out.host.size() - 2);  // [::1]:8080
+  if (out.host.empty()) out.host = "0.0.0.0";
+  const std::string port = text.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || out.port < 0 ||
+      out.port > 65535)
+    return bad();
+  return out;
+}
+
+void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "Serve the REST API (/api/v1: users, profiles, me; /api/v1/openapi.json; /healthz, "
+      "/readyz) over the cluster, reading from a watch-fed cache");
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (:PORT: every interface)")
+      ->capture_default_str();
+  cmd->add_option("--admin", flags->admins,
+                  "An administrator's email (repeat for several): may read every user")
+      ->type_name("EMAIL");
+  cmd->add_option("--userid-header", flags->userid_header,
+                  "The header the ingress puts the signed-in user in (as Kubeflow's web apps)")
+      ->capture_default_str();
+  cmd->add_option("--userid-prefix", flags->userid_prefix,
+                  "Removed from the header's value (e.g. accounts.google.com:)");
+  cmd->add_option("--max-body", flags->max_body, "Largest request body in bytes (413 above)")
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Connections served at once")->capture_default_str();
+  cmd->callback([&options, &exit_code, flags] { exit_code = run_serve(options, *flags); });
+}
+
+}  // namespace kftenant::cli

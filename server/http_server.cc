@@ -1,0 +1,199 @@
+#include "server/http_server.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <cmath>
+#include <ctime>
+#include <random>
+
+#include "server/api_error.h"
+
+namespace kftenant::server {
+namespace {
+
+void send(httplib::Response& res, const ApiResponse& answer) {
+  res.status = answer.status;
+  if (!answer.text.empty() || !answer.content_type.empty()) {
+    res.set_content(answer.text, answer.content_type.empty() ? "text/plain; charset=utf-8"
+                                                             : answer.content_type);
+  } else {
+    res.set_content(answer.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+  }
+}
+
+void send_error(httplib::Response& res, const ApiError& error) {
+  send(res, ApiResponse{error.status, to_json(error), "", ""});
+}
+
+std::string random_prefix() {
+  std::random_device rd;
+  return fmt::format("{:08x}", rd());
+}
+
+}  // namespace
+
+HttpServer::HttpServer(RouteTable routes, HttpServerOptions options)
+    : routes_(std::move(routes)),
+      options_(std::move(options)),
+      identity_(options_.identity),
+      http_(std::make_unique<httplib::Server>()),
+      request_prefix_(random_prefix()) {
+  install_handlers();
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::install_handlers() {
+  httplib::Server& http = *http_;
+  http.set_payload_max_length(options_.max_body_bytes);
+  http.set_read_timeout(options_.read_timeout);
+  http.set_write_timeout(options_.write_timeout);
+  const int threads = std::max(1, options_.threads);
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+
+  // httplib's own answers (413 for a body over the limit, 400 for a request it cannot read)
+  // get the API's error body; answers of ours that have a body keep it.
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (res.status == 413) {
+          send_error(res, api_error(ErrorCode::kTooLarge,
+                                    "the request body is over the server's limit (--max-body)"));
+        } else {
+          send_error(res, ApiError{res.status, "BadRequest", "the request could not be read", ""});
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        send_error(res, api_error(ErrorCode::kInternal,
+                                  "internal error (a bug in kftenant): the request may be "
+                                  "retried; please report it with the X-Request-Id"));
+      });
+
+  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string request_id =
+        fmt::format("{}-{}", request_prefix_, next_request_.fetch_add(1));
+    res.set_header("X-Request-Id", request_id);
+    std::string route_name = "-", caller_name = "-";
+    [&] {
+      if (req.path == "/healthz") {
+        route_name = req.path;
+        send(res, ApiResponse{200, {}, "ok\n", ""});
+        return;
+      }
+      if (req.path == "/readyz") {
+        route_name = req.path;
+        if (!options_.ready || options_.ready())
+          send(res, ApiResponse{200, {}, "ok\n", ""});
+        else
+          send_error(res, api_error(ErrorCode::kServerError,
+                                    "not ready: the cache of the cluster has not synced yet"));
+        return;
+      }
+      auto lookup = routes_.find(req.method, req.path);
+      if (!lookup.route) {
+        if (lookup.allowed_methods.empty()) {
+          send_error(res, api_error(ErrorCode::kNotFound,
+                                    fmt::format("no such endpoint: {} (GET /api/v1/openapi.json "
+                                                "lists them)",
+                                                req.path)));
+        } else {
+          res.set_header("Allow", fmt::format("{}", fmt::join(lookup.allowed_methods, ", ")));
+          send_error(res,
+                     api_error(ErrorCode::kMethodNotAllowed,
+                               fmt::format("{} does not take {}: it takes {}", req.path, req.method,
+                                           fmt::join(lookup.allowed_methods, ", "))));
+        }
+        return;
+      }
+      const Route& route = *lookup.route;
+      route_name = route.pattern;
+      ApiRequest request;
+      request.method = req.method;
+      request.path = req.path;
+      request.path_params = std::move(lookup.path_params);
+      for (const auto& [key, value] : req.params) request.query.emplace(key, value);
+      request.body = req.body;
+      request.content_type = req.get_header_value("Content-Type");
+      request.request_id = request_id;
+      if (route.access != Access::kAnyone) {
+        auto caller = identity_.identify([&](std::string_view name) -> std::optional<std::string> {
+          const std::string key(name);
+          if (!req.has_header(key)) return std::nullopt;
+          return req.get_header_value(key);
+        });
+        if (!caller) {
+          send_error(res, api_error(caller.error()));
+          return;
+        }
+        caller_name = caller->email;
+        if (route.access == Access::kAdmin && !caller->admin) {
+          send_error(res, api_error(ErrorCode::kForbidden,
+                                    fmt::format("{} is not an administrator: {} {} is for "
+                                                "administrators only (kftenant serve --admin)",
+                                                caller->email, route.method, route.pattern)));
+          return;
+        }
+        request.caller = std::move(*caller);
+      }
+      send(res, route.handler(request));
+    }();
+    if (options_.access_log) {
+      const auto ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count();
+      nlohmann::json line = {
+          {"time", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
+          {"requestId", request_id},
+          {"method", req.method},
+          {"route", route_name},
+          {"status", res.status},
+          {"caller", caller_name},
+          {"ms", std::round(ms * 100) / 100}};
+      std::lock_guard lock(log_mu_);
+      *options_.access_log << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                           << "\n"
+                           << std::flush;
+    }
+  };
+  const std::string any = ".*";
+  http.Get(any, dispatch);
+  http.Post(any, dispatch);
+  http.Put(any, dispatch);
+  http.Patch(any, dispatch);
+  http.Delete(any, dispatch);
+  http.Options(any, dispatch);
+}
+
+Result<int> HttpServer::bind() {
+  int port = options_.port;
+  if (port == 0) {
+    port = http_->bind_to_any_port(options_.host);
+  } else if (!http_->bind_to_port(options_.host, port)) {
+    port = -1;
+  }
+  if (port <= 0)
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("cannot listen on {}:{}: the address is in use or not this "
+                                  "machine's (--listen)",
+                                  options_.host, options_.port));
+  return port;
+}
+
+void HttpServer::serve() {
+  if (!stopped_) http_->listen_after_bind();
+}
+
+void HttpServer::stop() {
+  stopped_ = true;
+  if (http_) http_->stop();
+}
+
+}  // namespace kftenant::server

@@ -1,0 +1,74 @@
+// The HTTP front of `kftenant serve`: cpp-httplib underneath, the route table on top. Every
+// answer is JSON (errors {code, message, field}); what it does for every request, in order:
+//   - a body over max_body_bytes: 413, before any handler runs;
+//   - no route for the path: 404; a route for another method: 405 with Allow;
+//   - a route other than kAnyone: the caller is identified (401 when it cannot be);
+//   - kAdmin routes refuse non-administrators (403) before the handler runs;
+//   - the handler; an exception escaping it is a 500 "internal" (a bug), never a crash;
+//   - an X-Request-Id on the answer, and one JSON access line on the log stream (time, request
+//     id, method, route pattern, status, caller, milliseconds; no body, no query string).
+// /healthz answers 200 while the process serves; /readyz 200 once `ready()` says so, else 503.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+
+#include "kftenant/error.h"
+#include "server/identity.h"
+#include "server/route_table.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace kftenant::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (bind() says which)
+  size_t max_body_bytes = 1 << 20;
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  int threads = 32;  // connections served at once (a keep-alive connection holds one)
+  IdentityOptions identity;
+  std::function<bool()> ready;         // null: always ready
+  std::ostream* access_log = nullptr;  // null: none
+};
+
+class HttpServer {
+ public:
+  HttpServer(RouteTable routes, HttpServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the listening socket; the port bound (the one asked for, or the one chosen for 0).
+  // kInvalidArgument naming the address when it cannot be bound.
+  [[nodiscard]] Result<int> bind();
+  // Serves until stop(); call after bind(). Returns once in-flight requests have finished.
+  void serve();
+  // Stops accepting connections and lets serve() return once the requests being handled are
+  // answered. Safe from any thread (not from a signal handler).
+  void stop();
+
+  [[nodiscard]] const RouteTable& routes() const { return routes_; }
+
+ private:
+  void install_handlers();
+
+  RouteTable routes_;
+  HttpServerOptions options_;
+  Identity identity_;
+  std::unique_ptr<httplib::Server> http_;
+  std::atomic<unsigned long long> next_request_{1};
+  std::atomic<bool> stopped_{false};
+  std::string request_prefix_;
+  std::mutex log_mu_;
+};
+
+}  // namespace kftenant::server

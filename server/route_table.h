@@ -1,0 +1,106 @@
+// The REST API's routes as data: method, path pattern, who may call it, and the handler. The
+// HTTP front (http_server.h) dispatches through it and the OpenAPI document is generated from it
+// (openapi.h), so the document cannot drift from what is served.
+//
+// A pattern is a path whose segments are literals or {name} placeholders
+// ("/api/v1/users/{email}"); a placeholder matches one non-empty segment (already percent-
+// decoded by the HTTP layer) and is handed to the handler in ApiRequest::path_params.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kftenant::server {
+
+// Who may call a route. Object-level rules (is the caller this profile's owner?) are the
+// handler's to check; this is what the route promises, what the OpenAPI document states in
+// x-kftenant-access and what the README's table lists.
+enum class Access {
+  kAnyone,         // no identity needed (health, the OpenAPI document)
+  kSignedIn,       // any identified caller
+  kAdmin,          // an administrator only
+  kAdminOrSelf,    // an administrator, or the user the path names
+  kProfileMember,  // an administrator, or the profile's owner or a contributor
+};
+[[nodiscard]] std::string_view to_string(Access access);
+
+// The caller as identity.h established it.
+struct Caller {
+  // As the header gives it, without the prefix: Kubeflow compares a Profile's owner and a
+  // contributor binding's user with it byte for byte, and so does this server.
+  std::string email;
+  bool admin = false;
+};
+
+struct ApiRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> path_params;
+  std::map<std::string, std::string> query;  // the first value of each parameter
+  std::string body;
+  std::string content_type;
+  std::optional<Caller> caller;  // set for every route but kAnyone ones
+  std::string request_id;
+};
+
+struct ApiResponse {
+  int status = 200;
+  nlohmann::json body;  // sent as application/json unless `text` is set
+  std::string text;     // a non-JSON body (text/plain unless content_type says otherwise)
+  std::string content_type;
+};
+
+using Handler = std::function<ApiResponse(const ApiRequest&)>;
+
+struct QueryParameter {
+  std::string name;
+  std::string description;
+};
+
+struct Route {
+  std::string method;   // "GET", "POST", ...
+  std::string pattern;  // "/api/v1/users/{email}"
+  std::string operation_id;
+  std::string summary;
+  Access access = Access::kSignedIn;
+  std::vector<QueryParameter> query_parameters;
+  std::vector<int> error_statuses;  // besides 401/403 (implied by access): 404, 400, ...
+  Handler handler;
+};
+
+class RouteTable {
+ public:
+  // Adds a route; a second route with the same method and pattern replaces nothing: it is a bug
+  // of the caller and is refused with false.
+  bool add(Route route);
+
+  struct Lookup {
+    const Route* route = nullptr;  // null: no route for this method and path
+    std::map<std::string, std::string> path_params;
+    // With no route: the methods the path has routes for ("" = the path is unknown: 404; some:
+    // 405 with an Allow header).
+    std::vector<std::string> allowed_methods;
+  };
+  [[nodiscard]] Lookup find(const std::string& method, const std::string& path) const;
+
+  [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// An OpenAPI 3.0 document of every route: paths, operationIds, path and query parameters, the
+// access rule (x-kftenant-access) and the error answers, all of them the {code, message, field}
+// object.
+[[nodiscard]] nlohmann::json openapi_document(const RouteTable& routes, const std::string& title,
+                                              const std::string& version);
+
+// Adds GET /api/v1/openapi.json (anyone), answering openapi_document() of `routes` as they are
+// once it has been added: call it after every other route.
+void add_openapi_route(RouteTable& routes, const std::string& version);
+
+}  // namespace kftenant::server
