@@ -52,7 +52,7 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
                  kind.c_str());
 
   server::RouteTable routes;
-  server::TenancyApi api(cache, *context);
+  server::TenancyApi api(cache, *context, &cache);
   api.add_routes(routes);
   server::add_openapi_route(routes, kVersion);
 

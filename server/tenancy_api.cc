@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <charconv>
-#include <set>
+#include <functional>
+#include <tuple>
 
 #include "kftenant/dex/password_object.h"
 #include "kftenant/tenancy/user_view.h"
 #include "server/api_error.h"
+#include "server/view_cache.h"
 
 namespace kftenant::server {
 namespace {
@@ -36,22 +38,6 @@ std::string lower(std::string_view s) {
   return dex::normalize_email(s);
 }
 
-// The role `email` has in `profile`: "owner", the contributor's role, or "" for none. Byte for
-// byte, as Kubeflow compares (the profile controller and KFAM).
-std::string role_in(const tenancy::ProfileView& profile, const std::string& email) {
-  if (profile.owner == email) return "owner";
-  for (const auto& c : profile.contributors)
-    if (c.email == email) return std::string(kubeflow::to_string(c.role));
-  return "";
-}
-
-// One page of `items` (sorted by `key`), after `q` filtering: ?q= (substring, any case),
-// ?limit= (1..1000, default 100), ?continue= (the token of the previous page).
-struct Page {
-  size_t begin = 0, end = 0;
-  std::string next;  // "" on the last page
-};
-
 Result<int> parse_limit(const ApiRequest& request) {
   auto it = request.query.find("limit");
   if (it == request.query.end()) return kDefaultLimit;
@@ -69,44 +55,46 @@ Result<int> parse_limit(const ApiRequest& request) {
   return limit;
 }
 
-template <typename T, typename KeyOf>
-Result<json> paged(const ApiRequest& request, std::vector<T> items, KeyOf key_of,
-                   const std::function<json(const T&)>& to_item) {
+// One page of `items` (in the snapshot's order: by key, then exact text), after ?q= (a
+// substring of the key, any case): ?limit= (1..1000, default 100), ?continue= (the `continue`
+// of the previous page: the text() of its last item).
+template <typename Entry>
+Result<json> paged(const ApiRequest& request, std::vector<const Entry*> items,
+                   const std::function<json(const Entry&)>& to_item) {
   auto limit = parse_limit(request);
   if (!limit) return tl::unexpected(limit.error());
   if (auto q = request.query.find("q"); q != request.query.end() && !q->second.empty()) {
     const std::string needle = lower(q->second);
-    std::erase_if(items, [&](const T& item) {
-      return lower(key_of(item)).find(needle) == std::string::npos;
-    });
+    std::erase_if(items, [&](const Entry* e) { return e->key.find(needle) == std::string::npos; });
   }
-  std::stable_sort(items.begin(), items.end(), [&](const T& a, const T& b) {
-    return std::pair(lower(key_of(a)), key_of(a)) < std::pair(lower(key_of(b)), key_of(b));
-  });
-  size_t begin = 0;
+  auto begin = items.begin();
   if (auto c = request.query.find("continue"); c != request.query.end() && !c->second.empty()) {
-    // The token is the last key of the previous page: start after it, so that an item added or
-    // removed meanwhile shifts nothing.
-    const auto token = std::pair(lower(c->second), c->second);
-    while (begin < items.size() &&
-           !(token < std::pair(lower(key_of(items[begin])), key_of(items[begin]))))
-      ++begin;
+    // Start after the token, not at an offset, so that an item added or removed meanwhile
+    // shifts nothing.
+    const std::string token_key = lower(c->second);
+    begin = std::upper_bound(
+        items.begin(), items.end(), std::tie(token_key, c->second),
+        [&](const auto& token, const Entry* e) { return token < std::tie(e->key, e->text()); });
   }
-  const size_t end = std::min(items.size(), begin + static_cast<size_t>(*limit));
+  const auto end = items.end() - begin > *limit ? begin + *limit : items.end();
   json out = {{"items", json::array()}, {"total", items.size()}};
-  for (size_t i = begin; i < end; ++i) out["items"].push_back(to_item(items[i]));
-  if (end < items.size()) out["continue"] = key_of(items[end - 1]);
+  for (auto it = begin; it != end; ++it) out["items"].push_back(to_item(**it));
+  if (end != items.end()) out["continue"] = (*(end - 1))->text();
   return out;
 }
 
-// Every profile once (list_users puts each under its owner's row).
-std::vector<tenancy::ProfileView> all_profiles(const std::vector<tenancy::UserView>& users) {
-  std::vector<tenancy::ProfileView> out;
-  std::set<std::string> seen;
-  for (const auto& u : users)
-    for (const auto& p : u.profiles)
-      if (seen.insert(p.name).second) out.push_back(p);
+template <typename Entry>
+std::vector<const Entry*> all_of(const std::vector<Entry>& entries) {
+  std::vector<const Entry*> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) out.push_back(&e);
   return out;
+}
+
+json with_caller_role(const ViewSnapshot::Profile& p, const std::string& role) {
+  json item = p.json;
+  item["callerRole"] = role.empty() ? "admin" : role;
+  return item;
 }
 
 }  // namespace
@@ -192,11 +180,10 @@ void TenancyApi::add_routes(RouteTable& routes) {
 
 ApiResponse TenancyApi::list_users(const ApiRequest& request) {
   if (!request.caller->admin) return forbidden(request, "list users");
-  auto users = tenancy::list_users(store_, context_);
-  if (!users) return error_response(users.error());
-  auto page = paged<tenancy::UserView>(
-      request, std::move(*users), [](const tenancy::UserView& u) { return u.email; },
-      [](const tenancy::UserView& u) { return tenancy::to_json(u); });
+  auto views = views_.current();
+  if (!views) return error_response(views.error());
+  auto page = paged<ViewSnapshot::User>(request, all_of((*views)->users),
+                                        [](const ViewSnapshot::User& u) { return u.json; });
   if (!page) return error_response(page.error());
   return {200, std::move(*page), "", ""};
 }
@@ -206,26 +193,33 @@ ApiResponse TenancyApi::get_user(const ApiRequest& request) {
   // Asking for someone else is refused before looking: a 404 would tell who exists.
   if (!request.caller->admin && lower(email) != lower(request.caller->email))
     return forbidden(request, "read another user");
+  auto views = views_.current();
+  if (views) {
+    const auto& snapshot = **views;
+    if (auto it = snapshot.user_by_email.find(lower(email)); it != snapshot.user_by_email.end())
+      return {200, snapshot.users[it->second].json, "", ""};
+  }
+  // Not in the views (or they could not be built): show_user says why, in its own words.
   auto user = tenancy::show_user(store_, context_, email);
   if (!user) return error_response(user.error());
   return {200, tenancy::to_json(*user), "", ""};
 }
 
 ApiResponse TenancyApi::list_profiles(const ApiRequest& request) {
-  auto users = tenancy::list_users(store_, context_);
-  if (!users) return error_response(users.error());
-  auto profiles = all_profiles(*users);
+  auto views = views_.current();
+  if (!views) return error_response(views.error());
+  const ViewSnapshot& snapshot = **views;
   const Caller& caller = *request.caller;
-  if (!caller.admin)
-    std::erase_if(profiles,
-                  [&](const tenancy::ProfileView& p) { return role_in(p, caller.email).empty(); });
-  auto page = paged<tenancy::ProfileView>(
-      request, std::move(profiles), [](const tenancy::ProfileView& p) { return p.name; },
-      [&](const tenancy::ProfileView& p) {
-        json item = tenancy::to_json(p);
-        std::string role = role_in(p, caller.email);
-        item["callerRole"] = role.empty() ? "admin" : role;
-        return item;
+  std::vector<const ViewSnapshot::Profile*> visible;
+  if (caller.admin) {
+    visible = all_of(snapshot.profiles);
+  } else if (auto roles = snapshot.roles_by_email.find(caller.email);
+             roles != snapshot.roles_by_email.end()) {
+    for (const auto& [index, role] : roles->second) visible.push_back(&snapshot.profiles[index]);
+  }
+  auto page = paged<ViewSnapshot::Profile>(
+      request, std::move(visible), [&](const ViewSnapshot::Profile& p) {
+        return with_caller_role(p, snapshot.role_of(caller.email, &p - snapshot.profiles.data()));
       });
   if (!page) return error_response(page.error());
   return {200, std::move(*page), "", ""};
@@ -233,16 +227,14 @@ ApiResponse TenancyApi::list_profiles(const ApiRequest& request) {
 
 ApiResponse TenancyApi::get_profile(const ApiRequest& request) {
   const std::string& name = request.path_params.at("name");
-  auto users = tenancy::list_users(store_, context_);
-  if (!users) return error_response(users.error());
+  auto views = views_.current();
+  if (!views) return error_response(views.error());
+  const ViewSnapshot& snapshot = **views;
   const Caller& caller = *request.caller;
-  for (const auto& p : all_profiles(*users)) {
-    if (p.name != name) continue;
-    std::string role = role_in(p, caller.email);
-    if (role.empty() && !caller.admin) break;
-    json out = tenancy::to_json(p);
-    out["callerRole"] = role.empty() ? "admin" : role;
-    return {200, std::move(out), "", ""};
+  if (auto it = snapshot.profile_by_name.find(name); it != snapshot.profile_by_name.end()) {
+    std::string role = snapshot.role_of(caller.email, it->second);
+    if (!role.empty() || caller.admin)
+      return {200, with_caller_role(snapshot.profiles[it->second], role), "", ""};
   }
   // Someone who is not a member learns nothing, not even whether the profile exists.
   if (!caller.admin) return forbidden(request, fmt::format("read profile {}", name));
@@ -253,16 +245,18 @@ ApiResponse TenancyApi::get_profile(const ApiRequest& request) {
 
 ApiResponse TenancyApi::me(const ApiRequest& request) {
   const Caller& caller = *request.caller;
-  auto users = tenancy::list_users(store_, context_);
-  if (!users) return error_response(users.error());
+  auto views = views_.current();
+  if (!views) return error_response(views.error());
+  const ViewSnapshot& snapshot = **views;
   json out = {{"email", caller.email}, {"admin", caller.admin}, {"user", nullptr}};
-  for (const auto& u : *users)
-    if (u.dex && lower(u.email) == lower(caller.email)) out["user"] = tenancy::to_json(u);
+  if (auto it = snapshot.user_by_email.find(lower(caller.email));
+      it != snapshot.user_by_email.end() && snapshot.users[it->second].view.dex)
+    out["user"] = snapshot.users[it->second].json;
   json profiles = json::array();
-  for (const auto& p : all_profiles(*users)) {
-    std::string role = role_in(p, caller.email);
-    if (!role.empty()) profiles.push_back({{"name", p.name}, {"role", role}});
-  }
+  if (auto roles = snapshot.roles_by_email.find(caller.email);
+      roles != snapshot.roles_by_email.end())
+    for (const auto& [index, role] : roles->second)
+      profiles.push_back({{"name", snapshot.profiles[index].view.name}, {"role", role}});
   out["profiles"] = std::move(profiles);
   return {200, std::move(out), "", ""};
 }

@@ -14,6 +14,7 @@
 #include "kftenant/store/object_store.h"
 #include "kftenant/tenancy/users.h"
 #include "server/route_table.h"
+#include "server/view_cache.h"
 
 namespace kftenant::server {
 
@@ -34,9 +35,14 @@ namespace kftenant::server {
 class TenancyApi {
  public:
   // `store` must outlive the API and be safe to use from several threads (a CachedStore over a
-  // ClusterStore is).
-  TenancyApi(store::ObjectStore& store, tenancy::TenancyContext context)
-      : store_(store), context_(std::move(context)) {}
+  // ClusterStore is). With `cache` (usually `store` itself) the views are built once per change
+  // of the cluster and shared by the requests (view_cache.h); without, each request builds them.
+  TenancyApi(store::ObjectStore& store, tenancy::TenancyContext context,
+             store::CachedStore* cache = nullptr)
+      : store_(store), context_(context), views_(store, std::move(context), cache) {}
+
+  // The views' cache, for tests and benchmarks (builds()).
+  [[nodiscard]] const ViewCache& views() const { return views_; }
 
   // GET /api/v1/users (admin), /api/v1/users/{email} (admin or self), /api/v1/profiles (what
   // the caller may see), /api/v1/profiles/{name} (admin or member), /api/v1/me (signed in).
@@ -51,6 +57,7 @@ class TenancyApi {
 
   store::ObjectStore& store_;
   tenancy::TenancyContext context_;
+  ViewCache views_;
 };
 
 }  // namespace kftenant::server

@@ -124,6 +124,17 @@ int Informer::lists() const {
   return lists_;
 }
 
+uint64_t Informer::changes() const {
+  std::lock_guard lock(mu_);
+  return changes_;
+}
+
+void Informer::queue_locked(InformerEvent event) {
+  // Counted with the change, under the lock reads take: see changes().
+  ++changes_;
+  pending_.push_back(std::move(event));
+}
+
 void Informer::observe_write(const json& stored) {
   const std::string name = meta_string(stored, "name");
   if (name.empty()) return;
@@ -143,7 +154,7 @@ void Informer::observe_delete(std::string_view ns, std::string_view name) {
     deleted_[key] =
         it != objects_.end() ? meta_string(it->second, "resourceVersion") : resource_version_;
     if (it != objects_.end()) {
-      pending_.push_back({InformerEvent::Type::kDeleted, std::move(it->second), nullptr});
+      queue_locked({InformerEvent::Type::kDeleted, std::move(it->second), nullptr});
       objects_.erase(it);
     }
   }
@@ -240,14 +251,14 @@ void Informer::replace_all_locked(const json& list) {
   }
   for (auto& [key, object] : objects_) {
     if (!fresh.count(key))
-      pending_.push_back({InformerEvent::Type::kDeleted, std::move(object), nullptr});
+      queue_locked({InformerEvent::Type::kDeleted, std::move(object), nullptr});
   }
   for (auto& [key, object] : fresh) {
     auto old = objects_.find(key);
     if (old == objects_.end()) {
-      pending_.push_back({InformerEvent::Type::kAdded, object, nullptr});
+      queue_locked({InformerEvent::Type::kAdded, object, nullptr});
     } else if (old->second != object) {
-      pending_.push_back({InformerEvent::Type::kUpdated, object, std::move(old->second)});
+      queue_locked({InformerEvent::Type::kUpdated, object, std::move(old->second)});
     }
   }
   objects_ = std::move(fresh);
@@ -268,7 +279,7 @@ void Informer::upsert_locked(json object, bool from_watch) {
   }
   auto it = objects_.find(key);
   if (it == objects_.end()) {
-    pending_.push_back({InformerEvent::Type::kAdded, object, nullptr});
+    queue_locked({InformerEvent::Type::kAdded, object, nullptr});
     objects_.emplace(key, std::move(object));
     return;
   }
@@ -276,7 +287,7 @@ void Informer::upsert_locked(json object, bool from_watch) {
   // newer than a write's answer that took a while to be handed over).
   if (!not_older(rv, meta_string(it->second, "resourceVersion"))) return;
   if (it->second == object) return;
-  pending_.push_back({InformerEvent::Type::kUpdated, object, it->second});
+  queue_locked({InformerEvent::Type::kUpdated, object, it->second});
   it->second = std::move(object);
 }
 
@@ -289,7 +300,7 @@ void Informer::erase_locked(const json& object) {
   if (!not_older(meta_string(object, "resourceVersion"),
                  meta_string(it->second, "resourceVersion")))
     return;
-  pending_.push_back({InformerEvent::Type::kDeleted, std::move(it->second), nullptr});
+  queue_locked({InformerEvent::Type::kDeleted, std::move(it->second), nullptr});
   objects_.erase(it);
 }
 

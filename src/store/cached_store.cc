@@ -40,6 +40,15 @@ Result<void> CachedStore::cache_object(const ObjectKey& key, kube::InformerOptio
   return ok();
 }
 
+std::optional<uint64_t> CachedStore::version() const {
+  uint64_t version = writes_.load();
+  for (kube::Informer* informer : all_informers()) {
+    if (!informer->synced() || informer->last_error()) return std::nullopt;
+    version += informer->changes();
+  }
+  return version;
+}
+
 std::vector<kube::Informer*> CachedStore::all_informers() const {
   std::vector<kube::Informer*> out;
   for (const auto& [kind, informer] : informers_) out.push_back(informer.get());
@@ -93,7 +102,10 @@ Result<nlohmann::json> CachedStore::get(const ObjectKey& key) {
   kube::Informer* informer = answering(key.api_version, key.kind);
   if (!informer) {
     informer = object_informer_of(key);
-    if (!informer || !informer->synced() || informer->last_error()) return inner_.get(key);
+    if (!informer || !informer->synced() || informer->last_error()) {
+      ++read_through_;
+      return inner_.get(key);
+    }
   }
   ++answered_;
   const bool namespaced = informer->resource().namespaced;
@@ -112,10 +124,12 @@ Result<std::vector<nlohmann::json>> CachedStore::list(const std::string& api_ver
                                                       const std::string& ns,
                                                       const std::string& label_selector) {
   kube::Informer* informer = answering(api_version, kind);
-  if (!informer) return inner_.list(api_version, kind, ns, label_selector);
   auto selector = parse_label_selector(label_selector);
   // A selector the API server would refuse: let it, so the caller gets its exact 400.
-  if (!selector) return inner_.list(api_version, kind, ns, label_selector);
+  if (!informer || !selector) {
+    ++read_through_;
+    return inner_.list(api_version, kind, ns, label_selector);
+  }
   ++answered_;
   std::vector<nlohmann::json> out;
   for (auto& object : informer->list(informer->resource().namespaced ? ns : "")) {
@@ -136,6 +150,9 @@ void CachedStore::observe(const Result<nlohmann::json>& written) {
   if (kube::Informer* informer = informer_of(key.api_version, key.kind))
     informer->observe_write(*written);
   if (kube::Informer* informer = object_informer_of(key)) informer->observe_write(*written);
+  // Counted after the copy took it, whether or not a cached kind: a view built from reads past
+  // the cache (a kind not cached) must not outlive the write either.
+  ++writes_;
 }
 
 Result<nlohmann::json> CachedStore::create(const nlohmann::json& object) {
@@ -166,6 +183,7 @@ Result<void> CachedStore::remove(const ObjectKey& key,
   for (kube::Informer* informer : {informer_of(key.api_version, key.kind), object_informer_of(key)})
     if (informer && gone)
       informer->observe_delete(informer->resource().namespaced ? key.ns : "", key.name);
+  ++writes_;
   return removed;
 }
 

@@ -132,6 +132,11 @@ TEST_F(InformerTest, ListsThenFollowsTheWatchInOrder) {
   EXPECT_EQ((*informer.get("rec", "a"))["kind"], "ConfigMap");  // filled in from the List
   EXPECT_FALSE(informer.resource_version().empty());
   EXPECT_TRUE(informer.last_heard());
+  // Counted with the copy, not when the handlers hear (they may not have yet).
+  const uint64_t at_sync = informer.changes();
+  EXPECT_EQ(at_sync, informer.size()) << "one change per object the first list brought";
+  informer.observe_write(*informer.get("rec", "a"));
+  EXPECT_EQ(informer.changes(), at_sync) << "the object it holds, again: no change";
 
   put(configmap("a", "2"));
   put(configmap("c", "1"));
@@ -139,6 +144,7 @@ TEST_F(InformerTest, ListsThenFollowsTheWatchInOrder) {
   ASSERT_TRUE(eventually([&] { return !informer.get("rec", "b"); }));
   EXPECT_EQ(value_of(informer.get("rec", "a")), "2");
   EXPECT_EQ(value_of(informer.get("rec", "c")), "1");
+  EXPECT_EQ(informer.changes(), at_sync + 3);
   auto events = recorder.events();
   ASSERT_GE(events.size(), 3u);
   EXPECT_THAT(events, ::testing::IsSupersetOf({"added a=1", "added b=1"}));

@@ -64,7 +64,7 @@ class TenancyApiTest : public ::testing::Test {
     ASSERT_TRUE(cache->wait_for_sync(std::chrono::seconds(10)));
 
     RouteTable routes;
-    api = new TenancyApi(*cache, {});
+    api = new TenancyApi(*cache, {}, cache);
     api->add_routes(routes);
     add_openapi_route(routes, "test");
     HttpServerOptions http;
@@ -285,6 +285,38 @@ TEST_F(TenancyApiTest, ReadsComeFromTheCacheNotTheApiServer) {
     if (r.query.find("watch=") == std::string::npos) reads.push_back(r.method + " " + r.path);
   // Nothing: Dex's ConfigMap is cached as one object, the kinds whole.
   EXPECT_THAT(reads, ::testing::IsEmpty());
+}
+
+// The views are built once and shared by the requests until the cluster changes; a change
+// made by another client shows once its watch event arrives.
+TEST_F(TenancyApiTest, RequestsShareOneBuildOfTheViewsUntilTheClusterChanges) {
+  ASSERT_EQ(call("GET", "/api/v1/users", kAdmin).status, 200);  // warm
+  const size_t builds = api->views().builds();
+  for (const char* path : {"/api/v1/users", "/api/v1/users/ann@example.com", "/api/v1/profiles",
+                           "/api/v1/profiles/ann", "/api/v1/me"})
+    ASSERT_EQ(call("GET", path, kAdmin).status, 200) << path;
+  ASSERT_EQ(call("GET", "/api/v1/profiles", kBob).status, 200);
+  EXPECT_EQ(api->views().builds(), builds);
+
+  json late = {{"apiVersion", "kubeflow.org/v1"},
+               {"kind", "Profile"},
+               {"metadata", {{"name", "late"}}},
+               {"spec", {{"owner", {{"kind", "User"}, {"name", kCarol}}}}}};
+  ASSERT_TRUE(api_server->put_object("kubeflow.org/v1", "profiles", late));
+  int status = 0;
+  for (int i = 0; i < 500 && status != 200; ++i) {
+    status = call("GET", "/api/v1/profiles/late", kCarol).status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_GT(api->views().builds(), builds);
+
+  ASSERT_TRUE(api_server->delete_object("kubeflow.org/v1", "profiles", "", "late"));
+  for (int i = 0; i < 500 && status != 404; ++i) {
+    status = call("GET", "/api/v1/profiles/late", kAdmin).status;
+    if (status != 404) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 404);
 }
 
 TEST_F(TenancyApiTest, TheHttpLayerAnswersErrorsAsTheApiDoes) {

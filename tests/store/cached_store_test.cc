@@ -288,6 +288,49 @@ TEST_F(CachedStoreTest, AKindItCannotWatchIsReadThrough) {
   EXPECT_EQ(cached.answered_from_cache(), 0u);
 }
 
+// version() says when something derived from the cache's reads is out of date: nothing while
+// it cannot answer, the same number while nothing changes, a new one after a write through it
+// (at once) and after another writer's change (when the watch brings it); read_through() counts
+// what went past it.
+TEST_F(CachedStoreTest, TheVersionMovesWithEveryChangeAndOnlyThen) {
+  ClusterStore live(*admin);
+  CachedStore cached(live, *admin);
+  ASSERT_TRUE(cached.cache("v1", "ConfigMap", quick_retry()));
+  ASSERT_TRUE(cached.wait_for_sync(milliseconds(10000)));
+  const auto synced = cached.version();
+  ASSERT_TRUE(synced);
+  ASSERT_TRUE(cached.list("v1", "ConfigMap", ""));
+  ASSERT_TRUE(cached.get({"v1", "ConfigMap", "team-a", "one"}));
+  EXPECT_EQ(cached.version(), synced) << "reads change nothing";
+  EXPECT_EQ(cached.read_through(), 0u);
+  auto secret = cached.get({"v1", "Secret", "team-a", "none"});  // a kind not cached
+  ASSERT_FALSE(secret);
+  EXPECT_EQ(secret.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(cached.read_through(), 1u);
+
+  auto one = *cached.get({"v1", "ConfigMap", "team-a", "one"});
+  one["data"]["k"] = "ours";
+  ASSERT_TRUE(cached.replace(one));
+  const auto after_write = cached.version();
+  ASSERT_TRUE(after_write);
+  EXPECT_GT(*after_write, *synced);
+
+  ASSERT_TRUE(server->put_object("v1", "configmaps", configmap("team-b", "one", {}, "theirs")));
+  const auto end = std::chrono::steady_clock::now() + milliseconds(10000);
+  while (std::chrono::steady_clock::now() < end && cached.version() == after_write)
+    std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_NE(cached.version(), after_write);
+  EXPECT_EQ((*cached.get({"v1", "ConfigMap", "team-b", "one"}))["data"]["k"], "theirs")
+      << "the version moved once the copy had the change";
+
+  auto jane = client_with("jane-token");  // no role: the watch is refused, no version
+  ClusterStore refused_live(*jane);
+  CachedStore refused(refused_live, *jane);
+  ASSERT_TRUE(refused.cache("v1", "ConfigMap", quick_retry()));
+  EXPECT_FALSE(refused.wait_for_sync(milliseconds(300)));
+  EXPECT_FALSE(refused.version());
+}
+
 TEST_F(CachedStoreTest, ASelectiveCacheIsRefused) {
   ClusterStore live(*admin);
   CachedStore cached(live, *admin);

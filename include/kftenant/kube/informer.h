@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -98,6 +99,12 @@ class Informer {
   [[nodiscard]] std::optional<Error> last_error() const;
   // Lists made so far (1 after the first sync; each 410 or refused-and-retried watch adds one).
   [[nodiscard]] int lists() const;
+  // Changes the copy has taken so far (each one the handlers hear of), counted under the lock
+  // the copy is changed and read under: a value read before reading the copy is never newer
+  // than what those reads see, and any later change moves it. Handlers run after the change,
+  // possibly on another thread, so counting in a handler would lag (the first list's changes,
+  // for one, are heard after synced() turns true).
+  [[nodiscard]] uint64_t changes() const;
 
   // Read-your-writes (see the header comment): `stored` is the object as the API server returned
   // it from a create, replace or patch.
@@ -119,6 +126,7 @@ class Informer {
   void erase_locked(const nlohmann::json& deleted);
   // Calls the handlers with the queued events, without mu_ held.
   void notify();
+  void queue_locked(InformerEvent event);  // into pending_, counted in changes_
 
   Client& client_;
   const ResourceRef ref_;
@@ -137,6 +145,7 @@ class Informer {
   std::optional<std::chrono::steady_clock::time_point> last_heard_;
   std::optional<Error> last_error_;
   int lists_ = 0;
+  uint64_t changes_ = 0;
   std::deque<InformerEvent> pending_;  // changes handlers have not heard yet
   std::atomic<bool> draining_{false};  // a thread is calling handlers
 

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -66,6 +67,20 @@ class CachedStore : public ObjectStore {
   [[nodiscard]] std::vector<const kube::Informer*> informers() const;
   // Reads answered from memory so far (for tests and benchmarks).
   [[nodiscard]] size_t answered_from_cache() const { return answered_.load(); }
+  // Reads passed to the underlying store so far: a kind not cached, or cached but not answering
+  // (not synced, watch refused), or a label selector the cache cannot parse.
+  [[nodiscard]] size_t read_through() const { return read_through_.load(); }
+
+  // A number that moves whenever what the cache answers may have changed, so that something
+  // derived from its reads (the REST API's user views) can be kept until it does: each change
+  // an informer's copy takes (kube::Informer::changes(): a watch event, a difference found by a
+  // re-list, a write read back) and each write made through this store. It moves once the
+  // change is visible to reads (a value read before reading the cache is never newer than what
+  // those reads saw). nullopt
+  // while a cached kind cannot answer (not synced, watch refused): its reads go to the API
+  // server then, and nothing derived from them may be kept. Reads of kinds not cached at all
+  // are not covered: compare read_through() around the reads to know whether there were any.
+  [[nodiscard]] std::optional<uint64_t> version() const;
 
   std::string description() const override { return inner_.description() + " (cached)"; }
   StoreCapabilities capabilities() const override { return inner_.capabilities(); }
@@ -121,6 +136,8 @@ class CachedStore : public ObjectStore {
   std::map<Kind, std::unique_ptr<kube::Informer>> informers_;           // fixed once shared
   std::map<Object, std::unique_ptr<kube::Informer>> object_informers_;  // likewise
   std::atomic<size_t> answered_{0};
+  std::atomic<size_t> read_through_{0};
+  std::atomic<uint64_t> writes_{0};  // made through this store (version())
 };
 
 }  // namespace kftenant::store
