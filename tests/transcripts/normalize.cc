@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 namespace kftenant::transcripts {
 namespace {
@@ -255,6 +256,20 @@ void Normalizer::normalize_node(Json& node, std::string_view sent) {
       for (auto& entry : *mf) {
         if (entry.is_object()) entry.erase("time");
       }
+      // The server orders entries by operation, then time in whole seconds, then manager
+      // (kubernetes/apiserver pkg/endpoints/handlers/fieldmanager/internal/managedfields.go,
+      // sortEncodedManagedFields). Whether two writes fell in one second is chance (the fake
+      // on a loaded machine crossed a second the recording did not), so with the time gone the
+      // order compared is the one the server gives writes within one second.
+      std::stable_sort(mf->begin(), mf->end(), [](const Json& a, const Json& b) {
+        auto key = [](const Json& e) {
+          return e.is_object()
+                     ? std::make_tuple(e.value("operation", ""), e.value("manager", ""),
+                                       e.value("apiVersion", ""), e.value("subresource", ""))
+                     : std::make_tuple(std::string(), std::string(), std::string(), std::string());
+        };
+        return key(a) < key(b);
+      });
     }
   }
 

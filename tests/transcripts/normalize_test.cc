@@ -121,6 +121,22 @@ TEST(Normalizer, ManagedFieldsDroppedOrKeptWithoutTime) {
       R"j({"metadata":{"name":"x","managedFields":[{"manager":"m","operation":"Apply","fieldsV1":{"f:data":{}}}]}})j");
 }
 
+TEST(Normalizer, KeptManagedFieldsAreOrderedAsWithinOneSecond) {
+  // kftenant's later write fell in a later second than other's: the server lists it last, as it
+  // lists it first when both fall in one second. Without the times both read the same.
+  const std::string later = R"j({"metadata":{"managedFields":[
+      {"manager":"other","operation":"Apply","time":"2026-01-01T00:00:00Z"},
+      {"manager":"kftenant","operation":"Update","time":"2026-01-01T00:00:01Z"},
+      {"manager":"kftenant","operation":"Apply","time":"2026-01-01T00:00:01Z"}]}})j";
+  Normalizer keeping(Normalizer::Options{.keep_managed_fields = true});
+  Json out = keeping.normalize(parse(later), "");
+  std::vector<std::string> order;
+  for (const auto& e : out["metadata"]["managedFields"]) {
+    order.push_back(e["operation"].get<std::string>() + "/" + e["manager"].get<std::string>());
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"Apply/kftenant", "Apply/other", "Update/kftenant"}));
+}
+
 TEST(Normalizer, ContinueTokensGeneratedNamesRootCaAndServerAddress) {
   Normalizer n;
   Json out = n.normalize(parse(R"j({"metadata":{"resourceVersion":"7","continue":"tok1"},"items":[
