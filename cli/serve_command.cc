@@ -12,7 +12,9 @@
 #include "kftenant/store/cached_store.h"
 #include "kftenant/version.h"
 #include "server/http_server.h"
+#include "server/profile_writes.h"
 #include "server/tenancy_api.h"
+#include "server/user_writes.h"
 
 namespace kftenant::cli {
 namespace {
@@ -24,6 +26,7 @@ struct ServeFlags {
   std::string userid_prefix;
   size_t max_body = 1 << 20;
   int threads = 32;
+  int bcrypt_cost = dex::kDefaultBcryptCost;
 };
 
 int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
@@ -35,6 +38,9 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
         "commands, then applied with kustomize)"));
   if (flags.threads < 1 || flags.threads > 1024)
     return report_error(usage_error("--threads must be from 1 to 1024"));
+  if (flags.bcrypt_cost < dex::kMinBcryptCost || flags.bcrypt_cost > dex::kMaxBcryptCost)
+    return report_error(usage_error(fmt::format("--bcrypt-cost must be from {} to {}",
+                                                dex::kMinBcryptCost, dex::kMaxBcryptCost)));
   auto context = tenancy_context(options);
   if (!context) return report_error(context.error());
   auto session = open_session(options);
@@ -54,6 +60,14 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   server::RouteTable routes;
   server::TenancyApi api(cache, *context, &cache);
   api.add_routes(routes);
+  server::UserWriteOptions write_options;
+  write_options.bcrypt_cost = flags.bcrypt_cost;
+  write_options.contributor.userid_header = flags.userid_header;
+  write_options.contributor.userid_prefix = flags.userid_prefix;
+  server::UserWriteApi writes(cache, *context, write_options);
+  writes.add_routes(routes);
+  server::ProfileWriteApi profile_writes(cache, *context, api.views(), write_options.contributor);
+  profile_writes.add_routes(routes);
   server::add_openapi_route(routes, kVersion);
 
   server::HttpServerOptions http;
@@ -66,6 +80,7 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   http.identity.admins = flags.admins;
   http.ready = [&cache] { return cache.synced(); };
   http.access_log = &std::cerr;
+  http.audit_log = &std::cout;
   server::HttpServer server(std::move(routes), std::move(http));
   auto port = server.bind();
   if (!port) return report_error(port.error());
@@ -109,12 +124,14 @@ void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_co
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand(
       "serve",
-      "Serve the REST API (/api/v1: users, profiles, me; /api/v1/openapi.json; /healthz, "
-      "/readyz) over the cluster, reading from a watch-fed cache");
+      "Serve the REST API (/api/v1: users (read, create, delete, password), profiles (read, "
+      "create, delete, quota, contributors, owner), me; "
+      "/api/v1/openapi.json; /healthz, /readyz) over the cluster, reading from a watch-fed "
+      "cache; audit lines on stdout, access lines on stderr");
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (:PORT: every interface)")
       ->capture_default_str();
   cmd->add_option("--admin", flags->admins,
-                  "An administrator's email (repeat for several): may read every user")
+                  "An administrator's email (repeat for several): may read and change every user")
       ->type_name("EMAIL");
   cmd->add_option("--userid-header", flags->userid_header,
                   "The header the ingress puts the signed-in user in (as Kubeflow's web apps)")
@@ -124,6 +141,9 @@ void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_co
   cmd->add_option("--max-body", flags->max_body, "Largest request body in bytes (413 above)")
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Connections served at once")->capture_default_str();
+  cmd->add_option("--bcrypt-cost", flags->bcrypt_cost,
+                  "bcrypt cost of the passwords the API sets (10..16)")
+      ->capture_default_str();
   cmd->callback([&options, &exit_code, flags] { exit_code = run_serve(options, *flags); });
 }
 

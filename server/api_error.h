@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kftenant/error.h"
+#include "server/route_table.h"
 
 namespace kftenant::server {
 
@@ -23,5 +24,9 @@ struct ApiError {
 
 // {"code": ..., "message": ..., "field": ...} ("field" only when set).
 [[nodiscard]] nlohmann::json to_json(const ApiError& error);
+
+// The answer for an error: its status and {code, message, field}.
+[[nodiscard]] ApiResponse error_response(const ApiError& error);
+[[nodiscard]] ApiResponse error_response(const Error& error);
 
 }  // namespace kftenant::server

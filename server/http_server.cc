@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <random>
@@ -15,6 +16,7 @@ namespace {
 
 void send(httplib::Response& res, const ApiResponse& answer) {
   res.status = answer.status;
+  for (const auto& [name, value] : answer.headers) res.set_header(name, value);
   if (!answer.text.empty() || !answer.content_type.empty()) {
     res.set_content(answer.text, answer.content_type.empty() ? "text/plain; charset=utf-8"
                                                              : answer.content_type);
@@ -82,6 +84,8 @@ void HttpServer::install_handlers() {
         fmt::format("{}-{}", request_prefix_, next_request_.fetch_add(1));
     res.set_header("X-Request-Id", request_id);
     std::string route_name = "-", caller_name = "-";
+    const Route* audited = nullptr;
+    std::map<std::string, std::string> target;
     [&] {
       if (req.path == "/healthz") {
         route_name = req.path;
@@ -115,6 +119,10 @@ void HttpServer::install_handlers() {
       }
       const Route& route = *lookup.route;
       route_name = route.pattern;
+      if (route.mutating()) {
+        audited = &route;
+        target = lookup.path_params;
+      }
       ApiRequest request;
       request.method = req.method;
       request.path = req.path;
@@ -123,6 +131,12 @@ void HttpServer::install_handlers() {
       request.body = req.body;
       request.content_type = req.get_header_value("Content-Type");
       request.request_id = request_id;
+      request.client_address = req.remote_addr;
+      if (auto forwarded = req.get_header_value("X-Forwarded-For"); !forwarded.empty()) {
+        auto first = forwarded.substr(0, forwarded.find(','));
+        std::erase_if(first, [](unsigned char c) { return std::isspace(c); });
+        if (!first.empty()) request.client_address = first;
+      }
       if (route.access != Access::kAnyone) {
         auto caller = identity_.identify([&](std::string_view name) -> std::optional<std::string> {
           const std::string key(name);
@@ -143,20 +157,37 @@ void HttpServer::install_handlers() {
         }
         request.caller = std::move(*caller);
       }
-      send(res, route.handler(request));
+      ApiResponse answer = route.handler(request);
+      if (audited) target.merge(answer.audit_target);
+      send(res, answer);
     }();
+    const std::string now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
+    if (audited && options_.audit_log) {
+      std::string result = "ok";
+      if (res.status >= 400) {
+        auto body = nlohmann::json::parse(res.body, nullptr, false);
+        result = body.is_object() ? body.value("code", "error") : "error";
+      }
+      nlohmann::json line = {{"time", now},           {"requestId", request_id},
+                             {"caller", caller_name}, {"action", audited->operation_id},
+                             {"target", target},      {"status", res.status},
+                             {"result", result}};
+      std::lock_guard lock(log_mu_);
+      *options_.audit_log << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                          << "\n"
+                          << std::flush;
+    }
     if (options_.access_log) {
       const auto ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
               .count();
-      nlohmann::json line = {
-          {"time", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
-          {"requestId", request_id},
-          {"method", req.method},
-          {"route", route_name},
-          {"status", res.status},
-          {"caller", caller_name},
-          {"ms", std::round(ms * 100) / 100}};
+      nlohmann::json line = {{"time", now},
+                             {"requestId", request_id},
+                             {"method", req.method},
+                             {"route", route_name},
+                             {"status", res.status},
+                             {"caller", caller_name},
+                             {"ms", std::round(ms * 100) / 100}};
       std::lock_guard lock(log_mu_);
       *options_.access_log << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                            << "\n"

@@ -6,7 +6,8 @@
 //   - kAdmin routes refuse non-administrators (403) before the handler runs;
 //   - the handler; an exception escaping it is a 500 "internal" (a bug), never a crash;
 //   - an X-Request-Id on the answer, and one JSON access line on the log stream (time, request
-//     id, method, route pattern, status, caller, milliseconds; no body, no query string).
+//     id, method, route pattern, status, caller, milliseconds; no body, no query string);
+//   - for a mutating route, one JSON audit line (audit_log), refusals included.
 // /healthz answers 200 while the process serves; /readyz 200 once `ready()` says so, else 503.
 #pragma once
 
@@ -38,6 +39,10 @@ struct HttpServerOptions {
   IdentityOptions identity;
   std::function<bool()> ready;         // null: always ready
   std::ostream* access_log = nullptr;  // null: none
+  // One JSON line per request to a mutating route, whatever its answer (stdout in `kftenant
+  // serve`): time, requestId, caller, action (the operationId), target (the path's parameters),
+  // status, result ("ok" or the error's code). Never a body. Null: none.
+  std::ostream* audit_log = nullptr;
 };
 
 class HttpServer {

@@ -59,8 +59,21 @@ std::string status_description(int status) {
       return "No identity: the caller could not be identified";
     case 403:
       return "Forbidden: the caller may not do this";
+    case 201:
+      return "Created";
     case 404:
       return "Not found";
+    case 409:
+      return "Refused: the cluster's state does not allow it (owned by another, a different "
+             "password), or a conflict that re-planning did not resolve";
+    case 413:
+      return "The body is over the server's limit, or the change would make an object too large";
+    case 415:
+      return "The body is not application/json";
+    case 422:
+      return "The body parses but a field is invalid (the field is named)";
+    case 429:
+      return "Too many requests: retry after the Retry-After header's seconds";
     case 503:
       return "Not ready, or the Kubernetes API server cannot be reached";
     default:
@@ -82,6 +95,8 @@ std::string_view to_string(Access access) {
       return "admin-or-self";
     case Access::kProfileMember:
       return "admin-or-profile-member";
+    case Access::kProfileOwner:
+      return "admin-or-profile-owner";
   }
   return "?";
 }
@@ -144,7 +159,11 @@ nlohmann::json openapi_document(const RouteTable& routes, const std::string& tit
     std::set<int> errors(r.error_statuses.begin(), r.error_statuses.end());
     if (r.access != Access::kAnyone) errors.insert(401);
     if (r.access != Access::kAnyone && r.access != Access::kSignedIn) errors.insert(403);
-    json responses = {{"200", {{"description", status_description(200)}}}};
+    json responses = {{std::to_string(r.success_status),
+                       {{"description", status_description(r.success_status)}}}};
+    if (!r.request_schema.is_null())
+      op["requestBody"] = {{"required", r.request_schema.contains("required")},
+                           {"content", {{"application/json", {{"schema", r.request_schema}}}}}};
     for (int status : errors)
       responses[std::to_string(status)] = {
           {"description", status_description(status)},

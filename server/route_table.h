@@ -25,6 +25,7 @@ enum class Access {
   kAdmin,          // an administrator only
   kAdminOrSelf,    // an administrator, or the user the path names
   kProfileMember,  // an administrator, or the profile's owner or a contributor
+  kProfileOwner,   // an administrator, or the profile's owner
 };
 [[nodiscard]] std::string_view to_string(Access access);
 
@@ -45,6 +46,9 @@ struct ApiRequest {
   std::string content_type;
   std::optional<Caller> caller;  // set for every route but kAnyone ones
   std::string request_id;
+  // Who connected: the first X-Forwarded-For address when the request has one (behind the
+  // ingress every request comes from the gateway's sidecar), else the peer's address.
+  std::string client_address;
 };
 
 struct ApiResponse {
@@ -52,6 +56,10 @@ struct ApiResponse {
   nlohmann::json body;  // sent as application/json unless `text` is set
   std::string text;     // a non-JSON body (text/plain unless content_type says otherwise)
   std::string content_type;
+  // What a write acted on beyond the path's parameters (the email a POST /api/v1/users
+  // created): added to the audit line's target. Never a password.
+  std::map<std::string, std::string> audit_target = {};
+  std::map<std::string, std::string> headers = {};  // sent with the answer (Retry-After)
 };
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;
@@ -70,6 +78,12 @@ struct Route {
   std::vector<QueryParameter> query_parameters;
   std::vector<int> error_statuses;  // besides 401/403 (implied by access): 404, 400, ...
   Handler handler;
+  // The JSON body the route takes (json_body.h's schema subset), null for none: what the
+  // OpenAPI document shows and what JsonBody::parse checks, one value for both.
+  nlohmann::json request_schema = nullptr;
+  int success_status = 200;
+  // A write: its requests get an audit line (HttpServer), whatever their answer.
+  [[nodiscard]] bool mutating() const { return method != "GET" && method != "HEAD"; }
 };
 
 class RouteTable {

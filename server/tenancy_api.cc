@@ -20,13 +20,6 @@ using nlohmann::json;
 constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 1000;
 
-ApiResponse error_response(const ApiError& error) {
-  return ApiResponse{error.status, to_json(error), "", ""};
-}
-ApiResponse error_response(const Error& error) {
-  return error_response(api_error(error));
-}
-
 ApiResponse forbidden(const ApiRequest& request, std::string_view what) {
   return error_response(
       api_error(ErrorCode::kForbidden,

@@ -43,6 +43,7 @@ class TenancyApi {
 
   // The views' cache, for tests and benchmarks (builds()).
   [[nodiscard]] const ViewCache& views() const { return views_; }
+  [[nodiscard]] ViewCache& views() { return views_; }
 
   // GET /api/v1/users (admin), /api/v1/users/{email} (admin or self), /api/v1/profiles (what
   // the caller may see), /api/v1/profiles/{name} (admin or member), /api/v1/me (signed in).

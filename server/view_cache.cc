@@ -87,6 +87,9 @@ Result<std::shared_ptr<const ViewSnapshot>> ViewCache::current() {
     std::lock_guard lock(mu_);
     if (auto kept = kept_if_current()) return kept;
   }
+  // While the cache cannot say what is current nothing built is kept, so waiting for another
+  // request's build would only queue the requests behind each other.
+  if (!cache_->version()) return build();
   std::lock_guard building(build_mu_);
   {
     // Another request may have built it while this one waited.

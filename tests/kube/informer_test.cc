@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "support/test_api_client.h"
 #include "testserver/apiserver.h"
 
 namespace kftenant::kube {
@@ -59,13 +60,7 @@ class InformerTest : public ::testing::Test {
         {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "other"}}}}));
   }
   std::unique_ptr<Client> client_with(const std::string& token) {
-    RestConfig config;
-    config.server = server->url();
-    config.ca_pem = server->ca_pem();
-    config.token = token;
-    config.qps = 0;
-    auto c = Client::create(config, {});
-    return c ? std::move(*c) : nullptr;
+    return kftenant::testing::test_api_client(*server, token);
   }
   void put(const json& object) { ASSERT_TRUE(server->put_object("v1", "configmaps", object)); }
   // GETs of the ConfigMap collection that were lists (not watches).

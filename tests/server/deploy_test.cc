@@ -76,27 +76,46 @@ TEST(DeployServe, KubectlKustomizeBuildsIt) {
             "ghcr.io/kftenant/kftenant:0.1.0");
 }
 
-TEST(DeployServe, GrantsExactlyWhatTheServerReads) {
+// What the rules say; that they suffice is proven by tests/server/write_endpoints_test.cc, whose
+// server runs as this ServiceAccount with exactly these rules.
+TEST(DeployServe, GrantsTheReadsOfTheCacheAndTheWritesOfThePlans) {
   auto built = read_folder();
   ASSERT_EQ(built.exit_code, 0);
 
   auto role = built.find("ClusterRole", "kftenant-serve");
   ASSERT_TRUE(role.is_object());
+  const std::set<std::string> reads = {"get", "list", "watch"};
+  const std::set<std::string> writes = {"create", "update", "delete"};
   for (const auto& kind : kinds_read_by_requests()) {
     auto it = kResources.find(kind);
     ASSERT_NE(it, kResources.end()) << kind.second << ": add it to this test's table";
-    EXPECT_EQ(verbs_for(role, it->second.first, it->second.second),
-              (std::set<std::string>{"get", "list", "watch"}))
-        << kind.second;
+    std::set<std::string> want = reads;
+    // Namespaces are made by the profile controller; kftenant only moves their owner.
+    if (kind.second == "Namespace")
+      want.insert("update");
+    else
+      want.insert(writes.begin(), writes.end());
+    EXPECT_EQ(verbs_for(role, it->second.first, it->second.second), want) << kind.second;
   }
-  // No rule beyond those kinds.
-  EXPECT_EQ(role["rules"].size(), kinds_read_by_requests().size());
+  // Beyond those kinds only `bind` on the three roles KFAM binds (no escalation beyond them).
+  ASSERT_EQ(role["rules"].size(), kinds_read_by_requests().size() + 1);
+  EXPECT_EQ(verbs_for(role, "rbac.authorization.k8s.io", "clusterroles"),
+            (std::set<std::string>{"bind"}));
+  for (const auto& rule : role["rules"]) {
+    if (rule["resources"] == json::array({"clusterroles"})) {
+      EXPECT_EQ(rule["resourceNames"],
+                json::array({"kubeflow-admin", "kubeflow-edit", "kubeflow-view"}));
+    }
+  }
 
   auto dex_role = built.find("Role", "kftenant-serve-dex", "auth");
   ASSERT_TRUE(dex_role.is_object()) << "the Dex Role must stay in namespace auth";
-  ASSERT_EQ(dex_role["rules"].size(), 1u);
-  EXPECT_EQ(dex_role["rules"][0]["resourceNames"], json::array({"dex"}));
-  EXPECT_EQ(dex_role["rules"][0]["verbs"], json::array({"get", "list", "watch"}));
+  ASSERT_EQ(dex_role["rules"].size(), 2u);
+  for (const auto& rule : dex_role["rules"]) EXPECT_EQ(rule["resourceNames"], json::array({"dex"}));
+  EXPECT_EQ(dex_role["rules"][0]["resources"], json::array({"configmaps"}));
+  EXPECT_EQ(dex_role["rules"][0]["verbs"], json::array({"get", "list", "watch", "update"}));
+  EXPECT_EQ(dex_role["rules"][1]["resources"], json::array({"deployments"}));
+  EXPECT_EQ(dex_role["rules"][1]["verbs"], json::array({"get", "patch"}));
   auto dex_binding = built.find("RoleBinding", "kftenant-serve-dex", "auth");
   ASSERT_TRUE(dex_binding.is_object());
   EXPECT_EQ(dex_binding["subjects"][0]["namespace"], "kubeflow");

@@ -19,6 +19,7 @@
 #include "kftenant/tenancy/profiles.h"
 #include "kftenant/tenancy/users.h"
 #include "server/http_server.h"
+#include "support/in_process_api.h"
 #include "testserver/apiserver.h"
 
 namespace kftenant::server {
@@ -45,51 +46,24 @@ class TenancyApiTest : public ::testing::Test {
     testserver::Options options;
     options.seed_kubeflow = true;
     options.rollout_delay = std::chrono::milliseconds(20);
-    auto started = testserver::ApiServer::start(options);
-    ASSERT_TRUE(started) << started.error().message;
-    api_server = std::move(*started).release();
-    kube::RestConfig config;
-    config.server = api_server->url();
-    config.ca_pem = api_server->ca_pem();
-    config.token = api_server->admin_token();
-    config.qps = 0;
-    auto made = kube::Client::create(config, {});
-    ASSERT_TRUE(made);
-    client = std::move(*made).release();
-    cluster = new store::ClusterStore(*client);
-    seed(*cluster);
-
-    cache = new store::CachedStore(*cluster, *client);
-    ASSERT_TRUE(cache_what_requests_read(*cache, *cluster, {}));
-    ASSERT_TRUE(cache->wait_for_sync(std::chrono::seconds(10)));
-
-    RouteTable routes;
-    api = new TenancyApi(*cache, {}, cache);
-    api->add_routes(routes);
-    add_openapi_route(routes, "test");
     HttpServerOptions http;
-    http.port = 0;
     http.max_body_bytes = 4096;
     http.threads = 4;
     http.identity.admins = {kAdmin};
-    http.ready = [] { return cache->synced(); };
-    http.access_log = &access_log;
-    server = new HttpServer(std::move(routes), std::move(http));
-    auto port = server->bind();
-    ASSERT_TRUE(port) << port.error().message;
-    http_port = *port;
-    serving = new std::thread([] { server->serve(); });
+    env = new InProcessApi();
+    ASSERT_NO_FATAL_FAILURE(env->start(
+        options, seed,
+        [](InProcessApi& e, RouteTable& routes) {
+          api = new TenancyApi(e.cache(), {}, &e.cache());
+          api->add_routes(routes);
+        },
+        std::move(http)));
+    api_server = &env->api_server();
+    cache = &env->cache();
   }
   static void TearDownTestSuite() {
-    if (server) server->stop();
-    if (serving) serving->join();
-    delete serving;
-    delete server;
+    delete env;  // stops the server before the API it calls goes
     delete api;
-    delete cache;
-    delete cluster;
-    delete client;
-    delete api_server;
   }
 
   // ann and bob with profiles (bob an edit contributor of ann), carol without; the namespaces
@@ -105,7 +79,7 @@ class TenancyApiTest : public ::testing::Test {
       ASSERT_TRUE(applied) << applied.error().message;
     }
     for (const char* ns : {"ann", "bob"})
-      ASSERT_TRUE(api_server->put_object(
+      ASSERT_TRUE(env->api_server().put_object(
           "v1", "namespaces",
           {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}}));
     tenancy::ShareRequest share;
@@ -116,49 +90,22 @@ class TenancyApiTest : public ::testing::Test {
     ASSERT_TRUE(shared) << shared.error().message;
   }
 
-  struct Answer {
-    int status = 0;
-    json body;
-    std::string text;
-    httplib::Headers headers;
-  };
+  using Answer = InProcessApi::Answer;
   static Answer call(const std::string& method, const std::string& path,
                      const char* caller = nullptr, const std::string& body = "") {
-    httplib::Client http("127.0.0.1", http_port);
-    httplib::Headers headers;
-    if (caller) headers.emplace("kubeflow-userid", caller);
-    auto res = method == "POST"     ? http.Post(path, headers, body, "application/json")
-               : method == "DELETE" ? http.Delete(path, headers)
-                                    : http.Get(path, headers);
-    Answer a;
-    if (!res) return a;
-    a.status = res->status;
-    a.text = res->body;
-    a.headers = res->headers;
-    a.body = json::parse(res->body, nullptr, false);
-    return a;
+    return env->call(method, path, caller, body);
   }
 
-  static testserver::ApiServer* api_server;
-  static kube::Client* client;
-  static store::ClusterStore* cluster;
-  static store::CachedStore* cache;
+  static InProcessApi* env;
   static TenancyApi* api;
-  static HttpServer* server;
-  static std::thread* serving;
-  static int http_port;
-  static std::ostringstream access_log;
+  static testserver::ApiServer* api_server;
+  static store::CachedStore* cache;
 };
 
-testserver::ApiServer* TenancyApiTest::api_server = nullptr;
-kube::Client* TenancyApiTest::client = nullptr;
-store::ClusterStore* TenancyApiTest::cluster = nullptr;
-store::CachedStore* TenancyApiTest::cache = nullptr;
+InProcessApi* TenancyApiTest::env = nullptr;
 TenancyApi* TenancyApiTest::api = nullptr;
-HttpServer* TenancyApiTest::server = nullptr;
-std::thread* TenancyApiTest::serving = nullptr;
-int TenancyApiTest::http_port = 0;
-std::ostringstream TenancyApiTest::access_log;
+testserver::ApiServer* TenancyApiTest::api_server = nullptr;
+store::CachedStore* TenancyApiTest::cache = nullptr;
 
 // Who may call what: each endpoint for each caller, the status it gets.
 TEST_F(TenancyApiTest, AuthorizationMatrix) {
@@ -350,7 +297,7 @@ TEST_F(TenancyApiTest, TheHttpLayerAnswersErrorsAsTheApiDoes) {
   auto me = call("GET", "/api/v1/me?secret=xyz", kAnn);
   auto id = me.headers.find("X-Request-Id");
   ASSERT_NE(id, me.headers.end());
-  const std::string log = access_log.str();
+  const std::string log = env->access_log();
   auto at = log.find(id->second);
   ASSERT_NE(at, std::string::npos) << log;
   const std::string line =

@@ -20,6 +20,7 @@
 #include "kftenant/tenancy/users.h"
 #include "support/fake_clock.h"
 #include "support/memory_store.h"
+#include "support/test_api_client.h"
 #include "testserver/apiserver.h"
 
 namespace kftenant::server {
@@ -166,14 +167,8 @@ class ViewCacheOverCluster : public ::testing::Test {
     auto started = testserver::ApiServer::start(options);
     ASSERT_TRUE(started) << started.error().message;
     api_server = std::move(*started);
-    kube::RestConfig config;
-    config.server = api_server->url();
-    config.ca_pem = api_server->ca_pem();
-    config.token = api_server->admin_token();
-    config.qps = 0;
-    auto made = kube::Client::create(config, {});
-    ASSERT_TRUE(made);
-    client = std::move(*made);
+    client = kftenant::testing::test_api_client(*api_server);
+    ASSERT_TRUE(client);
     cluster = std::make_unique<store::ClusterStore>(*client);
     cache = std::make_unique<store::CachedStore>(*cluster, *client);
   }
@@ -251,15 +246,10 @@ TEST_F(ViewCacheOverCluster, WhileTheCacheCannotAnswerEveryRequestBuilds) {
   // A cache whose watches are all refused (a user RBAC grants nothing): it never syncs and says
   // no version, so views read (here straight from the API server) are not kept.
   api_server->add_user_token("no-rights-token", "nobody", {});
-  kube::RestConfig config;
-  config.server = api_server->url();
-  config.ca_pem = api_server->ca_pem();
-  config.token = "no-rights-token";
-  config.qps = 0;
-  auto made = kube::Client::create(config, {});
-  ASSERT_TRUE(made);
-  store::ClusterStore refused_store(**made);
-  store::CachedStore refused(refused_store, **made);
+  auto refused_client = kftenant::testing::test_api_client(*api_server, "no-rights-token");
+  ASSERT_TRUE(refused_client);
+  store::ClusterStore refused_store(*refused_client);
+  store::CachedStore refused(refused_store, *refused_client);
   ASSERT_TRUE(refused.cache("kubeflow.org/v1", "Profile"));
   ViewCache views(*cluster, {}, &refused);
   for (int i = 0; i < 3; ++i) {

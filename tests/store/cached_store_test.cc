@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "kftenant/store/cluster_store.h"
+#include "support/test_api_client.h"
 #include "testserver/apiserver.h"
 
 namespace kftenant::store {
@@ -49,13 +50,7 @@ class CachedStoreTest : public ::testing::Test {
                                    configmap("team-b", "one", {{"tier", "silver"}, {"app", "x"}})));
   }
   std::unique_ptr<kube::Client> client_with(const std::string& token) {
-    kube::RestConfig config;
-    config.server = server->url();
-    config.ca_pem = server->ca_pem();
-    config.token = token;
-    config.qps = 0;
-    auto c = kube::Client::create(config, {});
-    return c ? std::move(*c) : nullptr;
+    return kftenant::testing::test_api_client(*server, token);
   }
   static kube::InformerOptions quick_retry() {
     kube::InformerOptions o;

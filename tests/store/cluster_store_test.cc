@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "kftenant/kube/client.h"
+#include "support/test_api_client.h"
 #include "testserver/apiserver.h"
 
 namespace kftenant::store {
@@ -25,13 +26,7 @@ class ClusterStoreTest : public ::testing::Test {
     ASSERT_TRUE(admin && jane);
   }
   std::unique_ptr<kube::Client> client_with(const std::string& token) {
-    kube::RestConfig config;
-    config.server = server->url();
-    config.ca_pem = server->ca_pem();
-    config.token = token;
-    config.qps = 0;
-    auto c = kube::Client::create(config, {});
-    return c ? std::move(*c) : nullptr;
+    return kftenant::testing::test_api_client(*server, token);
   }
   size_t reviews_asked() const {
     size_t n = 0;

@@ -1,0 +1,122 @@
+// The REST API (server/) in process for a test suite (tests/server only: it needs
+// kftenant_server): the test API server (HTTPS), a kftenant client and
+// ClusterStore of it, the CachedStore `kftenant serve` reads from (synced), and an HttpServer on
+// a free port with the routes the suite adds; call() is a real HTTP request to it. Access and
+// audit lines are kept for the test to read.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "kftenant/store/cached_store.h"
+#include "kftenant/store/cluster_store.h"
+#include "server/http_server.h"
+#include "server/tenancy_api.h"
+#include "support/test_api_client.h"
+#include "testserver/apiserver.h"
+
+namespace kftenant::server {
+
+class InProcessApi {
+ public:
+  struct Answer {
+    int status = 0;  // 0: no answer
+    nlohmann::json body;
+    std::string text;
+    httplib::Headers headers;
+  };
+
+  // `seed` writes the suite's starting state before the cache starts; `add_routes` adds the
+  // suite's routes (the OpenAPI route is added after them); `http` is completed with the port,
+  // the readiness check and the logs. The server talks to the API server with `server_token`
+  // (seeded by then; the administrator's when empty). Call inside ASSERT_NO_FATAL_FAILURE.
+  void start(const testserver::Options& options,
+             const std::function<void(store::ObjectStore&)>& seed,
+             const std::function<void(InProcessApi&, RouteTable&)>& add_routes,
+             HttpServerOptions http, const std::string& server_token = "") {
+    auto started = testserver::ApiServer::start(options);
+    ASSERT_TRUE(started) << started.error().message;
+    api_server_ = std::move(*started);
+    admin_client_ = kftenant::testing::test_api_client(*api_server_);
+    ASSERT_TRUE(admin_client_);
+    admin_cluster_ = std::make_unique<store::ClusterStore>(*admin_client_);
+    if (seed) {
+      ASSERT_NO_FATAL_FAILURE(seed(*admin_cluster_));
+    }
+    client_ = server_token.empty() ? kftenant::testing::test_api_client(*api_server_)
+                                   : kftenant::testing::test_api_client(*api_server_, server_token);
+    ASSERT_TRUE(client_);
+    cluster_ = std::make_unique<store::ClusterStore>(*client_);
+    cache_ = std::make_unique<store::CachedStore>(*cluster_, *client_);
+    ASSERT_TRUE(cache_what_requests_read(*cache_, *cluster_, {}));
+    ASSERT_TRUE(cache_->wait_for_sync(std::chrono::seconds(10)));
+    RouteTable routes;
+    add_routes(*this, routes);
+    add_openapi_route(routes, "test");
+    http.port = 0;
+    http.ready = [this] { return cache_->synced(); };
+    http.access_log = &access_log_;
+    http.audit_log = &audit_log_;
+    server_ = std::make_unique<HttpServer>(std::move(routes), std::move(http));
+    auto port = server_->bind();
+    ASSERT_TRUE(port) << port.error().message;
+    port_ = *port;
+    serving_ = std::thread([this] { server_->serve(); });
+  }
+
+  ~InProcessApi() {
+    if (server_) server_->stop();
+    if (serving_.joinable()) serving_.join();
+  }
+
+  // `caller` is sent as the kubeflow-userid header (none when null).
+  [[nodiscard]] Answer call(const std::string& method, const std::string& path,
+                            const char* caller = nullptr, const std::string& body = "",
+                            const std::string& content_type = "application/json",
+                            httplib::Headers headers = {}) const {
+    httplib::Client http("127.0.0.1", port_);
+    if (caller) headers.emplace("kubeflow-userid", caller);
+    auto res = method == "POST"     ? http.Post(path, headers, body, content_type)
+               : method == "PUT"    ? http.Put(path, headers, body, content_type)
+               : method == "DELETE" ? http.Delete(path, headers, body, content_type)
+                                    : http.Get(path, headers);
+    Answer a;
+    if (!res) return a;
+    a.status = res->status;
+    a.text = res->body;
+    a.headers = res->headers;
+    a.body = nlohmann::json::parse(res->body, nullptr, false);
+    return a;
+  }
+
+  [[nodiscard]] testserver::ApiServer& api_server() { return *api_server_; }
+  // The server's own ClusterStore (its token), and one with every permission.
+  [[nodiscard]] store::ClusterStore& cluster() { return *cluster_; }
+  [[nodiscard]] store::ClusterStore& admin_cluster() { return *admin_cluster_; }
+  [[nodiscard]] store::CachedStore& cache() { return *cache_; }
+  // The lines written so far (each is written before its answer is sent).
+  [[nodiscard]] std::string access_log() const { return access_log_.str(); }
+  [[nodiscard]] std::string audit_log() const { return audit_log_.str(); }
+
+ private:
+  std::unique_ptr<testserver::ApiServer> api_server_;
+  std::unique_ptr<kube::Client> admin_client_;
+  std::unique_ptr<store::ClusterStore> admin_cluster_;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<store::ClusterStore> cluster_;
+  std::unique_ptr<store::CachedStore> cache_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread serving_;
+  int port_ = 0;
+  std::ostringstream access_log_;
+  std::ostringstream audit_log_;
+};
+
+}  // namespace kftenant::server
