@@ -12,6 +12,7 @@
 #include "kftenant/store/cached_store.h"
 #include "kftenant/version.h"
 #include "server/http_server.h"
+#include "server/kfam_api.h"
 #include "server/profile_writes.h"
 #include "server/tenancy_api.h"
 #include "server/user_writes.h"
@@ -68,6 +69,15 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   writes.add_routes(routes);
   server::ProfileWriteApi profile_writes(cache, *context, api.views(), write_options.contributor);
   profile_writes.add_routes(routes);
+  server::IdentityOptions identity;
+  identity.userid_header = flags.userid_header;
+  identity.userid_prefix = flags.userid_prefix;
+  identity.admins = flags.admins;
+  server::KfamApi kfam(api.views(), profile_writes,
+                       [admins = server::Identity(identity)](std::string_view email) {
+                         return admins.is_admin(email);
+                       });
+  kfam.add_routes(routes);
   server::add_openapi_route(routes, kVersion);
 
   server::HttpServerOptions http;
@@ -75,9 +85,7 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   http.port = address->port;
   http.max_body_bytes = flags.max_body;
   http.threads = flags.threads;
-  http.identity.userid_header = flags.userid_header;
-  http.identity.userid_prefix = flags.userid_prefix;
-  http.identity.admins = flags.admins;
+  http.identity = identity;
   http.ready = [&cache] { return cache.synced(); };
   http.access_log = &std::cerr;
   http.audit_log = &std::cout;
@@ -125,7 +133,8 @@ void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_co
   auto* cmd = app.add_subcommand(
       "serve",
       "Serve the REST API (/api/v1: users (read, create, delete, password), profiles (read, "
-      "create, delete, quota, contributors, owner), me; "
+      "create, delete, quota, contributors, owner), me; KFAM's /kfam/v1 (bindings, profiles, "
+      "role/clusteradmin) for the central dashboard; "
       "/api/v1/openapi.json; /healthz, /readyz) over the cluster, reading from a watch-fed "
       "cache; audit lines on stdout, access lines on stderr");
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (:PORT: every interface)")

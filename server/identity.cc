@@ -39,9 +39,13 @@ Result<Caller> Identity::identify(const HeaderLookup& header) const {
                         : fmt::format(" after the prefix \"{}\"", options_.userid_prefix)));
   Caller caller;
   caller.email = std::string(id);
-  caller.admin = std::find(options_.admins.begin(), options_.admins.end(),
-                           dex::normalize_email(id)) != options_.admins.end();
+  caller.admin = is_admin(id);
   return caller;
+}
+
+bool Identity::is_admin(std::string_view email) const {
+  return std::find(options_.admins.begin(), options_.admins.end(), dex::normalize_email(email)) !=
+         options_.admins.end();
 }
 
 }  // namespace kftenant::server

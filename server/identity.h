@@ -36,6 +36,8 @@ class Identity {
   [[nodiscard]] Result<Caller> identify(const HeaderLookup& header) const;
 
   [[nodiscard]] const IdentityOptions& options() const { return options_; }
+  // Whether `email` is one of the configured administrators (any case).
+  [[nodiscard]] bool is_admin(std::string_view email) const;
 
  private:
   IdentityOptions options_;

@@ -100,7 +100,7 @@ Result<JsonBody> JsonBody::parse(const ApiRequest& request, const json& schema) 
     if (type_of(it.value()) != want)
       return fail(field_error(
           it.key(), fmt::format("{} must be a {}, not a {}", it.key(), want, type_of(it.value()))));
-    if (want == "object") {
+    if (want == "object" && property->contains("additionalProperties")) {
       for (auto entry = it.value().begin(); entry != it.value().end(); ++entry)
         if (!entry.value().is_string())
           return fail(field_error(

@@ -5,8 +5,8 @@
 //   - not an object, an unknown field, a field of the wrong type, a required field missing:
 //     422 naming the field.
 // A schema is the subset of JSON Schema the endpoints need: {"type": "object", "properties":
-// {name: {"type": "string" | "boolean" | "integer" ("minimum", "maximum") | "object" (of
-// strings, "additionalProperties": {"type": "string"})}}, "required": [...]}.
+// {name: {"type": "string" | "boolean" | "integer" ("minimum", "maximum") | "object" (any
+// values; of strings only with "additionalProperties": {"type": "string"})}}, "required": [...]}.
 #pragma once
 
 #include <map>
@@ -31,6 +31,8 @@ class JsonBody {
   [[nodiscard]] std::optional<long long> integer(const std::string& field) const;
   [[nodiscard]] std::map<std::string, std::string> string_map(const std::string& field) const;
   [[nodiscard]] bool has(const std::string& field) const;
+  // The whole body, for the nested fields of an "object" property.
+  [[nodiscard]] const nlohmann::json& value() const { return value_; }
 
  private:
   explicit JsonBody(nlohmann::json value) : value_(std::move(value)) {}

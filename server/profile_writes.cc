@@ -203,17 +203,22 @@ ApiResponse ProfileWriteApi::create_profile(const ApiRequest& request) {
   const Caller& caller = *request.caller;
   tenancy::CreateProfileRequest create;
   create.name = *body->string("name");
-  create.dex = context_.dex;
   create.quota = body->string_map("quota");
   if (auto wait = body->integer("waitSeconds"); wait && *wait > 0)
     create.wait = std::chrono::seconds(*wait);
+  // The owner exactly as given (Kubeflow compares it byte for byte with the header).
+  create.owner = body->string("owner").value_or(caller.email);
+  return this->create(request, std::move(create), 201);
+}
+
+ApiResponse ProfileWriteApi::create(const ApiRequest& request, tenancy::CreateProfileRequest create,
+                                    int created_status) {
+  const Caller& caller = *request.caller;
+  create.dex = context_.dex;
   if (auto v = in_field(kubeflow::validate_profile_name(create.name), "name"); !v)
     return error_response(v.error());
   if (auto v = in_field(kubeflow::validate_quota(create.quota), "quota"); !v)
     return error_response(v.error());
-  // The owner exactly as given (Kubeflow compares it byte for byte with the header); checked
-  // as an email.
-  create.owner = body->string("owner").value_or(caller.email);
   if (auto owner = email_field(create.owner, "owner"); !owner) return error_response(owner.error());
   if (!caller.admin && create.owner != caller.email)
     return error_response(api_error(
@@ -231,7 +236,7 @@ ApiResponse ProfileWriteApi::create_profile(const ApiRequest& request) {
       !applied)
     answer = error_response(applied.error());
   else
-    answer = profile_answer(create.name, outcome.applied.empty() ? 200 : 201);
+    answer = profile_answer(create.name, outcome.applied.empty() ? 200 : created_status);
   answer.audit_target.emplace("name", create.name);
   return answer;
 }
@@ -251,6 +256,10 @@ ApiResponse ProfileWriteApi::delete_profile(const ApiRequest& request) {
                                                          describe_removal(*preview, "nothing")))
                               .error());
   }
+  return apply_delete(name);
+}
+
+ApiResponse ProfileWriteApi::apply_delete(const std::string& name) {
   PlanOutcome outcome;
   if (auto applied = run_plan(store_, context_, tenancy::delete_profile_planner(name), outcome);
       !applied)
@@ -287,13 +296,18 @@ ApiResponse ProfileWriteApi::put_contributor(const ApiRequest& request, bool ema
   if (!email) return error_response(email.error());
   auto role = kubeflow::parse_role(*body->string("role"));
   if (!role) return error_response(field_error("role", role.error().message));
-  tenancy::ShareRequest share{name, *email, *role, contributor_, context_.dex};
+  ApiResponse answer = apply_share(name, *email, *role, email_in_path ? 200 : 201);
+  answer.audit_target.emplace("email", *email);
+  return answer;
+}
+
+ApiResponse ProfileWriteApi::apply_share(const std::string& name, const std::string& email,
+                                         kubeflow::Role role, int created_status) {
+  tenancy::ShareRequest share{name, email, role, contributor_, context_.dex};
   PlanOutcome outcome;
   if (auto applied = run_plan(store_, context_, tenancy::share_planner(share), outcome); !applied)
     return error_response(applied.error());
-  ApiResponse answer = profile_answer(name, !email_in_path && !outcome.applied.empty() ? 201 : 200);
-  answer.audit_target.emplace("email", *email);
-  return answer;
+  return profile_answer(name, outcome.applied.empty() ? 200 : created_status);
 }
 
 ApiResponse ProfileWriteApi::remove_contributor(const ApiRequest& request) {
@@ -302,15 +316,19 @@ ApiResponse ProfileWriteApi::remove_contributor(const ApiRequest& request) {
     return *refused;
   auto email = email_field(request.path_params.at("email"), "email");
   if (!email) return error_response(email.error());
+  return apply_unshare(name, *email);
+}
+
+ApiResponse ProfileWriteApi::apply_unshare(const std::string& name, const std::string& email) {
   PlanOutcome outcome;
   if (auto applied =
-          run_plan(store_, context_, tenancy::unshare_planner(name, *email, contributor_), outcome);
+          run_plan(store_, context_, tenancy::unshare_planner(name, email, contributor_), outcome);
       !applied)
     return error_response(applied.error());
   if (outcome.applied.empty())
     return error_response(api_error(
         ErrorCode::kNotFound,
-        fmt::format("{} is no contributor of profile {}: nothing to remove", *email, name)));
+        fmt::format("{} is no contributor of profile {}: nothing to remove", email, name)));
   return profile_answer(name, 200);
 }
 

@@ -23,6 +23,7 @@
 
 #include "kftenant/kubeflow/contributor.h"
 #include "kftenant/store/object_store.h"
+#include "kftenant/tenancy/profile_lifecycle.h"
 #include "kftenant/tenancy/users.h"
 #include "server/route_table.h"
 #include "server/view_cache.h"
@@ -41,6 +42,23 @@ class ProfileWriteApi {
 
   void add_routes(RouteTable& routes);
 
+  // The parts the routes are made of, for other front ends of the same operations (KFAM):
+  // nullopt when the caller may change profile `name` (an administrator, or its owner); else
+  // the refusal (403, or 404 for an administrator when there is no such profile).
+  [[nodiscard]] std::optional<ApiResponse> refuse_unless_owner(const ApiRequest& request,
+                                                               const std::string& name,
+                                                               std::string_view what);
+  // Checks (name, quota, owner), authorizes (another owner or a quota: administrators) and
+  // creates: `created_status` with the profile when made, 200 when it was there.
+  [[nodiscard]] ApiResponse create(const ApiRequest& request, tenancy::CreateProfileRequest create,
+                                   int created_status);
+  // For a caller refuse_unless_owner let through: delete the profile; give `email` `role`
+  // (`created_status` when that changed something, else 200); take it away (404 when none).
+  [[nodiscard]] ApiResponse apply_delete(const std::string& name);
+  [[nodiscard]] ApiResponse apply_share(const std::string& name, const std::string& email,
+                                        kubeflow::Role role, int created_status);
+  [[nodiscard]] ApiResponse apply_unshare(const std::string& name, const std::string& email);
+
  private:
   ApiResponse create_profile(const ApiRequest& request);
   ApiResponse delete_profile(const ApiRequest& request);
@@ -49,11 +67,6 @@ class ProfileWriteApi {
   ApiResponse remove_contributor(const ApiRequest& request);
   ApiResponse transfer(const ApiRequest& request);
 
-  // nullopt when the caller may change profile `name` (an administrator, or its owner); else
-  // the refusal (403, or 404 for an administrator when there is no such profile).
-  [[nodiscard]] std::optional<ApiResponse> refuse_unless_owner(const ApiRequest& request,
-                                                               const std::string& name,
-                                                               std::string_view what);
   // The answer after a write: `status` and the profile as the views show it now.
   [[nodiscard]] ApiResponse profile_answer(const std::string& name, int status);
 

@@ -140,10 +140,14 @@ TEST(DeployServe, GrantsTheReadsOfTheCacheAndTheWritesOfThePlans) {
   EXPECT_EQ(policy["spec"]["action"], "ALLOW");
   EXPECT_EQ(policy["spec"]["rules"][0]["from"][0]["source"]["principals"],
             json::array({"cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"}));
-  // The only other rule admits the probes, nothing else, from anyone.
-  ASSERT_EQ(policy["spec"]["rules"].size(), 2u);
-  EXPECT_EQ(policy["spec"]["rules"][1]["to"][0]["operation"]["paths"],
+  // The central dashboard for the KFAM paths only; the probes, nothing else, from anyone.
+  ASSERT_EQ(policy["spec"]["rules"].size(), 3u);
+  EXPECT_EQ(policy["spec"]["rules"][1]["from"][0]["source"]["principals"],
+            json::array({"cluster.local/ns/kubeflow/sa/centraldashboard"}));
+  EXPECT_EQ(policy["spec"]["rules"][1]["to"][0]["operation"]["paths"], json::array({"/kfam/*"}));
+  EXPECT_EQ(policy["spec"]["rules"][2]["to"][0]["operation"]["paths"],
             json::array({"/healthz", "/readyz"}));
+  EXPECT_FALSE(policy["spec"]["rules"][2].contains("from"));
 }
 
 }  // namespace

@@ -14,11 +14,13 @@
 #include <thread>
 
 #include "kftenant/dex/bcrypt.h"
+#include "kftenant/dex/password_object.h"
 #include "kftenant/dex/user_directory.h"
 #include "kftenant/store/cached_store.h"
 #include "kftenant/store/cluster_store.h"
 #include "kftenant/yaml.h"
 #include "server/http_server.h"
+#include "server/kfam_api.h"
 #include "server/profile_writes.h"
 #include "server/tenancy_api.h"
 #include "server/user_writes.h"
@@ -65,6 +67,10 @@ class WriteEndpointsTest : public ::testing::Test {
           writes->add_routes(routes);
           profile_writes = new ProfileWriteApi(e.cache(), {}, reads->views());
           profile_writes->add_routes(routes);
+          kfam = new KfamApi(reads->views(), *profile_writes, [](std::string_view email) {
+            return dex::normalize_email(email) == kAdmin;
+          });
+          kfam->add_routes(routes);
         },
         std::move(http), kServeToken));
     api_server = &env->api_server();
@@ -75,6 +81,7 @@ class WriteEndpointsTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     delete env;  // stops the server before the APIs it calls go
+    delete kfam;
     delete profile_writes;
     delete writes;
     delete reads;
@@ -172,6 +179,7 @@ class WriteEndpointsTest : public ::testing::Test {
   static TenancyApi* reads;
   static UserWriteApi* writes;
   static ProfileWriteApi* profile_writes;
+  static KfamApi* kfam;
 };
 
 InProcessApi* WriteEndpointsTest::env = nullptr;
@@ -182,6 +190,7 @@ store::ClusterStore* WriteEndpointsTest::cluster = nullptr;
 TenancyApi* WriteEndpointsTest::reads = nullptr;
 UserWriteApi* WriteEndpointsTest::writes = nullptr;
 ProfileWriteApi* WriteEndpointsTest::profile_writes = nullptr;
+KfamApi* WriteEndpointsTest::kfam = nullptr;
 
 TEST_F(WriteEndpointsTest, CreatesTheDexUserAndProfileInOneCallAndIsIdempotent) {
   const std::string password = "first password of erin";
@@ -619,6 +628,112 @@ TEST_F(WriteEndpointsTest, PasswordAttemptsAreLimitedPerCallerAndPerAddress) {
   EXPECT_EQ(post("/api/v1/me/password", guess, "quinn@example.com").status, 403);
   EXPECT_EQ(post("/api/v1/me/password", guess, "quinn@example.com").status, 429);
   EXPECT_TRUE(stored_password_is("quinn@example.com", "password of quinn"));
+}
+
+// KFAM's shapes (kubeflow-contract.md §3, model_binding.go): what the central dashboard sends
+// and reads, with kftenant's authorization on top.
+TEST_F(WriteEndpointsTest, KfamBindingsKeepKfamsShapesButOnlyTheOwnerChangesThem) {
+  const std::string ns = "kubeflow-user-example-com";  // seeded, owned by kUser
+  ASSERT_TRUE(namespace_made(ns));
+  auto binding = [&](const std::string& email, const std::string& role, const char* ref_key) {
+    return json{{"user", {{"kind", "User"}, {"name", email}}},
+                {"referredNamespace", ns},
+                {ref_key, {{"kind", "ClusterRole"}, {"name", role}}},
+                {"status", ""}};
+  };
+  auto added = post("/kfam/v1/bindings", binding("mo@example.com", "view", "RoleRef"), kUser);
+  ASSERT_EQ(added.status, 200) << added.text;
+  auto rb = api_server->get_object("rbac.authorization.k8s.io/v1", "rolebindings", ns,
+                                   "user-mo-example-com-clusterrole-view");
+  ASSERT_TRUE(rb);
+  EXPECT_EQ((*rb)["metadata"]["annotations"], json({{"role", "view"}, {"user", "mo@example.com"}}));
+  EXPECT_EQ((*rb)["roleRef"]["name"], "kubeflow-view");
+  EXPECT_TRUE(api_server->get_object("security.istio.io/v1beta1", "authorizationpolicies", ns,
+                                     "user-mo-example-com-clusterrole-view"));
+
+  auto listed = call("GET", "/kfam/v1/bindings?namespace=" + ns, kUser);
+  ASSERT_EQ(listed.status, 200) << listed.text;
+  ASSERT_TRUE(listed.body["bindings"].is_array()) << listed.text;
+  EXPECT_THAT(listed.body["bindings"],
+              ::testing::Contains(json{{"user", {{"kind", "User"}, {"name", kUser}}},
+                                       {"referredNamespace", ns},
+                                       {"RoleRef", {{"kind", "ClusterRole"}, {"name", "admin"}}},
+                                       {"status", ""}}));
+  EXPECT_THAT(listed.body["bindings"],
+              ::testing::Contains(binding("mo@example.com", "view", "RoleRef")));
+  // Filters; and a caller sees only the profiles they belong to.
+  auto mine = call("GET", "/kfam/v1/bindings?user=mo@example.com", kAdmin);
+  ASSERT_EQ(mine.status, 200);
+  EXPECT_EQ(mine.body["bindings"], json::array({binding("mo@example.com", "view", "RoleRef")}));
+  EXPECT_EQ(call("GET", "/kfam/v1/bindings?role=edit&namespace=" + ns, kAdmin).body["bindings"],
+            json::array());
+  EXPECT_EQ(call("GET", "/kfam/v1/bindings", "stranger@example.com").body["bindings"],
+            json::array());
+  EXPECT_FALSE(call("GET", "/kfam/v1/bindings", "mo@example.com").body["bindings"].empty());
+
+  // A contributor or a stranger changes nothing; a bad binding names its field.
+  api_server->clear_requests();
+  EXPECT_EQ(
+      post("/kfam/v1/bindings", binding("nia@example.com", "edit", "RoleRef"), "mo@example.com")
+          .status,
+      403);
+  EXPECT_EQ(call("DELETE", "/kfam/v1/bindings", "stranger@example.com",
+                 binding("mo@example.com", "view", "RoleRef").dump())
+                .status,
+            403);
+  json group = binding("team@example.com", "edit", "RoleRef");
+  group["user"]["kind"] = "Group";
+  auto bad = post("/kfam/v1/bindings", group, kUser);
+  EXPECT_EQ(bad.status, 422) << bad.text;
+  EXPECT_EQ(bad.body.value("field", ""), "user.kind");
+  EXPECT_THAT(writes_seen(), ::testing::IsEmpty());
+
+  // "roleRef" as Go decodes it too: mo's role becomes edit.
+  ASSERT_EQ(post("/kfam/v1/bindings", binding("mo@example.com", "edit", "roleRef"), kUser).status,
+            200);
+  EXPECT_EQ(call("GET", "/kfam/v1/bindings?user=mo@example.com", kAdmin).body["bindings"],
+            json::array({binding("mo@example.com", "edit", "RoleRef")}));
+  auto removed = call("DELETE", "/kfam/v1/bindings", kUser,
+                      binding("mo@example.com", "edit", "RoleRef").dump());
+  ASSERT_EQ(removed.status, 200) << removed.text;
+  EXPECT_FALSE(api_server->get_object("rbac.authorization.k8s.io/v1", "rolebindings", ns,
+                                      "user-mo-example-com-clusterrole-edit"));
+}
+
+TEST_F(WriteEndpointsTest, KfamProfilesAndTheClusterAdminQuestion) {
+  auto profile = [](const std::string& name, const std::string& owner) {
+    return json{{"apiVersion", "kubeflow.org/v1beta1"},
+                {"kind", "Profile"},
+                {"metadata", {{"name", name}}},
+                {"spec", {{"owner", {{"kind", "User"}, {"name", owner}}}}}};
+  };
+  api_server->clear_requests();
+  EXPECT_EQ(post("/kfam/v1/profiles", profile("kfam-ann", "ann@example.com"), kUser).status, 403);
+  json plugins = profile("kfam-lab", kUser);
+  plugins["spec"]["plugins"] = json::array();
+  auto refused = post("/kfam/v1/profiles", plugins, kUser);
+  EXPECT_EQ(refused.status, 422) << refused.text;
+  EXPECT_EQ(refused.body.value("field", ""), "spec.plugins");
+  EXPECT_THAT(writes_seen(), ::testing::IsEmpty());
+
+  auto made = post("/kfam/v1/profiles", profile("kfam-lab", kUser), kUser);
+  ASSERT_EQ(made.status, 200) << made.text;
+  auto stored = api_server->get_object("kubeflow.org/v1", "profiles", "", "kfam-lab");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ((*stored)["spec"]["owner"], json({{"kind", "User"}, {"name", kUser}}));
+  EXPECT_EQ(call("DELETE", "/kfam/v1/profiles/kfam-lab", "stranger@example.com").status, 403);
+  EXPECT_EQ(call("DELETE", "/kfam/v1/profiles/kfam-lab", kUser).status, 200);
+  auto gone = api_server->get_object("kubeflow.org/v1", "profiles", "", "kfam-lab");
+  EXPECT_TRUE(!gone || gone->contains("/metadata/deletionTimestamp"_json_pointer));
+
+  auto ask = [](const std::string& user, const char* caller) {
+    return call("GET", "/kfam/v1/role/clusteradmin?user=" + user, caller);
+  };
+  EXPECT_EQ(ask(kAdmin, kAdmin).body, json(true));
+  EXPECT_EQ(ask(kUser, kUser).body, json(false));
+  EXPECT_EQ(ask(kUser, kAdmin).body, json(false));
+  EXPECT_EQ(ask("Admin@Example.com", kAdmin).body, json(true));
+  EXPECT_EQ(ask(kAdmin, kUser).status, 403);
 }
 
 }  // namespace
