@@ -207,7 +207,8 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
   app.formatter(std::make_shared<HelpFormatter>());
 }
 
-Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options) {
+Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options,
+                                                  kube::RequestLog observer) {
   kube::KubeconfigOptions kc;
   kc.explicit_path = options.kubeconfig;
   kc.context = options.context;
@@ -228,12 +229,17 @@ Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options) 
     verbose_line(fmt::format("using {} ({}), server {}, namespace {}", where,
                              kube::describe_auth(*config), config->server, config->namespace_name));
     const double qps = *client_options.qps;
-    client_options.request_log = [qps](const kube::RequestEvent& e) { log_request(e, qps); };
+    client_options.request_log = [qps, observer](const kube::RequestEvent& e) {
+      log_request(e, qps);
+      if (observer) observer(e);
+    };
+  } else {
+    client_options.request_log = std::move(observer);
   }
   return kube::Client::create(*config, client_options);
 }
 
-Result<Session> open_session(const GlobalOptions& options) {
+Result<Session> open_session(const GlobalOptions& options, kube::RequestLog observer) {
   Session session;
   if (!options.dex_config_file.empty() && options.manifests.empty())
     return fail(
@@ -258,7 +264,7 @@ Result<Session> open_session(const GlobalOptions& options) {
     session.store = std::move(*store);
     return session;
   }
-  auto client = make_client(options);
+  auto client = make_client(options, std::move(observer));
   if (!client) return fail(client.error());
   session.client = std::move(*client);
   session.store = std::make_unique<store::ClusterStore>(*session.client);

@@ -63,13 +63,17 @@ struct Session {
   std::unique_ptr<kube::Client> client;  // null in manifests mode
   std::unique_ptr<store::ObjectStore> store;
 };
-[[nodiscard]] Result<Session> open_session(const GlobalOptions& options);
+// `observer`, when set, hears every event of the client's request log (serve's metrics), on
+// top of what --verbose prints.
+[[nodiscard]] Result<Session> open_session(const GlobalOptions& options,
+                                           kube::RequestLog observer = {});
 
 // The Dex location and backend from the options (kInvalidArgument for an unknown backend).
 [[nodiscard]] Result<tenancy::TenancyContext> tenancy_context(const GlobalOptions& options);
 
 // Loads the kubeconfig (kubectl's rules) and creates a client.
-[[nodiscard]] Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options);
+[[nodiscard]] Result<std::unique_ptr<kube::Client>> make_client(const GlobalOptions& options,
+                                                                kube::RequestLog observer = {});
 
 // Exit codes: kftenant::kExitOk... (kftenant/error.h), documented in the README.
 using kftenant::kExitFailure;

@@ -13,6 +13,7 @@
 #include "kftenant/version.h"
 #include "server/http_server.h"
 #include "server/kfam_api.h"
+#include "server/metrics.h"
 #include "server/profile_writes.h"
 #include "server/tenancy_api.h"
 #include "server/user_writes.h"
@@ -44,7 +45,9 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
                                                 dex::kMinBcryptCost, dex::kMaxBcryptCost)));
   auto context = tenancy_context(options);
   if (!context) return report_error(context.error());
-  auto session = open_session(options);
+  server::ServeMetrics metrics{std::string(kVersion)};
+  auto session = open_session(
+      options, [&metrics](const kube::RequestEvent& e) { metrics.observe_apiserver(e); });
   if (!session) return report_error(session.error());
   if (auto reachable = session->store->check_reachable(); !reachable)
     return report_error(reachable.error());
@@ -87,6 +90,8 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   http.threads = flags.threads;
   http.identity = identity;
   http.ready = [&cache] { return cache.synced(); };
+  metrics.set_cache({[&cache] { return cache.synced(); }, [&cache] { return cache.informers(); }});
+  http.metrics = &metrics;
   http.access_log = &std::cerr;
   http.audit_log = &std::cout;
   server::HttpServer server(std::move(routes), std::move(http));
@@ -135,7 +140,8 @@ void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_co
       "Serve the REST API (/api/v1: users (read, create, delete, password), profiles (read, "
       "create, delete, quota, contributors, owner), me; KFAM's /kfam/v1 (bindings, profiles, "
       "role/clusteradmin) for the central dashboard; "
-      "/api/v1/openapi.json; /healthz, /readyz) over the cluster, reading from a watch-fed "
+      "/api/v1/openapi.json; /healthz, /readyz, /metrics) over the cluster, reading from a "
+      "watch-fed "
       "cache; audit lines on stdout, access lines on stderr");
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (:PORT: every interface)")
       ->capture_default_str();

@@ -80,6 +80,7 @@ void HttpServer::install_handlers() {
 
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
     const auto started = std::chrono::steady_clock::now();
+    if (options_.metrics) options_.metrics->request_started();
     const std::string request_id =
         fmt::format("{}-{}", request_prefix_, next_request_.fetch_add(1));
     res.set_header("X-Request-Id", request_id);
@@ -99,6 +100,13 @@ void HttpServer::install_handlers() {
         else
           send_error(res, api_error(ErrorCode::kServerError,
                                     "not ready: the cache of the cluster has not synced yet"));
+        return;
+      }
+      if (req.path == "/metrics" && options_.metrics && req.method == "GET") {
+        route_name = req.path;
+        send(res,
+             ApiResponse{
+                 200, {}, options_.metrics->render(), std::string(ServeMetrics::kContentType)});
         return;
       }
       auto lookup = routes_.find(req.method, req.path);
@@ -177,10 +185,14 @@ void HttpServer::install_handlers() {
                           << "\n"
                           << std::flush;
     }
+    const auto took = std::chrono::steady_clock::now() - started;
+    if (options_.metrics) {
+      options_.metrics->observe_request(req.method, route_name == "-" ? "" : route_name, res.status,
+                                        took);
+      options_.metrics->request_finished();
+    }
     if (options_.access_log) {
-      const auto ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-              .count();
+      const auto ms = std::chrono::duration<double, std::milli>(took).count();
       nlohmann::json line = {{"time", now},
                              {"requestId", request_id},
                              {"method", req.method},

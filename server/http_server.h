@@ -8,7 +8,9 @@
 //   - an X-Request-Id on the answer, and one JSON access line on the log stream (time, request
 //     id, method, route pattern, status, caller, milliseconds; no body, no query string);
 //   - for a mutating route, one JSON audit line (audit_log), refusals included.
-// /healthz answers 200 while the process serves; /readyz 200 once `ready()` says so, else 503.
+// /healthz answers 200 while the process serves; /readyz 200 once `ready()` says so, else 503;
+// /metrics, when `metrics` is set, the Prometheus text of metrics.h (every request counted).
+// The three need no identity.
 #pragma once
 
 #include <atomic>
@@ -21,6 +23,7 @@
 
 #include "kftenant/error.h"
 #include "server/identity.h"
+#include "server/metrics.h"
 #include "server/route_table.h"
 
 namespace httplib {
@@ -43,6 +46,7 @@ struct HttpServerOptions {
   // serve`): time, requestId, caller, action (the operationId), target (the path's parameters),
   // status, result ("ok" or the error's code). Never a body. Null: none.
   std::ostream* audit_log = nullptr;
+  ServeMetrics* metrics = nullptr;  // null: no /metrics; else must outlive the server
 };
 
 class HttpServer {

@@ -134,12 +134,19 @@ TEST(DeployServe, GrantsTheReadsOfTheCacheAndTheWritesOfThePlans) {
   EXPECT_THAT(container["args"], Contains(":8080"));
   EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"], "/readyz");
   EXPECT_EQ(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+  const auto& annotations = deployment["spec"]["template"]["metadata"]["annotations"];
+  EXPECT_EQ(annotations["prometheus.io/scrape"], "true");
+  EXPECT_EQ(annotations["prometheus.io/port"], "8080");
+  EXPECT_EQ(annotations["prometheus.io/path"], "/metrics");
 
   auto policy = built.find("AuthorizationPolicy", "kftenant-serve", "kubeflow");
   ASSERT_TRUE(policy.is_object());
   EXPECT_EQ(policy["spec"]["action"], "ALLOW");
   EXPECT_EQ(policy["spec"]["rules"][0]["from"][0]["source"]["principals"],
             json::array({"cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"}));
+  // ... on every path but /metrics (read through the sidecar, not from outside).
+  EXPECT_EQ(policy["spec"]["rules"][0]["to"][0]["operation"]["notPaths"],
+            json::array({"/metrics"}));
   // The central dashboard for the KFAM paths only; the probes, nothing else, from anyone.
   ASSERT_EQ(policy["spec"]["rules"].size(), 3u);
   EXPECT_EQ(policy["spec"]["rules"][1]["from"][0]["source"]["principals"],

@@ -29,7 +29,7 @@ TEST(ServeCommand, ServesUntilSigtermThenExitsZero) {
 
   bool asked = false;
   int readyz = 0, me_status = 0;
-  std::string me_body, users_as_user;
+  std::string me_body, users_as_user, metrics;
   auto result = testing::run_process(
       {KFTENANT_BINARY, "serve", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--admin",
        "admin@example.com", "--userid-prefix", "accounts:"},
@@ -51,6 +51,8 @@ TEST(ServeCommand, ServesUntilSigtermThenExitsZero) {
         }
         auto users = http.Get("/api/v1/users", {{"kubeflow-userid", "accounts:u@example.com"}});
         if (users) users_as_user = std::to_string(users->status) + " " + users->body;
+        if (auto scraped = http.Get("/metrics"); scraped && scraped->status == 200)
+          metrics = scraped->body;
         kill(pid, SIGTERM);
       });
   ASSERT_TRUE(asked) << result.err;
@@ -64,6 +66,14 @@ TEST(ServeCommand, ServesUntilSigtermThenExitsZero) {
   EXPECT_THAT(result.err, HasSubstr("kftenant serve: stopped"));
   // One access line per request, JSON, naming the route.
   EXPECT_THAT(result.err, HasSubstr("\"route\":\"/api/v1/me\""));
+  // /metrics: the requests answered, the API server's requests (the cache's lists among them;
+  // its watches count when they end), the cache; never a caller.
+  EXPECT_THAT(metrics, HasSubstr("kftenant_http_requests_total{code=\"200\",method=\"GET\","
+                                 "route=\"/api/v1/me\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("kftenant_apiserver_requests_total{code=\"200\",verb=\"GET\"}"));
+  EXPECT_THAT(metrics, HasSubstr("kftenant_cache_synced 1"));
+  EXPECT_THAT(metrics, HasSubstr("kftenant_build_info{version="));
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("example.com")));
 }
 
 TEST(ServeCommand, BadFlagsAreRefusedBeforeAnythingIsContacted) {

@@ -113,6 +113,7 @@ class Informer {
   void observe_delete(std::string_view ns, std::string_view name);
 
   [[nodiscard]] const ResourceRef& resource() const { return ref_; }
+  [[nodiscard]] const InformerOptions& options() const { return options_; }
 
  private:
   using Key = std::pair<std::string, std::string>;  // namespace, name
