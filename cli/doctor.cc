@@ -14,32 +14,13 @@ namespace {
 
 using State = tenancy::InstallCheck::State;
 
-const char* mark_of(State state) {
-  switch (state) {
-    case State::kOk:
-      return "ok";
-    case State::kMissing:
-      return "MISSING";
-    case State::kAbsent:
-      return "absent";
-    case State::kCannotCheck:
-      return "unknown";
-    case State::kError:
-      return "ERROR";
-  }
-  return "?";
-}
-
-const char* severity_of(const tenancy::Finding& f) {
-  return f.level == tenancy::Finding::Level::kError ? "error" : "warning";
-}
-
 void print_line(const char* mark, const std::string& subject, const std::string& detail) {
   fmt::print("{:<8} {:<44} {}\n", mark, subject, detail);
 }
 
 void print(const tenancy::DoctorReport& report) {
-  for (const auto& c : report.checks) print_line(mark_of(c.state), c.name, c.detail);
+  for (const auto& c : report.checks)
+    print_line(std::string(tenancy::to_string(c.state)).c_str(), c.name, c.detail);
   if (report.checks.empty() || report.checks.front().state != State::kOk) return;
   if (report.findings_error) {
     const bool forbidden = report.findings_error->code == ErrorCode::kForbidden;
@@ -54,24 +35,6 @@ void print(const tenancy::DoctorReport& report) {
   for (const auto& f : report.findings)
     print_line(f.level == tenancy::Finding::Level::kError ? "ERROR" : "warning", f.subject,
                f.message + (f.fix ? " [--fix: " + f.fix_summary + "]" : std::string()));
-}
-
-nlohmann::json to_json(const tenancy::DoctorReport& report) {
-  nlohmann::json checks = nlohmann::json::array(), findings = nlohmann::json::array();
-  for (const auto& c : report.checks)
-    checks.push_back({{"name", c.name},
-                      {"state", mark_of(c.state)},
-                      {"required", c.required},
-                      {"detail", c.detail}});
-  for (const auto& f : report.findings) {
-    nlohmann::json j = {
-        {"severity", severity_of(f)}, {"object", f.subject}, {"message", f.message}};
-    if (f.fix) j["fix"] = f.fix_summary;
-    findings.push_back(std::move(j));
-  }
-  nlohmann::json out = {{"healthy", report.healthy()}, {"checks", checks}, {"findings", findings}};
-  if (report.findings_error) out["findingsError"] = report.findings_error->message;
-  return out;
 }
 
 struct DoctorFlags {
@@ -106,7 +69,7 @@ int run_doctor(const GlobalOptions& options, const DoctorFlags& flags) {
   if (*format == OutputFormat::kTable)
     print(report);
   else
-    fmt::print("{}", render_value(to_json(report), *format));
+    fmt::print("{}", render_value(tenancy::to_json(report), *format));
   return report.healthy() ? kExitOk : kExitFailure;
 }
 

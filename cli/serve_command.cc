@@ -9,6 +9,7 @@
 #include <stop_token>
 
 #include "interrupt.h"
+#include "kftenant/clock.h"
 #include "kftenant/store/cached_store.h"
 #include "kftenant/version.h"
 #include "server/http_server.h"
@@ -24,6 +25,11 @@ namespace {
 struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::vector<std::string> admins;
+  std::vector<std::string> admin_groups;
+  std::string identity = "header";
+  bool rbac_admins = true;
+  std::string groups_header = "kubeflow-groups";
+  std::string tls_cert, tls_key;
   std::string userid_header = "kubeflow-userid";
   std::string userid_prefix;
   size_t max_body = 1 << 20;
@@ -43,6 +49,14 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   if (flags.bcrypt_cost < dex::kMinBcryptCost || flags.bcrypt_cost > dex::kMaxBcryptCost)
     return report_error(usage_error(fmt::format("--bcrypt-cost must be from {} to {}",
                                                 dex::kMinBcryptCost, dex::kMaxBcryptCost)));
+  if (flags.tls_cert.empty() != flags.tls_key.empty())
+    return report_error(usage_error("--tls-cert and --tls-key go together: give both or neither"));
+  std::shared_ptr<server::ServingCertificate> tls;
+  if (!flags.tls_cert.empty()) {
+    auto loaded = server::ServingCertificate::load(flags.tls_cert, flags.tls_key);
+    if (!loaded) return report_error(usage_error(loaded.error().message));
+    tls = std::move(*loaded);
+  }
   auto context = tenancy_context(options);
   if (!context) return report_error(context.error());
   server::ServeMetrics metrics{std::string(kVersion)};
@@ -72,10 +86,17 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   writes.add_routes(routes);
   server::ProfileWriteApi profile_writes(cache, *context, api.views(), write_options.contributor);
   profile_writes.add_routes(routes);
+  server::ClusterAccessReviews reviews(*session->client, system_clock());
   server::IdentityOptions identity;
+  identity.mode =
+      flags.identity == "token" ? server::IdentityMode::kToken : server::IdentityMode::kHeader;
   identity.userid_header = flags.userid_header;
   identity.userid_prefix = flags.userid_prefix;
+  identity.groups_header = flags.groups_header;
   identity.admins = flags.admins;
+  identity.admin_groups = flags.admin_groups;
+  identity.rbac_admins = flags.rbac_admins;
+  identity.reviews = &reviews;
   server::KfamApi kfam(api.views(), profile_writes,
                        [admins = server::Identity(identity)](std::string_view email) {
                          return admins.is_admin(email);
@@ -94,17 +115,23 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   http.metrics = &metrics;
   http.access_log = &std::cerr;
   http.audit_log = &std::cout;
+  http.tls = tls;
   server::HttpServer server(std::move(routes), std::move(http));
   auto port = server.bind();
   if (!port) return report_error(port.error());
 
   StopOnInterrupt interrupt;
   std::stop_callback on_stop(interrupt.token(), [&server] { server.stop(); });
-  std::fprintf(stderr,
-               "kftenant serve: listening on http://%s:%d (identity: the %s header; %zu "
-               "administrator(s))\n",
-               address->host.empty() ? "0.0.0.0" : address->host.c_str(), *port,
-               flags.userid_header.c_str(), flags.admins.size());
+  const std::string how = identity.mode == server::IdentityMode::kToken
+                              ? std::string("bearer tokens, by TokenReview")
+                              : fmt::format("the {} header", flags.userid_header);
+  std::string admins = fmt::format("{} administrator(s)", flags.admins.size());
+  if (!flags.admin_groups.empty())
+    admins += fmt::format(", group(s) {}", fmt::join(flags.admin_groups, ", "));
+  if (flags.rbac_admins) admins += ", and whoever may update Profiles cluster-wide";
+  std::fprintf(stderr, "kftenant serve: listening on %s://%s:%d (identity: %s; %s)\n",
+               tls ? "https" : "http", address->host.empty() ? "0.0.0.0" : address->host.c_str(),
+               *port, how.c_str(), admins.c_str());
   std::fflush(stderr);
   server.serve();
   std::fprintf(stderr, "kftenant serve: stopped\n");
@@ -148,11 +175,34 @@ void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_co
   cmd->add_option("--admin", flags->admins,
                   "An administrator's email (repeat for several): may read and change every user")
       ->type_name("EMAIL");
+  cmd->add_option("--admin-group", flags->admin_groups,
+                  "A group whose members are administrators (repeat for several): the groups "
+                  "header's, or the token's groups")
+      ->type_name("GROUP");
+  cmd->add_flag("--rbac-admins,!--no-rbac-admins", flags->rbac_admins,
+                "Whoever may update Profiles cluster-wide (by SubjectAccessReview) is an "
+                "administrator too (default: on)");
+  cmd->add_option("--identity", flags->identity,
+                  "How callers are identified: header (the ingress's kubeflow-userid, trusted "
+                  "because only the gateway reaches the server) or token (Authorization: Bearer "
+                  "<Kubernetes token>, by TokenReview; headers ignored)")
+      ->check(CLI::IsMember({"header", "token"}))
+      ->capture_default_str();
+  cmd->add_option("--groups-header", flags->groups_header,
+                  "The header with the signed-in user's groups, comma-separated (--identity "
+                  "header; \"\" for none)")
+      ->capture_default_str();
   cmd->add_option("--userid-header", flags->userid_header,
                   "The header the ingress puts the signed-in user in (as Kubeflow's web apps)")
       ->capture_default_str();
-  cmd->add_option("--userid-prefix", flags->userid_prefix,
-                  "Removed from the header's value (e.g. accounts.google.com:)");
+  cmd->add_option(
+      "--userid-prefix", flags->userid_prefix,
+      "Removed from the header's value, or the token's username (e.g. accounts.google.com:)");
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "Serve HTTPS with this PEM certificate (chain), re-read when it changes")
+      ->type_name("FILE");
+  cmd->add_option("--tls-key", flags->tls_key, "The private key of --tls-cert (PEM)")
+      ->type_name("FILE");
   cmd->add_option("--max-body", flags->max_body, "Largest request body in bytes (413 above)")
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "Connections served at once")->capture_default_str();

@@ -30,6 +30,14 @@ void send_error(httplib::Response& res, const ApiError& error) {
   send(res, ApiResponse{error.status, to_json(error), "", ""});
 }
 
+std::unique_ptr<httplib::Server> make_http(const std::shared_ptr<ServingCertificate>& tls) {
+  if (!tls) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>([tls](SSL_CTX& ctx) {
+    tls->configure(ctx);
+    return true;
+  });
+}
+
 std::string random_prefix() {
   std::random_device rd;
   return fmt::format("{:08x}", rd());
@@ -41,7 +49,9 @@ HttpServer::HttpServer(RouteTable routes, HttpServerOptions options)
     : routes_(std::move(routes)),
       options_(std::move(options)),
       identity_(options_.identity),
-      http_(std::make_unique<httplib::Server>()),
+      access_writer_(options_.access_log ? std::make_unique<LineWriter>(*options_.access_log)
+                                         : nullptr),
+      http_(make_http(options_.tls)),
       request_prefix_(random_prefix()) {
   install_handlers();
 }
@@ -56,6 +66,10 @@ void HttpServer::install_handlers() {
   // Headers and body go out in separate writes: with Nagle's algorithm, the client's delayed ACK
   // held every answer ~40 ms (bench_serve's p50 was 42 ms for a cached read).
   http.set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default: every client (wrk, an
+  // Envoy sidecar's pool) then reconnects, and with the library's listen backlog of 5 the burst
+  // of SYNs overflows it and waits for TCP's one-second retransmission (bench_serve's p99).
+  http.set_keep_alive_max_count(options_.keep_alive_requests);
   http.set_read_timeout(options_.read_timeout);
   http.set_write_timeout(options_.write_timeout);
   const int threads = std::max(1, options_.threads);
@@ -194,7 +208,7 @@ void HttpServer::install_handlers() {
                                         took);
       options_.metrics->request_finished();
     }
-    if (options_.access_log) {
+    if (access_writer_) {
       const auto ms = std::chrono::duration<double, std::milli>(took).count();
       nlohmann::json line = {{"time", now},
                              {"requestId", request_id},
@@ -203,10 +217,7 @@ void HttpServer::install_handlers() {
                              {"status", res.status},
                              {"caller", caller_name},
                              {"ms", std::round(ms * 100) / 100}};
-      std::lock_guard lock(log_mu_);
-      *options_.access_log << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                           << "\n"
-                           << std::flush;
+      access_writer_->write(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   };
   const std::string any = ".*";
@@ -235,6 +246,10 @@ Result<int> HttpServer::bind() {
 
 void HttpServer::serve() {
   if (!stopped_) http_->listen_after_bind();
+}
+
+void HttpServer::flush_logs() {
+  if (access_writer_) access_writer_->flush();
 }
 
 void HttpServer::stop() {

@@ -23,8 +23,10 @@
 
 #include "kftenant/error.h"
 #include "server/identity.h"
+#include "server/line_writer.h"
 #include "server/metrics.h"
 #include "server/route_table.h"
+#include "server/serving_certificate.h"
 
 namespace httplib {
 class Server;
@@ -39,14 +41,20 @@ struct HttpServerOptions {
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
   int threads = 32;  // connections served at once (a keep-alive connection holds one)
+  size_t keep_alive_requests = 10'000;  // requests on one connection before it is closed
   IdentityOptions identity;
-  std::function<bool()> ready;         // null: always ready
-  std::ostream* access_log = nullptr;  // null: none
+  std::function<bool()> ready;  // null: always ready
+  // One JSON line per request, written by a thread of its own (line_writer.h): it may follow
+  // the answer by a little (flush_logs() waits for it). Null: none.
+  std::ostream* access_log = nullptr;
   // One JSON line per request to a mutating route, whatever its answer (stdout in `kftenant
   // serve`): time, requestId, caller, action (the operationId), target (the path's parameters),
   // status, result ("ok" or the error's code). Never a body. Null: none.
   std::ostream* audit_log = nullptr;
   ServeMetrics* metrics = nullptr;  // null: no /metrics; else must outlive the server
+  // Set: HTTPS with this certificate (re-read when its files change); null: plain HTTP, as
+  // inside the mesh (the sidecar terminates mTLS).
+  std::shared_ptr<ServingCertificate> tls;
 };
 
 class HttpServer {
@@ -66,6 +74,8 @@ class HttpServer {
   void stop();
 
   [[nodiscard]] const RouteTable& routes() const { return routes_; }
+  // Returns once the access lines of the requests answered so far are in their stream.
+  void flush_logs();
 
  private:
   void install_handlers();
@@ -73,6 +83,7 @@ class HttpServer {
   RouteTable routes_;
   HttpServerOptions options_;
   Identity identity_;
+  std::unique_ptr<LineWriter> access_writer_;  // outlives http_'s handlers
   std::unique_ptr<httplib::Server> http_;
   std::atomic<unsigned long long> next_request_{1};
   std::atomic<bool> stopped_{false};

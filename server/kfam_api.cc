@@ -250,7 +250,10 @@ ApiResponse KfamApi::cluster_admin(const ApiRequest& request) {
         ErrorCode::kForbidden,
         fmt::format("{} may ask only about themselves: ?user={}", caller.email, caller.email)));
   // The caller's own flag, or (an administrator asking) whether `user` is one of them.
-  return {200, json(self ? caller.admin : is_admin_(user)), "", ""};
+  if (self) return {200, json(caller.admin), "", ""};
+  auto admin = is_admin_(user);
+  if (!admin) return error_response(admin.error());
+  return {200, json(*admin), "", ""};
 }
 
 }  // namespace kftenant::server

@@ -39,7 +39,7 @@ class KfamApi {
   // `is_admin` says whether an email is an administrator (?user= of role/clusteradmin). All
   // must outlive the API.
   KfamApi(ViewCache& views, ProfileWriteApi& profiles,
-          std::function<bool(std::string_view email)> is_admin)
+          std::function<Result<bool>(std::string_view email)> is_admin)
       : views_(views), profiles_(profiles), is_admin_(std::move(is_admin)) {}
 
   void add_routes(RouteTable& routes);
@@ -53,7 +53,7 @@ class KfamApi {
 
   ViewCache& views_;
   ProfileWriteApi& profiles_;
-  std::function<bool(std::string_view)> is_admin_;
+  std::function<Result<bool>(std::string_view)> is_admin_;
 };
 
 }  // namespace kftenant::server

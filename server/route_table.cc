@@ -156,6 +156,10 @@ nlohmann::json openapi_document(const RouteTable& routes, const std::string& tit
                             {"description", q.description},
                             {"schema", {{"type", "string"}}}});
     if (!parameters.empty()) op["parameters"] = std::move(parameters);
+    // Either scheme, as `kftenant serve --identity` says; none for the open routes.
+    if (r.access != Access::kAnyone)
+      op["security"] =
+          json::array({{{"kubeflowUserid", json::array()}}, {{"kubernetesToken", json::array()}}});
     std::set<int> errors(r.error_statuses.begin(), r.error_statuses.end());
     if (r.access != Access::kAnyone) errors.insert(401);
     if (r.access != Access::kAnyone && r.access != Access::kSignedIn) errors.insert(403);
@@ -182,10 +186,24 @@ nlohmann::json openapi_document(const RouteTable& routes, const std::string& tit
        {{"code", {{"type", "string"}, {"description", "the kind of failure, e.g. NotFound"}}},
         {"message", {{"type", "string"}, {"description", "one line: what is wrong, what to do"}}},
         {"field", {{"type", "string"}, {"description", "the request field at fault"}}}}}};
-  return {{"openapi", "3.0.3"},
-          {"info", {{"title", title}, {"version", version}}},
-          {"paths", std::move(paths)},
-          {"components", {{"schemas", {{"Error", std::move(error_schema)}}}}}};
+  return {
+      {"openapi", "3.0.3"},
+      {"info", {{"title", title}, {"version", version}}},
+      {"paths", std::move(paths)},
+      {"components",
+       {{"schemas", {{"Error", std::move(error_schema)}}},
+        {"securitySchemes",
+         {{"kubeflowUserid",
+           {{"type", "apiKey"},
+            {"in", "header"},
+            {"name", "kubeflow-userid"},
+            {"description",
+             "--identity header (the default): the signed-in user, set by Kubeflow's ingress "
+             "(the header's name is --userid-header)"}}},
+          {"kubernetesToken",
+           {{"type", "http"},
+            {"scheme", "bearer"},
+            {"description", "--identity token: a Kubernetes token, checked by TokenReview"}}}}}}}};
 }
 
 void add_openapi_route(RouteTable& routes, const std::string& version) {

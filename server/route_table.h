@@ -33,7 +33,10 @@ enum class Access {
 struct Caller {
   // As the header gives it, without the prefix: Kubeflow compares a Profile's owner and a
   // contributor binding's user with it byte for byte, and so does this server.
+  // With --identity token, the token's username minus the prefix (an email for OIDC users,
+  // system:serviceaccount:NS:NAME for a ServiceAccount).
   std::string email;
+  std::vector<std::string> groups;  // the groups header's, or the token's
   bool admin = false;
 };
 

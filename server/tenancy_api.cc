@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "kftenant/dex/password_object.h"
+#include "kftenant/tenancy/doctor.h"
 #include "kftenant/tenancy/user_view.h"
 #include "server/api_error.h"
 #include "server/view_cache.h"
@@ -169,6 +170,24 @@ void TenancyApi::add_routes(RouteTable& routes) {
               {},
               {503},
               [this](const ApiRequest& r) { return me(r); }});
+  routes.add({"GET",
+              "/api/v1/doctor",
+              "getDoctor",
+              "`kftenant doctor -o json`: what the installation lacks and what is wrong with its "
+              "users, profiles and contributor bindings (healthy or not, still 200; fixes are "
+              "described, not run)",
+              Access::kAdmin,
+              {},
+              {503},
+              [this](const ApiRequest& r) { return doctor(r); }});
+}
+
+ApiResponse TenancyApi::doctor(const ApiRequest& request) {
+  if (!request.caller->admin) return forbidden(request, "run the doctor");
+  // Uncached kinds (CRDs, ClusterRoles, Dex's Deployment) are read through: a doctor run asks
+  // the API server for them each time, which is what an administrator asking wants.
+  const tenancy::DoctorReport report = tenancy::run_doctor(store_, context_);
+  return {200, tenancy::to_json(report), "", ""};
 }
 
 ApiResponse TenancyApi::list_users(const ApiRequest& request) {

@@ -1,9 +1,7 @@
 // The /api/v1 endpoints over the tenancy library: the same views `kftenant user list/show`
 // prints, read from whatever store the server was given (a CachedStore in `kftenant serve`, so
 // a request costs the API server nothing once the cache has synced).
-//
-// This increment serves the read endpoints; the write endpoints (users, profiles, quota,
-// contributors, import, password) come next and are absent until then (404/405, not faked).
+// The write endpoints are user_writes.h's and profile_writes.h's.
 #pragma once
 
 #include <string>
@@ -46,7 +44,8 @@ class TenancyApi {
   [[nodiscard]] ViewCache& views() { return views_; }
 
   // GET /api/v1/users (admin), /api/v1/users/{email} (admin or self), /api/v1/profiles (what
-  // the caller may see), /api/v1/profiles/{name} (admin or member), /api/v1/me (signed in).
+  // the caller may see), /api/v1/profiles/{name} (admin or member), /api/v1/me (signed in),
+  // /api/v1/doctor (admin: `kftenant doctor -o json`'s report, run when asked, never fixing).
   void add_routes(RouteTable& routes);
 
  private:
@@ -55,6 +54,7 @@ class TenancyApi {
   ApiResponse list_profiles(const ApiRequest& request);
   ApiResponse get_profile(const ApiRequest& request);
   ApiResponse me(const ApiRequest& request);
+  ApiResponse doctor(const ApiRequest& request);
 
   store::ObjectStore& store_;
   tenancy::TenancyContext context_;

@@ -182,4 +182,40 @@ DoctorReport run_doctor(store::ObjectStore& store, const TenancyContext& context
   return report;
 }
 
+std::string_view to_string(InstallCheck::State state) {
+  using State = InstallCheck::State;
+  switch (state) {
+    case State::kOk:
+      return "ok";
+    case State::kMissing:
+      return "MISSING";
+    case State::kAbsent:
+      return "absent";
+    case State::kCannotCheck:
+      return "unknown";
+    case State::kError:
+      return "ERROR";
+  }
+  return "?";
+}
+
+nlohmann::json to_json(const DoctorReport& report) {
+  nlohmann::json checks = nlohmann::json::array(), findings = nlohmann::json::array();
+  for (const auto& c : report.checks)
+    checks.push_back({{"name", c.name},
+                      {"state", std::string(to_string(c.state))},
+                      {"required", c.required},
+                      {"detail", c.detail}});
+  for (const auto& f : report.findings) {
+    nlohmann::json j = {{"severity", f.level == Finding::Level::kError ? "error" : "warning"},
+                        {"object", f.subject},
+                        {"message", f.message}};
+    if (f.fix) j["fix"] = f.fix_summary;
+    findings.push_back(std::move(j));
+  }
+  nlohmann::json out = {{"healthy", report.healthy()}, {"checks", checks}, {"findings", findings}};
+  if (report.findings_error) out["findingsError"] = report.findings_error->message;
+  return out;
+}
+
 }  // namespace kftenant::tenancy

@@ -1,7 +1,7 @@
 // deploy/serve builds with `kubectl kustomize`, and what it grants matches what the server does:
-// list and watch on every kind it caches, get on Dex's one ConfigMap, no write verb (the server
-// writes nothing yet); the Deployment runs `serve` with its probes on /readyz and /healthz; only
-// the ingress gateway may reach it.
+// list and watch on every kind it caches, get on Dex's one ConfigMap, the writes of its plans,
+// create on the two reviews of its callers; the Deployment runs `serve` with its probes on /readyz
+// and /healthz; only the ingress gateway may reach it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -97,14 +97,26 @@ TEST(DeployServe, GrantsTheReadsOfTheCacheAndTheWritesOfThePlans) {
       want.insert(writes.begin(), writes.end());
     EXPECT_EQ(verbs_for(role, it->second.first, it->second.second), want) << kind.second;
   }
-  // Beyond those kinds only `bind` on the three roles KFAM binds (no escalation beyond them).
-  ASSERT_EQ(role["rules"].size(), kinds_read_by_requests().size() + 1);
+  // Beyond those kinds only `bind` (and the doctor's `get`) on the three roles KFAM binds (no
+  // escalation beyond them), the doctor's `get` of the two CRDs by name, and the two reviews of
+  // callers (create is all a review takes).
+  ASSERT_EQ(role["rules"].size(), kinds_read_by_requests().size() + 4);
   EXPECT_EQ(verbs_for(role, "rbac.authorization.k8s.io", "clusterroles"),
-            (std::set<std::string>{"bind"}));
+            (std::set<std::string>{"bind", "get"}));
+  EXPECT_EQ(verbs_for(role, "apiextensions.k8s.io", "customresourcedefinitions"),
+            (std::set<std::string>{"get"}));
+  EXPECT_EQ(verbs_for(role, "authentication.k8s.io", "tokenreviews"),
+            (std::set<std::string>{"create"}));
+  EXPECT_EQ(verbs_for(role, "authorization.k8s.io", "subjectaccessreviews"),
+            (std::set<std::string>{"create"}));
   for (const auto& rule : role["rules"]) {
     if (rule["resources"] == json::array({"clusterroles"})) {
       EXPECT_EQ(rule["resourceNames"],
                 json::array({"kubeflow-admin", "kubeflow-edit", "kubeflow-view"}));
+    }
+    if (rule["resources"] == json::array({"customresourcedefinitions"})) {
+      EXPECT_EQ(rule["resourceNames"],
+                json::array({"profiles.kubeflow.org", "passwords.dex.coreos.com"}));
     }
   }
 

@@ -113,6 +113,11 @@ TEST(OpenApi, EveryRouteIsDescribedWithItsParametersAccessAndErrors) {
                ["schema"]["$ref"],
             "#/components/schemas/Error");
   EXPECT_TRUE(doc["components"]["schemas"]["Error"]["properties"].contains("field"));
+  // Who the caller is: the ingress's header or a Kubernetes token; open routes need neither.
+  EXPECT_EQ(doc["components"]["securitySchemes"]["kubernetesToken"]["scheme"], "bearer");
+  EXPECT_EQ(doc["components"]["securitySchemes"]["kubeflowUserid"]["name"], "kubeflow-userid");
+  EXPECT_EQ(get_profile["security"].size(), 2u);
+  EXPECT_FALSE(doc["paths"]["/api/v1/openapi.json"]["get"].contains("security"));
 }
 
 }  // namespace

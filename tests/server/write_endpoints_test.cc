@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -54,7 +55,7 @@ class WriteEndpointsTest : public ::testing::Test {
     // The server runs as deploy/serve's ServiceAccount with exactly the RBAC deploy/serve
     // grants it: every write below also proves those rules suffice.
     ASSERT_NO_FATAL_FAILURE(env->start(
-        options, [](store::ObjectStore&) { grant_deploy_rbac(env->api_server()); },
+        options, [](store::ObjectStore&) { grant_deploy_rbac(env->api_server(), kServeToken); },
         [](InProcessApi& e, RouteTable& routes) {
           reads = new TenancyApi(e.cache(), {}, &e.cache());
           reads->add_routes(routes);
@@ -85,29 +86,6 @@ class WriteEndpointsTest : public ::testing::Test {
     delete profile_writes;
     delete writes;
     delete reads;
-  }
-
-  static void grant_deploy_rbac(testserver::ApiServer& server) {
-    const std::map<std::string, std::string> resources = {
-        {"ClusterRole", "clusterroles"},
-        {"ClusterRoleBinding", "clusterrolebindings"},
-        {"Role", "roles"},
-        {"RoleBinding", "rolebindings"}};
-    for (const char* file : {"cluster-role.yaml", "role-dex.yaml"}) {
-      std::ifstream in(std::string(KFTENANT_SOURCE_DIR) + "/deploy/serve/" + file);
-      std::stringstream text;
-      text << in.rdbuf();
-      auto docs = yaml::parse_all(text.str(), file);
-      ASSERT_TRUE(docs) << docs.error().message;
-      ASSERT_FALSE(docs->empty()) << file;
-      for (const auto& doc : *docs) {
-        ASSERT_TRUE(server.put_object("rbac.authorization.k8s.io/v1",
-                                      resources.at(doc["kind"].get<std::string>()), doc))
-            << file;
-      }
-    }
-    server.add_user_token(kServeToken, "system:serviceaccount:kubeflow:kftenant-serve",
-                          {"system:serviceaccounts", "system:serviceaccounts:kubeflow"});
   }
 
   using Answer = InProcessApi::Answer;
@@ -734,6 +712,29 @@ TEST_F(WriteEndpointsTest, KfamProfilesAndTheClusterAdminQuestion) {
   EXPECT_EQ(ask(kUser, kAdmin).body, json(false));
   EXPECT_EQ(ask("Admin@Example.com", kAdmin).body, json(true));
   EXPECT_EQ(ask(kAdmin, kUser).status, 403);
+}
+
+// The doctor over the server's own account: deploy/serve's rules let it see every check (none
+// "unknown"); administrators only; nothing written, nothing fixed.
+TEST_F(WriteEndpointsTest, TheDoctorReportsWhatTheCliReportsToAdministratorsOnly) {
+  api_server->clear_requests();
+  EXPECT_EQ(call("GET", "/api/v1/doctor", kUser).status, 403);
+  auto report = call("GET", "/api/v1/doctor", kAdmin);
+  ASSERT_EQ(report.status, 200) << report.text;
+  ASSERT_TRUE(report.body["checks"].is_array());
+  std::set<std::string> names;
+  for (const auto& check : report.body["checks"]) {
+    names.insert(check["name"].get<std::string>());
+    EXPECT_NE(check["state"], "unknown") << check.dump() << ": deploy/serve must let it read this";
+    EXPECT_NE(check["state"], "ERROR") << check.dump();
+  }
+  EXPECT_TRUE(names.count("CRD profiles.kubeflow.org")) << report.text;
+  EXPECT_TRUE(names.count("ClusterRole kubeflow-edit")) << report.text;
+  EXPECT_TRUE(report.body["findings"].is_array());
+  EXPECT_FALSE(report.body.contains("findingsError")) << report.text;
+  EXPECT_TRUE(report.body["healthy"].is_boolean());
+  EXPECT_THAT(writes_seen(), ::testing::IsEmpty());
+  EXPECT_THAT(report.text, Not(HasSubstr("$2y$")));
 }
 
 }  // namespace

@@ -2,21 +2,28 @@
 // kftenant_server): the test API server (HTTPS), a kftenant client and
 // ClusterStore of it, the CachedStore `kftenant serve` reads from (synced), and an HttpServer on
 // a free port with the routes the suite adds; call() is a real HTTP request to it. Access and
-// audit lines are kept for the test to read.
+// audit lines are kept for the test to read. With review_callers set before start(), callers
+// are reviewed by the server's own account (ClusterAccessReviews: TokenReview for
+// --identity token, SubjectAccessReview for administrators).
 #pragma once
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 
+#include "kftenant/clock.h"
 #include "kftenant/store/cached_store.h"
 #include "kftenant/store/cluster_store.h"
+#include "kftenant/yaml.h"
+#include "server/access_review.h"
 #include "server/http_server.h"
 #include "server/tenancy_api.h"
 #include "support/test_api_client.h"
@@ -43,18 +50,41 @@ class InProcessApi {
              HttpServerOptions http, const std::string& server_token = "") {
     auto started = testserver::ApiServer::start(options);
     ASSERT_TRUE(started) << started.error().message;
-    api_server_ = std::move(*started);
+    owned_api_server_ = std::move(*started);
+    api_server_ = owned_api_server_.get();
     admin_client_ = kftenant::testing::test_api_client(*api_server_);
     ASSERT_TRUE(admin_client_);
     admin_cluster_ = std::make_unique<store::ClusterStore>(*admin_client_);
     if (seed) {
       ASSERT_NO_FATAL_FAILURE(seed(*admin_cluster_));
     }
+    ASSERT_NO_FATAL_FAILURE(serve(add_routes, std::move(http), server_token));
+  }
+
+  // Another replica: a server of its own (client, cache, routes, port) over `shared`, which
+  // must outlive it. Call inside ASSERT_NO_FATAL_FAILURE.
+  void attach(testserver::ApiServer& shared,
+              const std::function<void(InProcessApi&, RouteTable&)>& add_routes,
+              HttpServerOptions http, const std::string& server_token = "") {
+    api_server_ = &shared;
+    admin_client_ = kftenant::testing::test_api_client(*api_server_);
+    ASSERT_TRUE(admin_client_);
+    admin_cluster_ = std::make_unique<store::ClusterStore>(*admin_client_);
+    ASSERT_NO_FATAL_FAILURE(serve(add_routes, std::move(http), server_token));
+  }
+
+ private:
+  void serve(const std::function<void(InProcessApi&, RouteTable&)>& add_routes,
+             HttpServerOptions http, const std::string& server_token) {
     client_ = server_token.empty() ? kftenant::testing::test_api_client(*api_server_)
                                    : kftenant::testing::test_api_client(*api_server_, server_token);
     ASSERT_TRUE(client_);
     cluster_ = std::make_unique<store::ClusterStore>(*client_);
     cache_ = std::make_unique<store::CachedStore>(*cluster_, *client_);
+    if (review_callers) {
+      reviews_ = std::make_unique<ClusterAccessReviews>(*client_, system_clock());
+      http.identity.reviews = reviews_.get();
+    }
     ASSERT_TRUE(cache_what_requests_read(*cache_, *cluster_, {}));
     ASSERT_TRUE(cache_->wait_for_sync(std::chrono::seconds(10)));
     RouteTable routes;
@@ -71,10 +101,14 @@ class InProcessApi {
     serving_ = std::thread([this] { server_->serve(); });
   }
 
+ public:
   ~InProcessApi() {
     if (server_) server_->stop();
     if (serving_.joinable()) serving_.join();
   }
+
+  // Set before start(): the server reviews callers with its own client.
+  bool review_callers = false;
 
   // `caller` is sent as the kubeflow-userid header (none when null).
   [[nodiscard]] Answer call(const std::string& method, const std::string& path,
@@ -101,22 +135,55 @@ class InProcessApi {
   [[nodiscard]] store::ClusterStore& cluster() { return *cluster_; }
   [[nodiscard]] store::ClusterStore& admin_cluster() { return *admin_cluster_; }
   [[nodiscard]] store::CachedStore& cache() { return *cache_; }
-  // The lines written so far (each is written before its answer is sent).
-  [[nodiscard]] std::string access_log() const { return access_log_.str(); }
+  // The server's reviews of callers (review_callers), null without.
+  [[nodiscard]] ClusterAccessReviews* reviews() { return reviews_.get(); }
+  // The lines of the requests answered so far (an audit line is written before its answer).
+  [[nodiscard]] std::string access_log() const {
+    if (server_) server_->flush_logs();  // access lines are written by a thread of their own
+    return access_log_.str();
+  }
   [[nodiscard]] std::string audit_log() const { return audit_log_.str(); }
 
  private:
-  std::unique_ptr<testserver::ApiServer> api_server_;
+  std::unique_ptr<testserver::ApiServer> owned_api_server_;
+  testserver::ApiServer* api_server_ = nullptr;
   std::unique_ptr<kube::Client> admin_client_;
   std::unique_ptr<store::ClusterStore> admin_cluster_;
   std::unique_ptr<kube::Client> client_;
   std::unique_ptr<store::ClusterStore> cluster_;
   std::unique_ptr<store::CachedStore> cache_;
+  std::unique_ptr<ClusterAccessReviews> reviews_;
   std::unique_ptr<HttpServer> server_;
   std::thread serving_;
   int port_ = 0;
   std::ostringstream access_log_;
   std::ostringstream audit_log_;
 };
+
+// Grants deploy/serve's RBAC (its ClusterRole, Role and bindings, as they are in the folder) and
+// makes `token` the token of its ServiceAccount, so that a server run with it has exactly
+// what the deploy folder gives it. Call inside ASSERT_NO_FATAL_FAILURE.
+inline void grant_deploy_rbac(testserver::ApiServer& server, const std::string& token) {
+  const std::map<std::string, std::string> resources = {
+      {"ClusterRole", "clusterroles"},
+      {"ClusterRoleBinding", "clusterrolebindings"},
+      {"Role", "roles"},
+      {"RoleBinding", "rolebindings"}};
+  for (const char* file : {"cluster-role.yaml", "role-dex.yaml"}) {
+    std::ifstream in(std::string(KFTENANT_SOURCE_DIR) + "/deploy/serve/" + file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto docs = yaml::parse_all(text.str(), file);
+    ASSERT_TRUE(docs) << docs.error().message;
+    ASSERT_FALSE(docs->empty()) << file;
+    for (const auto& doc : *docs) {
+      ASSERT_TRUE(server.put_object("rbac.authorization.k8s.io/v1",
+                                    resources.at(doc["kind"].get<std::string>()), doc))
+          << file;
+    }
+  }
+  server.add_user_token(token, "system:serviceaccount:kubeflow:kftenant-serve",
+                        {"system:serviceaccounts", "system:serviceaccounts:kubeflow"});
+}
 
 }  // namespace kftenant::server

@@ -2,8 +2,10 @@
 // what is wrong with its users (diagnostics.h). Read-only, on a cluster or a manifests folder.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kftenant/store/object_store.h"
@@ -51,5 +53,13 @@ struct DoctorReport {
 
 // check_installation, then diagnose() unless the store did not answer.
 [[nodiscard]] DoctorReport run_doctor(store::ObjectStore& store, const TenancyContext& context);
+
+// "ok", "MISSING", "absent", "unknown" (cannot check), "ERROR": as `doctor` prints them.
+[[nodiscard]] std::string_view to_string(InstallCheck::State state);
+
+// The report as `doctor -o json` prints it and GET /api/v1/doctor answers it:
+// {healthy, checks: [{name, state, required, detail}], findings: [{severity: error|warning,
+// object, message, fix?}], findingsError?}. Fixes are described, never run.
+[[nodiscard]] nlohmann::json to_json(const DoctorReport& report);
 
 }  // namespace kftenant::tenancy

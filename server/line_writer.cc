@@ -1,0 +1,50 @@
+#include "server/line_writer.h"
+
+namespace kftenant::server {
+
+LineWriter::LineWriter(std::ostream& out, size_t max_queued)
+    : out_(out), max_queued_(max_queued), thread_([this] { run(); }) {}
+
+LineWriter::~LineWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void LineWriter::write(std::string line) {
+  std::unique_lock lock(mu_);
+  drained_.wait(lock, [&] { return queued_.size() < max_queued_ || stopping_; });
+  queued_.push_back(std::move(line));
+  ++queued_total_;
+  if (queued_.size() == 1) wake_.notify_one();
+}
+
+void LineWriter::flush() {
+  std::unique_lock lock(mu_);
+  const unsigned long long target = queued_total_;
+  drained_.wait(lock, [&] { return written_total_ >= target; });
+}
+
+void LineWriter::run() {
+  std::vector<std::string> batch;
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait(lock, [&] { return !queued_.empty() || stopping_; });
+    if (queued_.empty() && stopping_) return;
+    batch.swap(queued_);
+    lock.unlock();
+    // Only this thread writes to the stream.
+    for (const auto& line : batch) out_ << line << '\n';
+    out_.flush();
+    const size_t n = batch.size();
+    batch.clear();
+    lock.lock();
+    written_total_ += n;
+    drained_.notify_all();
+  }
+}
+
+}  // namespace kftenant::server
