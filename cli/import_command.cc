@@ -180,26 +180,6 @@ void print_summary(const tenancy::OnboardReport& report, const std::string& sour
                  failed);
 }
 
-nlohmann::json report_to_json(const tenancy::OnboardReport& report) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& r : report.rows) {
-    nlohmann::json row = {{"line", r.line},
-                          {"email", r.email},
-                          {"dexUser", result_cell(r.dex)},
-                          {"profile", result_cell(r.profile)},
-                          {"contributors", result_cell(r.contributors)}};
-    if (r.error)
-      row["error"] = {{"code", std::string(to_string(r.error->code))},
-                      {"message", r.error->message}};
-    rows.push_back(std::move(row));
-  }
-  return {{"rows", rows},
-          {"dexWrites", report.dex_writes},
-          {"restarts", report.restarts},
-          {"profileWrites", report.profile_writes},
-          {"failed", report.any_failed()}};
-}
-
 int run_import(const GlobalOptions& options, const ImportFlags& flags) {
   auto format = parse_output_format(flags.output);
   if (!format) return report_error(format.error());
@@ -303,7 +283,7 @@ int run_import(const GlobalOptions& options, const ImportFlags& flags) {
   if (*format == OutputFormat::kTable) {
     print_summary(*report, flags.file);
   } else {
-    nlohmann::json out = report_to_json(*report);
+    nlohmann::json out = tenancy::to_json(*report);
     out["store"] = session->store->description();
     out["changedFiles"] = session->store->changed_files();
     fmt::print("{}", render_value(out, *format));

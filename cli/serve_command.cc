@@ -13,6 +13,7 @@
 #include "kftenant/store/cached_store.h"
 #include "kftenant/version.h"
 #include "server/http_server.h"
+#include "server/import_api.h"
 #include "server/kfam_api.h"
 #include "server/metrics.h"
 #include "server/profile_writes.h"
@@ -102,6 +103,8 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
                          return admins.is_admin(email);
                        });
   kfam.add_routes(routes);
+  server::ImportApi imports(cache, *context, {flags.bcrypt_cost, 0});
+  imports.add_routes(routes);
   server::add_openapi_route(routes, kVersion);
 
   server::HttpServerOptions http;
@@ -121,7 +124,11 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   if (!port) return report_error(port.error());
 
   StopOnInterrupt interrupt;
-  std::stop_callback on_stop(interrupt.token(), [&server] { server.stop(); });
+  // A running import is asked to stop too: the answer streaming it then ends, and so can serve().
+  std::stop_callback on_stop(interrupt.token(), [&server, &imports] {
+    imports.stop();
+    server.stop();
+  });
   const std::string how = identity.mode == server::IdentityMode::kToken
                               ? std::string("bearer tokens, by TokenReview")
                               : fmt::format("the {} header", flags.userid_header);
@@ -165,7 +172,8 @@ void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_co
   auto* cmd = app.add_subcommand(
       "serve",
       "Serve the REST API (/api/v1: users (read, create, delete, password), profiles (read, "
-      "create, delete, quota, contributors, owner), me; KFAM's /kfam/v1 (bindings, profiles, "
+      "create, delete, quota, contributors, owner), import (CSV or YAML, progress as Server-Sent "
+      "Events), doctor, me; KFAM's /kfam/v1 (bindings, profiles, "
       "role/clusteradmin) for the central dashboard; "
       "/api/v1/openapi.json; /healthz, /readyz, /metrics) over the cluster, reading from a "
       "watch-fed "

@@ -17,7 +17,16 @@ namespace {
 void send(httplib::Response& res, const ApiResponse& answer) {
   res.status = answer.status;
   for (const auto& [name, value] : answer.headers) res.set_header(name, value);
-  if (!answer.text.empty() || !answer.content_type.empty()) {
+  if (answer.stream) {
+    res.set_chunked_content_provider(
+        answer.content_type, [stream = answer.stream](size_t, httplib::DataSink& sink) {
+          stream([&sink](std::string_view chunk) {
+            return sink.is_writable() && sink.write(chunk.data(), chunk.size());
+          });
+          sink.done();
+          return true;
+        });
+  } else if (!answer.text.empty() || !answer.content_type.empty()) {
     res.set_content(answer.text, answer.content_type.empty() ? "text/plain; charset=utf-8"
                                                              : answer.content_type);
   } else {
@@ -155,6 +164,7 @@ void HttpServer::install_handlers() {
       for (const auto& [key, value] : req.params) request.query.emplace(key, value);
       request.body = req.body;
       request.content_type = req.get_header_value("Content-Type");
+      request.accept = req.get_header_value("Accept");
       request.request_id = request_id;
       request.client_address = req.remote_addr;
       if (auto forwarded = req.get_header_value("X-Forwarded-For"); !forwarded.empty()) {

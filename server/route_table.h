@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kftenant::server {
@@ -47,6 +48,7 @@ struct ApiRequest {
   std::map<std::string, std::string> query;  // the first value of each parameter
   std::string body;
   std::string content_type;
+  std::string accept;            // the Accept header ("" when absent)
   std::optional<Caller> caller;  // set for every route but kAnyone ones
   std::string request_id;
   // Who connected: the first X-Forwarded-For address when the request has one (behind the
@@ -63,6 +65,10 @@ struct ApiResponse {
   // created): added to the audit line's target. Never a password.
   std::map<std::string, std::string> audit_target = {};
   std::map<std::string, std::string> headers = {};  // sent with the answer (Retry-After)
+  // Set: the body is produced while it is sent (chunked; `content_type` says what it is, e.g.
+  // text/event-stream), by calling this on the server's thread with a writer that returns
+  // false once the client has gone. `body` and `text` are then unused.
+  std::function<void(const std::function<bool(std::string_view)>& write)> stream = nullptr;
 };
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;

@@ -755,4 +755,24 @@ Result<Plan> plan_onboard(store::ObjectStore& store, const TenancyContext& conte
   return out;
 }
 
+nlohmann::json to_json(const OnboardReport& report) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : report.rows) {
+    nlohmann::json row = {{"line", r.line},
+                          {"email", r.email},
+                          {"dexUser", row_result_name(r.dex)},
+                          {"profile", row_result_name(r.profile)},
+                          {"contributors", row_result_name(r.contributors)}};
+    if (r.error)
+      row["error"] = {{"code", std::string(to_string(r.error->code))},
+                      {"message", r.error->message}};
+    rows.push_back(std::move(row));
+  }
+  return {{"rows", rows},
+          {"dexWrites", report.dex_writes},
+          {"restarts", report.restarts},
+          {"profileWrites", report.profile_writes},
+          {"failed", report.any_failed()}};
+}
+
 }  // namespace kftenant::tenancy

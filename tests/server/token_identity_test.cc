@@ -112,12 +112,7 @@ class TokenIdentityTest : public ::testing::Test {
     return env->call(method, path, header_user, body, "application/json", headers);
   }
 
-  static std::vector<std::string> writes_seen() {
-    std::vector<std::string> out;
-    for (const auto& r : api_server->requests())
-      if (r.method != "GET" && !r.path.ends_with("reviews")) out.push_back(r.method + " " + r.path);
-    return out;
-  }
+  static std::vector<std::string> writes_seen() { return writes_to(*api_server); }
 
   static int token_reviews() {
     int n = 0;

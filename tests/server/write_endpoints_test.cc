@@ -99,12 +99,7 @@ class WriteEndpointsTest : public ::testing::Test {
   }
 
   // The writes the API server was asked for since clear_requests().
-  static std::vector<std::string> writes_seen() {
-    std::vector<std::string> out;
-    for (const auto& r : api_server->requests())
-      if (r.method != "GET") out.push_back(r.method + " " + r.path);
-    return out;
-  }
+  static std::vector<std::string> writes_seen() { return writes_to(*api_server); }
 
   static Answer put(const std::string& path, const json& body, const char* caller = kAdmin) {
     return call("PUT", path, caller, body.dump());

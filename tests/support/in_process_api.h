@@ -131,6 +131,7 @@ class InProcessApi {
   }
 
   [[nodiscard]] testserver::ApiServer& api_server() { return *api_server_; }
+  [[nodiscard]] int port() const { return port_; }
   // The server's own ClusterStore (its token), and one with every permission.
   [[nodiscard]] store::ClusterStore& cluster() { return *cluster_; }
   [[nodiscard]] store::ClusterStore& admin_cluster() { return *admin_cluster_; }
@@ -159,6 +160,15 @@ class InProcessApi {
   std::ostringstream access_log_;
   std::ostringstream audit_log_;
 };
+
+// The writes `server` was asked for since its clear_requests(), as "METHOD path": every request
+// but GETs and the access reviews a server makes of its callers (they store nothing).
+inline std::vector<std::string> writes_to(const testserver::ApiServer& server) {
+  std::vector<std::string> out;
+  for (const auto& r : server.requests())
+    if (r.method != "GET" && !r.path.ends_with("reviews")) out.push_back(r.method + " " + r.path);
+  return out;
+}
 
 // Grants deploy/serve's RBAC (its ClusterRole, Role and bindings, as they are in the folder) and
 // makes `token` the token of its ServiceAccount, so that a server run with it has exactly

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -105,6 +106,11 @@ struct OnboardReport {
                                             const TenancyContext& context,
                                             const std::vector<UserRow>& rows,
                                             const OnboardOptions& options);
+
+// The report as `import -o json` prints it and POST /api/v1/import answers it:
+// {rows: [{line, email, dexUser, profile, contributors, error?: {code, message}}], dexWrites,
+// restarts, profileWrites, failed}.
+[[nodiscard]] nlohmann::json to_json(const OnboardReport& report);
 
 // What onboard would do, without bcrypt work for new passwords (one hash stands in for all) and
 // without writing: the composed Dex plan followed by every row's profile plan (contributors of a
