@@ -27,26 +27,11 @@ bool is_placeholder(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-// Whether `path` matches `pattern`, filling `params`. A path with a trailing slash or an empty
-// segment ("/api/v1/users//x") matches nothing: clients get a 404, not a guess.
-bool matches(std::string_view pattern, std::string_view path,
-             std::map<std::string, std::string>& params) {
-  if (path.empty() || path.front() != '/' || (path.size() > 1 && path.back() == '/') ||
-      path.find("//") != std::string_view::npos)
-    return false;
-  auto want = segments(pattern);
-  auto have = segments(path);
-  if (want.size() != have.size()) return false;
-  std::map<std::string, std::string> found;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (is_placeholder(want[i])) {
-      found.emplace(std::string(want[i].substr(1, want[i].size() - 2)), std::string(have[i]));
-    } else if (want[i] != have[i]) {
-      return false;
-    }
-  }
-  params = std::move(found);
-  return true;
+// A path with a trailing slash or an empty segment ("/api/v1/users//x") matches nothing:
+// clients get a 404, not a guess.
+bool well_formed(std::string_view path) {
+  return !path.empty() && path.front() == '/' && (path.size() == 1 || path.back() != '/') &&
+         path.find("//") == std::string_view::npos;
 }
 
 std::string status_description(int status) {
@@ -104,30 +89,44 @@ std::string_view to_string(Access access) {
 bool RouteTable::add(Route route) {
   for (const auto& r : routes_)
     if (r.method == route.method && r.pattern == route.pattern) return false;
+  CompiledPattern compiled;
+  compiled.route = routes_.size();
+  for (auto segment : segments(route.pattern)) {
+    compiled.segments.emplace_back(segment);
+    if (is_placeholder(segment)) ++compiled.placeholders;
+  }
   routes_.push_back(std::move(route));
+  // A literal segment wins over a placeholder ("/api/v1/users/me" before "/api/v1/users/{email}"
+  // if both existed): routes with fewer placeholders are tried first.
+  auto at = std::upper_bound(
+      order_.begin(), order_.end(), compiled.placeholders,
+      [](size_t placeholders, const CompiledPattern& c) { return placeholders < c.placeholders; });
+  order_.insert(at, std::move(compiled));
   return true;
 }
 
 RouteTable::Lookup RouteTable::find(const std::string& method, const std::string& path) const {
   Lookup out;
-  // A literal segment wins over a placeholder ("/api/v1/users/me" before "/api/v1/users/{email}"
-  // if both existed): try the routes with fewer placeholders first.
-  std::vector<const Route*> order;
-  for (const auto& r : routes_) order.push_back(&r);
-  std::stable_sort(order.begin(), order.end(), [](const Route* a, const Route* b) {
-    return std::count(a->pattern.begin(), a->pattern.end(), '{') <
-           std::count(b->pattern.begin(), b->pattern.end(), '{');
-  });
+  if (!well_formed(path)) return out;
+  const auto have = segments(path);
   std::set<std::string> allowed;
-  for (const Route* r : order) {
-    std::map<std::string, std::string> params;
-    if (!matches(r->pattern, path, params)) continue;
-    if (r->method == method) {
-      out.route = r;
-      out.path_params = std::move(params);
-      return out;
+  for (const auto& compiled : order_) {
+    const auto& want = compiled.segments;
+    if (want.size() != have.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < want.size() && match; ++i)
+      match = is_placeholder(want[i]) || want[i] == have[i];
+    if (!match) continue;
+    const Route& r = routes_[compiled.route];
+    if (r.method != method) {
+      allowed.insert(r.method);
+      continue;
     }
-    allowed.insert(r->method);
+    out.route = &r;
+    for (size_t i = 0; i < want.size(); ++i)
+      if (is_placeholder(want[i]))
+        out.path_params.emplace(want[i].substr(1, want[i].size() - 2), have[i]);
+    return out;
   }
   out.allowed_methods.assign(allowed.begin(), allowed.end());
   return out;

@@ -113,7 +113,14 @@ class RouteTable {
   [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  // A pattern split once at add(), so that find() (every request) neither sorts nor splits.
+  struct CompiledPattern {
+    size_t route = 0;                   // index into routes_
+    std::vector<std::string> segments;  // "{name}" kept as written
+    size_t placeholders = 0;
+  };
   std::vector<Route> routes_;
+  std::vector<CompiledPattern> order_;  // fewer placeholders first, then in the order added
 };
 
 // An OpenAPI 3.0 document of every route: paths, operationIds, path and query parameters, the

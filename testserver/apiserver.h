@@ -54,6 +54,10 @@ struct Options {
   // Create kube-root-ca.crt ConfigMap and "default" ServiceAccount in each new namespace, as the
   // real cluster's controllers do.
   bool namespace_defaults = true;
+  // Connections served at once: httplib gives each keep-alive connection a thread for its life,
+  // so a client with more connections than this leaves the rest unanswered (bench_serve sets it
+  // above its wrk connections, so that the baseline serves all of them).
+  int threads = 64;
 
   // The simulated Kubeflow profile controller (kubeflow/kubeflow v1.10.0
   // components/profile-controller, as pinned by kubeflow/manifests 26.03; see

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "kftenant/base64.h"
+#include "kftenant/listen_backlog.h"
 #include "testserver/bootstrap_policy.h"
 #include "testserver/seed_kubeflow.h"
 #include "testserver/server_impl.h"
@@ -100,7 +101,9 @@ Result<void> ApiServer::Impl::init() {
   if (!http->is_valid()) {
     return make_error(ErrorCode::kInternal, "test API server: cannot set up TLS");
   }
-  http->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  http->new_task_queue = [threads = std::max(1, opts.threads)] {
+    return new httplib::ThreadPool(threads);
+  };
   http->set_keep_alive_max_count(10000);
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus the client's
   // delayed ACK adds ~40 ms to every answer on loopback.
@@ -124,6 +127,7 @@ Result<void> ApiServer::Impl::init() {
                                           std::to_string(opts.port) +
                                           " (port in use?); choose another --port");
   }
+  widen_listen_backlog(bound_port);  // httplib's backlog of 5 (kftenant/listen_backlog.h)
   serve_thread = std::thread([this] { http->listen_after_bind(); });
   for (int i = 0; i < 500 && !http->is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));

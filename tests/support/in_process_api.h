@@ -105,6 +105,9 @@ class InProcessApi {
   ~InProcessApi() {
     if (server_) server_->stop();
     if (serving_.joinable()) serving_.join();
+    // Before the log streams (declared after it, so destroyed first): its line writer's thread
+    // may still be writing to access_log_ (ThreadSanitizer found it).
+    server_.reset();
   }
 
   // Set before start(): the server reviews callers with its own client.

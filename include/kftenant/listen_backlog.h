@@ -1,0 +1,14 @@
+// Debian's cpp-httplib (0.11) listens with a backlog of 5 and offers no way to change it: when
+// 200 clients connect at once (wrk, a burst of dashboard users, an Envoy pool warming up) the
+// kernel drops the connections over the backlog and each waits for TCP's retransmission, one
+// second and more (bench_serve saw ~2,000 ListenOverflows per run and a p99 near one second).
+// listen() again on a listening socket only changes its backlog.
+#pragma once
+
+namespace kftenant {
+
+// Raises the backlog of this process's listening TCP sockets bound to `port` to SOMAXCONN
+// (the kernel caps it at net.core.somaxconn). Returns how many sockets it changed.
+int widen_listen_backlog(int port);
+
+}  // namespace kftenant

@@ -1,0 +1,94 @@
+#include "kftenant/listen_backlog.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace kftenant {
+namespace {
+
+// A loopback socket listening with `backlog`, never accepting; its port in `port`.
+int listening_socket(int backlog, int& port) {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(s, backlog) != 0 || getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return -1;
+  port = ntohs(addr.sin_port);
+  return s;
+}
+
+// Starts `n` connections to `port` at once and returns how many the kernel completed within
+// half a second, with nobody accepting: the ones the accept queue (the backlog) holds.
+int connections_completed(int port, int n) {
+  std::vector<int> clients;
+  for (int i = 0; i < n; ++i) {
+    const int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    (void)connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    clients.push_back(c);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int completed = 0;
+  for (int c : clients) {
+    // Established: the server's side is in the accept queue, so data can be written and no
+    // error is pending. A SYN the full queue dropped leaves the connect in progress.
+    int error = 0;
+    socklen_t len = sizeof error;
+    pollfd p{c, POLLOUT, 0};
+    char byte = 'x';
+    if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) &&
+        getsockopt(c, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0 &&
+        send(c, &byte, 1, MSG_NOSIGNAL) == 1)
+      ++completed;
+    close(c);
+  }
+  return completed;
+}
+
+TEST(ListenBacklog, AFullBacklogOfOneLeavesConnectionsWaiting) {
+  int port = 0;
+  const int s = listening_socket(1, port);
+  ASSERT_GE(s, 0);
+  EXPECT_LT(connections_completed(port, 40), 10);
+  close(s);
+}
+
+TEST(ListenBacklog, WideningItAdmitsEveryConnection) {
+  int port = 0;
+  const int s = listening_socket(1, port);
+  ASSERT_GE(s, 0);
+  EXPECT_EQ(widen_listen_backlog(port), 1);
+  EXPECT_EQ(connections_completed(port, 40), 40);
+  close(s);
+}
+
+TEST(ListenBacklog, OnlyTheListeningSocketOfThatPortIsTouched) {
+  int port = 0;
+  const int s = listening_socket(1, port);
+  ASSERT_GE(s, 0);
+  int other = 0;
+  const int t = listening_socket(1, other);
+  ASSERT_GE(t, 0);
+  EXPECT_EQ(widen_listen_backlog(other), 1);
+  EXPECT_LT(connections_completed(port, 40), 10);  // still one
+  EXPECT_EQ(widen_listen_backlog(0), 0);           // a port nothing listens on
+  close(s);
+  close(t);
+}
+
+}  // namespace
+}  // namespace kftenant
