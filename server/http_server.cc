@@ -85,6 +85,11 @@ void HttpServer::install_handlers() {
   // Envoy sidecar's pool) then reconnects, and with the library's listen backlog of 5 the burst
   // of SYNs overflows it and waits for TCP's one-second retransmission (bench_serve's p99).
   http.set_keep_alive_max_count(options_.keep_alive_requests);
+  // httplib's own options (SO_REUSEPORT), and the socket remembered for bind() to widen.
+  http.set_socket_options([this](int sock) {
+    httplib::default_socket_options(sock);
+    listening_fd_ = sock;
+  });
   http.set_read_timeout(options_.read_timeout);
   http.set_write_timeout(options_.write_timeout);
   const int threads = std::max(1, options_.threads);
@@ -255,7 +260,7 @@ Result<int> HttpServer::bind() {
                       fmt::format("cannot listen on {}:{}: the address is in use or not this "
                                   "machine's (--listen)",
                                   options_.host, options_.port));
-  widen_listen_backlog(port);  // httplib's backlog of 5 (kftenant/listen_backlog.h)
+  widen_listen_backlog(listening_fd_);  // httplib's backlog of 5 (kftenant/listen_backlog.h)
   return port;
 }
 
@@ -265,6 +270,10 @@ void HttpServer::serve() {
 
 void HttpServer::flush_logs() {
   if (access_writer_) access_writer_->flush();
+  // Audit lines are written under log_mu_ before their answer leaves: taking it orders them
+  // before what the caller reads of the stream next (ThreadSanitizer does not count an answer
+  // received over a socket as ordering).
+  std::lock_guard lock(log_mu_);
 }
 
 void HttpServer::stop() {

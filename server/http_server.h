@@ -74,7 +74,8 @@ class HttpServer {
   void stop();
 
   [[nodiscard]] const RouteTable& routes() const { return routes_; }
-  // Returns once the access lines of the requests answered so far are in their stream.
+  // Returns once the access and audit lines of the requests answered so far are in their
+  // streams.
   void flush_logs();
 
  private:
@@ -87,6 +88,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> http_;
   std::atomic<unsigned long long> next_request_{1};
   std::atomic<bool> stopped_{false};
+  int listening_fd_ = -1;  // the socket bind() made (httplib's socket-options callback)
   std::string request_prefix_;
   std::mutex log_mu_;
 };

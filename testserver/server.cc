@@ -105,6 +105,12 @@ Result<void> ApiServer::Impl::init() {
     return new httplib::ThreadPool(threads);
   };
   http->set_keep_alive_max_count(10000);
+  // httplib's own options (SO_REUSEPORT), and the socket remembered to widen once bound.
+  auto listening_fd = std::make_shared<int>(-1);
+  http->set_socket_options([listening_fd](int sock) {
+    httplib::default_socket_options(sock);
+    *listening_fd = sock;
+  });
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus the client's
   // delayed ACK adds ~40 ms to every answer on loopback.
   http->set_tcp_nodelay(true);
@@ -127,7 +133,7 @@ Result<void> ApiServer::Impl::init() {
                                           std::to_string(opts.port) +
                                           " (port in use?); choose another --port");
   }
-  widen_listen_backlog(bound_port);  // httplib's backlog of 5 (kftenant/listen_backlog.h)
+  widen_listen_backlog(*listening_fd);  // httplib's backlog of 5 (kftenant/listen_backlog.h)
   serve_thread = std::thread([this] { http->listen_after_bind(); });
   for (int i = 0; i < 500 && !http->is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -2,13 +2,14 @@
 // 200 clients connect at once (wrk, a burst of dashboard users, an Envoy pool warming up) the
 // kernel drops the connections over the backlog and each waits for TCP's retransmission, one
 // second and more (bench_serve saw ~2,000 ListenOverflows per run and a p99 near one second).
-// listen() again on a listening socket only changes its backlog.
+// listen() again on a listening socket only changes its backlog; the servers learn their
+// socket from httplib's socket-options callback (it sees the socket it then binds).
 #pragma once
 
 namespace kftenant {
 
-// Raises the backlog of this process's listening TCP sockets bound to `port` to SOMAXCONN
-// (the kernel caps it at net.core.somaxconn). Returns how many sockets it changed.
-int widen_listen_backlog(int port);
+// Raises the backlog of the listening socket `fd` to SOMAXCONN (the kernel caps it at
+// net.core.somaxconn). False when `fd` is not a listening socket.
+bool widen_listen_backlog(int fd);
 
 }  // namespace kftenant

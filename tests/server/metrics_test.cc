@@ -121,8 +121,8 @@ TEST(ServeMetrics, LabelsOfInformers) {
 // The metrics of a server over the test API server: the requests it answered and its cache.
 TEST(ServeMetricsOverHttp, TheServerCountsWhatItAnsweredAndDescribesItsCache) {
   ServeMetrics metrics("test");
-  InProcessApi env;
   std::unique_ptr<TenancyApi> api;
+  InProcessApi env;  // destroyed first: stops the server before the API goes
   testserver::Options options;
   options.seed_kubeflow = true;
   HttpServerOptions http;

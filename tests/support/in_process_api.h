@@ -146,7 +146,10 @@ class InProcessApi {
     if (server_) server_->flush_logs();  // access lines are written by a thread of their own
     return access_log_.str();
   }
-  [[nodiscard]] std::string audit_log() const { return audit_log_.str(); }
+  [[nodiscard]] std::string audit_log() const {
+    if (server_) server_->flush_logs();
+    return audit_log_.str();
+  }
 
  private:
   std::unique_ptr<testserver::ApiServer> owned_api_server_;
