@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -144,11 +145,11 @@ class InProcessApi {
   // The lines of the requests answered so far (an audit line is written before its answer).
   [[nodiscard]] std::string access_log() const {
     if (server_) server_->flush_logs();  // access lines are written by a thread of their own
-    return access_log_.str();
+    return access_buf_.text();
   }
   [[nodiscard]] std::string audit_log() const {
     if (server_) server_->flush_logs();
-    return audit_log_.str();
+    return audit_buf_.text();
   }
 
  private:
@@ -163,8 +164,36 @@ class InProcessApi {
   std::unique_ptr<HttpServer> server_;
   std::thread serving_;
   int port_ = 0;
-  std::ostringstream access_log_;
-  std::ostringstream audit_log_;
+  // Written by the server's threads while a test reads it: every write and the read under one
+  // lock (no put area, so that even a single character goes through overflow()).
+  class LockedLog : public std::streambuf {
+   public:
+    [[nodiscard]] std::string text() const {
+      std::lock_guard lock(mu_);
+      return text_;
+    }
+
+   protected:
+    std::streamsize xsputn(const char* s, std::streamsize n) override {
+      std::lock_guard lock(mu_);
+      text_.append(s, static_cast<size_t>(n));
+      return n;
+    }
+    int_type overflow(int_type c) override {
+      if (!traits_type::eq_int_type(c, traits_type::eof())) {
+        std::lock_guard lock(mu_);
+        text_.push_back(traits_type::to_char_type(c));
+      }
+      return traits_type::not_eof(c);
+    }
+
+   private:
+    mutable std::mutex mu_;
+    std::string text_;
+  };
+  LockedLog access_buf_, audit_buf_;
+  std::ostream access_log_{&access_buf_};
+  std::ostream audit_log_{&audit_buf_};
 };
 
 // The writes `server` was asked for since its clear_requests(), as "METHOD path": every request
