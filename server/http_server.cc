@@ -85,9 +85,10 @@ void HttpServer::install_handlers() {
   // Envoy sidecar's pool) then reconnects, and with the library's listen backlog of 5 the burst
   // of SYNs overflows it and waits for TCP's one-second retransmission (bench_serve's p99).
   http.set_keep_alive_max_count(options_.keep_alive_requests);
-  // httplib's own options (SO_REUSEPORT), and the socket remembered for bind() to widen.
+  // SO_REUSEADDR, not httplib's SO_REUSEPORT (listen_backlog.h), and the socket remembered for
+  // bind() to widen.
   http.set_socket_options([this](int sock) {
-    httplib::default_socket_options(sock);
+    (void)set_listen_socket_options(sock);
     listening_fd_ = sock;
   });
   http.set_read_timeout(options_.read_timeout);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <optional>
 #include <tuple>
 
 #include "kftenant/dex/password_object.h"
@@ -53,8 +54,14 @@ Result<int> parse_limit(const ApiRequest& request) {
 // substring of the key, any case): ?limit= (1..1000, default 100), ?continue= (the `continue`
 // of the previous page: the text() of its last item).
 template <typename Entry>
-Result<json> paged(const ApiRequest& request, std::vector<const Entry*> items,
-                   const std::function<json(const Entry&)>& to_item) {
+struct Page {
+  std::vector<const Entry*> items;
+  size_t total = 0;                         // after ?q=, over all pages
+  std::optional<std::string> continuation;  // the next page's `continue`, if there is one
+};
+
+template <typename Entry>
+Result<Page<Entry>> page_of(const ApiRequest& request, std::vector<const Entry*> items) {
   auto limit = parse_limit(request);
   if (!limit) return tl::unexpected(limit.error());
   if (auto q = request.query.find("q"); q != request.query.end() && !q->second.empty()) {
@@ -71,9 +78,43 @@ Result<json> paged(const ApiRequest& request, std::vector<const Entry*> items,
         [&](const auto& token, const Entry* e) { return token < std::tie(e->key, e->text()); });
   }
   const auto end = items.end() - begin > *limit ? begin + *limit : items.end();
-  json out = {{"items", json::array()}, {"total", items.size()}};
-  for (auto it = begin; it != end; ++it) out["items"].push_back(to_item(**it));
-  if (end != items.end()) out["continue"] = (*(end - 1))->text();
+  Page<Entry> page;
+  page.total = items.size();
+  if (end != items.end()) page.continuation = (*(end - 1))->text();
+  page.items.assign(begin, end);
+  return page;
+}
+
+// {"continue"?, "items", "total"}: the page as a JSON object.
+template <typename Entry>
+Result<json> paged(const ApiRequest& request, std::vector<const Entry*> items,
+                   const std::function<json(const Entry&)>& to_item) {
+  auto page = page_of(request, std::move(items));
+  if (!page) return tl::unexpected(page.error());
+  json out = {{"items", json::array()}, {"total", page->total}};
+  for (const Entry* e : page->items) out["items"].push_back(to_item(*e));
+  if (page->continuation) out["continue"] = *page->continuation;
+  return out;
+}
+
+// The same object as paged() would dump (its keys in nlohmann::json's sorted order), joined
+// from the entries' pre-serialized JSON.
+template <typename Entry>
+std::string serialized_page(const Page<Entry>& page) {
+  size_t size = 64;
+  for (const Entry* e : page.items) size += e->serialized.size() + 1;
+  std::string out;
+  out.reserve(size + (page.continuation ? page.continuation->size() + 16 : 0));
+  out += '{';
+  if (page.continuation)
+    out += "\"continue\":" +
+           json(*page.continuation).dump(-1, ' ', false, json::error_handler_t::replace) + ',';
+  out += "\"items\":[";
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += page.items[i]->serialized;
+  }
+  out += "],\"total\":" + std::to_string(page.total) + '}';
   return out;
 }
 
@@ -194,10 +235,9 @@ ApiResponse TenancyApi::list_users(const ApiRequest& request) {
   if (!request.caller->admin) return forbidden(request, "list users");
   auto views = views_.current();
   if (!views) return error_response(views.error());
-  auto page = paged<ViewSnapshot::User>(request, all_of((*views)->users),
-                                        [](const ViewSnapshot::User& u) { return u.json; });
+  auto page = page_of<ViewSnapshot::User>(request, all_of((*views)->users));
   if (!page) return error_response(page.error());
-  return {200, std::move(*page), "", ""};
+  return {200, {}, serialized_page(*page), "application/json"};
 }
 
 ApiResponse TenancyApi::get_user(const ApiRequest& request) {
@@ -209,7 +249,7 @@ ApiResponse TenancyApi::get_user(const ApiRequest& request) {
   if (views) {
     const auto& snapshot = **views;
     if (auto it = snapshot.user_by_email.find(lower(email)); it != snapshot.user_by_email.end())
-      return {200, snapshot.users[it->second].json, "", ""};
+      return {200, {}, snapshot.users[it->second].serialized, "application/json"};
   }
   // Not in the views (or they could not be built): show_user says why, in its own words.
   auto user = tenancy::show_user(store_, context_, email);

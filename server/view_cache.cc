@@ -40,7 +40,9 @@ std::shared_ptr<const ViewSnapshot> make_snapshot(std::vector<tenancy::UserView>
         snapshot->profiles.push_back({dex::normalize_email(p.name), p, tenancy::to_json(p)});
     std::string key = dex::normalize_email(u.email);
     nlohmann::json json = tenancy::to_json(u);
-    snapshot->users.push_back({std::move(key), std::move(u), std::move(json)});
+    std::string serialized = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    snapshot->users.push_back(
+        {std::move(key), std::move(u), std::move(json), std::move(serialized)});
   }
   sort_by_key(snapshot->users);
   sort_by_key(snapshot->profiles);

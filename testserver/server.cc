@@ -105,10 +105,11 @@ Result<void> ApiServer::Impl::init() {
     return new httplib::ThreadPool(threads);
   };
   http->set_keep_alive_max_count(10000);
-  // httplib's own options (SO_REUSEPORT), and the socket remembered to widen once bound.
+  // SO_REUSEADDR, not httplib's SO_REUSEPORT (listen_backlog.h): with it, a test's server could
+  // share a port with another test's. The socket is remembered to widen once bound.
   auto listening_fd = std::make_shared<int>(-1);
   http->set_socket_options([listening_fd](int sock) {
-    httplib::default_socket_options(sock);
+    (void)set_listen_socket_options(sock);
     *listening_fd = sock;
   });
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle plus the client's

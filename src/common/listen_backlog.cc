@@ -14,4 +14,9 @@ bool widen_listen_backlog(int fd) {
   return listen(fd, SOMAXCONN) == 0;
 }
 
+bool set_listen_socket_options(int fd) {
+  const int yes = 1;
+  return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) == 0;
+}
+
 }  // namespace kftenant

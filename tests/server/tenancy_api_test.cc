@@ -195,6 +195,25 @@ TEST_F(TenancyApiTest, PagingVisitsEveryUserOnceAndFilters) {
   }
 }
 
+// Users pages and users are sent as pre-serialized text joined per request (view_cache.h): the
+// bytes are those the JSON would dump to, keys in the same order, as application/json.
+TEST_F(TenancyApiTest, UserAnswersAreTheBytesTheirJsonDumpsTo) {
+  for (const char* path : {"/api/v1/users", "/api/v1/users?limit=2", "/api/v1/users?q=zzz",
+                           "/api/v1/users?limit=1&continue=ann@example.com",
+                           "/api/v1/users/ann@example.com", "/api/v1/users/BOB@example.com"}) {
+    auto a = call("GET", path, kAdmin);
+    ASSERT_EQ(a.status, 200) << path << ": " << a.text;
+    EXPECT_EQ(a.text, a.body.dump()) << path;
+    auto type = a.headers.find("Content-Type");
+    ASSERT_NE(type, a.headers.end()) << path;
+    EXPECT_EQ(type->second, "application/json") << path;
+  }
+  auto page = call("GET", "/api/v1/users?limit=2", kAdmin);
+  EXPECT_EQ(page.body["continue"], kBob);
+  EXPECT_EQ(page.body["total"], 4);
+  EXPECT_EQ(call("GET", "/api/v1/users?q=zzz", kAdmin).text, R"({"items":[],"total":0})");
+}
+
 TEST_F(TenancyApiTest, ProfilesShowWhatTheCallerMaySeeWithTheirRole) {
   auto roles = [](const json& items) {
     std::map<std::string, std::string> out;

@@ -18,6 +18,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -53,22 +54,27 @@ std::string on_path(const std::string& name) {
   return "";
 }
 
-// A free loopback port: bind port 0, read it back, close. Another process could take it before
-// the component binds it; envtest accepts the same race.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+// `n` distinct free loopback ports: bind port 0 n times, read them back, then close all (held
+// open together, so that no two are the same). Another process can still take one before the
+// component binds it (envtest accepts the same race); start() then tries again on new ones.
+std::vector<int> free_ports(int n) {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      ports.push_back(ntohs(addr.sin_port));
+    }
+    if (fd >= 0) fds.push_back(fd);
   }
-  ::close(fd);
-  return port;
+  for (int fd : fds) ::close(fd);
+  if (static_cast<int>(ports.size()) != n) return {};
+  return ports;
 }
 
 std::string random_token() {
@@ -385,6 +391,21 @@ Result<void> write_token_kubeconfig(const std::string& path, const std::string& 
 }
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::start(ControlPlaneOptions options) {
+  // ctest runs the tier's areas (and every other test binding ports) at once: a port chosen
+  // free can be taken before etcd or kube-apiserver binds it, which then exits saying so.
+  // Whatever else goes wrong is reported the first time.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    auto plane = start_once(options);
+    if (plane || attempt == kAttempts ||
+        plane.error().message.find("address already in use") == std::string::npos)
+      return plane;
+    std::cerr << "control plane: a chosen port was taken meanwhile (attempt " << attempt << " of "
+              << kAttempts << "), starting again on others\n";
+  }
+}
+
+Result<std::unique_ptr<ControlPlane>> ControlPlane::start_once(const ControlPlaneOptions& options) {
   const auto begin = std::chrono::steady_clock::now();
   auto assets = find_assets(options.assets_dir);
   if (!assets) return tl::unexpected(assets.error());
@@ -436,11 +457,11 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::start(ControlPlaneOptions op
   }
   if (auto r = write_file(d + "/tokens.csv", tokens); !r) return tl::unexpected(r.error());
 
-  s->etcd_port = free_port();
-  s->etcd_peer_port = free_port();
-  s->api_port = free_port();
-  if (s->etcd_port < 0 || s->etcd_peer_port < 0 || s->api_port < 0)
-    return tl::unexpected(fail("no free loopback port"));
+  const std::vector<int> ports = free_ports(3);
+  if (ports.empty()) return tl::unexpected(fail("no free loopback port"));
+  s->etcd_port = ports[0];
+  s->etcd_peer_port = ports[1];
+  s->api_port = ports[2];
   const std::string etcd_url = fmt::format("http://127.0.0.1:{}", s->etcd_port);
   const std::string peer_url = fmt::format("http://127.0.0.1:{}", s->etcd_peer_port);
 

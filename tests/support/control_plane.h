@@ -91,6 +91,8 @@ class ControlPlane {
 
  private:
   explicit ControlPlane(std::unique_ptr<State> state);
+  // One try of start(): its ports chosen afresh.
+  static Result<std::unique_ptr<ControlPlane>> start_once(const ControlPlaneOptions& options);
   std::unique_ptr<State> state_;
 };
 
