@@ -12,6 +12,7 @@
 #include "kftenant/clock.h"
 #include "kftenant/store/cached_store.h"
 #include "kftenant/version.h"
+#include "server/event_loop_server.h"
 #include "server/http_server.h"
 #include "server/import_api.h"
 #include "server/kfam_api.h"
@@ -35,6 +36,8 @@ struct ServeFlags {
   std::string userid_prefix;
   size_t max_body = 1 << 20;
   int threads = 32;
+  int event_loop =
+      2;  // loop threads of the event-loop server; 0: cpp-httplib's thread per connection
   int bcrypt_cost = dex::kDefaultBcryptCost;
 };
 
@@ -119,15 +122,24 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
   http.access_log = &std::cerr;
   http.audit_log = &std::cout;
   http.tls = tls;
-  server::HttpServer server(std::move(routes), std::move(http));
-  auto port = server.bind();
+  std::unique_ptr<server::HttpServer> threaded;
+  std::unique_ptr<server::EventLoopServer> looped;
+  if (flags.event_loop > 0) {
+    if (http.host.empty()) http.host = "0.0.0.0";
+    looped = std::make_unique<server::EventLoopServer>(std::move(routes), std::move(http),
+                                                       flags.event_loop);
+  } else {
+    threaded = std::make_unique<server::HttpServer>(std::move(routes), std::move(http));
+  }
+  auto port = looped ? looped->bind() : threaded->bind();
   if (!port) return report_error(port.error());
 
   StopOnInterrupt interrupt;
   // A running import is asked to stop too: the answer streaming it then ends, and so can serve().
-  std::stop_callback on_stop(interrupt.token(), [&server, &imports] {
+  std::stop_callback on_stop(interrupt.token(), [&threaded, &looped, &imports] {
     imports.stop();
-    server.stop();
+    if (looped) looped->stop();
+    if (threaded) threaded->stop();
   });
   const std::string how = identity.mode == server::IdentityMode::kToken
                               ? std::string("bearer tokens, by TokenReview")
@@ -140,7 +152,8 @@ int run_serve(const GlobalOptions& options, const ServeFlags& flags) {
                tls ? "https" : "http", address->host.empty() ? "0.0.0.0" : address->host.c_str(),
                *port, how.c_str(), admins.c_str());
   std::fflush(stderr);
-  server.serve();
+  if (looped) looped->serve();
+  if (threaded) threaded->serve();
   std::fprintf(stderr, "kftenant serve: stopped\n");
   return kExitOk;
 }
@@ -213,7 +226,15 @@ void add_serve_command(CLI::App& app, const GlobalOptions& options, int& exit_co
       ->type_name("FILE");
   cmd->add_option("--max-body", flags->max_body, "Largest request body in bytes (413 above)")
       ->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "Connections served at once")->capture_default_str();
+  cmd->add_option(
+         "--threads", flags->threads,
+         "Workers for requests that write (with --event-loop 0: connections served at once)")
+      ->capture_default_str();
+  cmd->add_option("--event-loop", flags->event_loop,
+                  "Threads of the event loop that serves connections (Boost.Beast); 0: a thread "
+                  "per connection instead (cpp-httplib)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
   cmd->add_option("--bcrypt-cost", flags->bcrypt_cost,
                   "bcrypt cost of the passwords the API sets (10..16)")
       ->capture_default_str();

@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git
   clang-14 libclang-rt-14-dev clang-format
   libcurl4-openssl-dev libssl-dev openssl
-  libcpp-httplib-dev nlohmann-json3-dev libyaml-dev prometheus-cpp-dev
+  libcpp-httplib-dev libboost1.81-dev nlohmann-json3-dev libyaml-dev prometheus-cpp-dev
   libcli11-dev libfmt-dev libexpected-dev libcrypt-dev libcsv-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   python3 python3-bcrypt

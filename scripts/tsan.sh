@@ -33,5 +33,12 @@ for t in kftenant_kube_tests kftenant_store_tests kftenant_server_tests; do
     status=1
   fi
 done
+# The server tests once more over the thread-per-connection server (as ctest's threads.* run them).
+echo "tsan: kftenant_server_tests over the thread-per-connection server"
+if ! KFTENANT_TEST_HTTP_SERVER=threads "$build/kftenant_server_tests" --gtest_brief=1 \
+    --gtest_filter=-ServeCommand.*:EventLoopServer.* "$@"; then
+  echo "tsan: kftenant_server_tests (thread per connection) FAILED (a race, a deadlock report or a failing test; see above)"
+  status=1
+fi
 echo "tsan: ran in $(($(date +%s) - built)) s"
 exit "$status"

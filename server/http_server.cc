@@ -1,13 +1,7 @@
 #include "server/http_server.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <httplib.h>
-
-#include <cctype>
-#include <cmath>
-#include <ctime>
-#include <random>
 
 #include "kftenant/listen_backlog.h"
 #include "server/api_error.h"
@@ -48,26 +42,13 @@ std::unique_ptr<httplib::Server> make_http(const std::shared_ptr<ServingCertific
   });
 }
 
-// `text` as a JSON string literal, invalid UTF-8 replaced.
-std::string json_string(const std::string& text) {
-  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string random_prefix() {
-  std::random_device rd;
-  return fmt::format("{:08x}", rd());
-}
-
 }  // namespace
 
 HttpServer::HttpServer(RouteTable routes, HttpServerOptions options)
     : routes_(std::move(routes)),
       options_(std::move(options)),
-      identity_(options_.identity),
-      access_writer_(options_.access_log ? std::make_unique<LineWriter>(*options_.access_log)
-                                         : nullptr),
-      http_(make_http(options_.tls)),
-      request_prefix_(random_prefix()) {
+      dispatcher_(routes_, options_),
+      http_(make_http(options_.tls)) {
   install_handlers();
 }
 
@@ -109,6 +90,7 @@ void HttpServer::install_handlers() {
         }
         return httplib::Server::HandlerResponse::Handled;
       }));
+  // A handler's exception is answered by the dispatcher; this is for one thrown around it.
   http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         send_error(res, api_error(ErrorCode::kInternal,
@@ -117,128 +99,18 @@ void HttpServer::install_handlers() {
       });
 
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
-    const auto started = std::chrono::steady_clock::now();
-    if (options_.metrics) options_.metrics->request_started();
-    const std::string request_id =
-        fmt::format("{}-{}", request_prefix_, next_request_.fetch_add(1));
-    res.set_header("X-Request-Id", request_id);
-    std::string route_name = "-", caller_name = "-";
-    const Route* audited = nullptr;
-    std::map<std::string, std::string> target;
-    [&] {
-      if (req.path == "/healthz") {
-        route_name = req.path;
-        send(res, ApiResponse{200, {}, "ok\n", ""});
-        return;
-      }
-      if (req.path == "/readyz") {
-        route_name = req.path;
-        if (!options_.ready || options_.ready())
-          send(res, ApiResponse{200, {}, "ok\n", ""});
-        else
-          send_error(res, api_error(ErrorCode::kServerError,
-                                    "not ready: the cache of the cluster has not synced yet"));
-        return;
-      }
-      if (req.path == "/metrics" && options_.metrics && req.method == "GET") {
-        route_name = req.path;
-        send(res,
-             ApiResponse{
-                 200, {}, options_.metrics->render(), std::string(ServeMetrics::kContentType)});
-        return;
-      }
-      auto lookup = routes_.find(req.method, req.path);
-      if (!lookup.route) {
-        if (lookup.allowed_methods.empty()) {
-          send_error(res, api_error(ErrorCode::kNotFound,
-                                    fmt::format("no such endpoint: {} (GET /api/v1/openapi.json "
-                                                "lists them)",
-                                                req.path)));
-        } else {
-          res.set_header("Allow", fmt::format("{}", fmt::join(lookup.allowed_methods, ", ")));
-          send_error(res,
-                     api_error(ErrorCode::kMethodNotAllowed,
-                               fmt::format("{} does not take {}: it takes {}", req.path, req.method,
-                                           fmt::join(lookup.allowed_methods, ", "))));
-        }
-        return;
-      }
-      const Route& route = *lookup.route;
-      route_name = route.pattern;
-      if (route.mutating()) {
-        audited = &route;
-        target = lookup.path_params;
-      }
-      ApiRequest request;
-      request.method = req.method;
-      request.path = req.path;
-      request.path_params = std::move(lookup.path_params);
-      for (const auto& [key, value] : req.params) request.query.emplace(key, value);
-      request.body = req.body;
-      request.content_type = req.get_header_value("Content-Type");
-      request.accept = req.get_header_value("Accept");
-      request.request_id = request_id;
-      request.client_address = req.remote_addr;
-      if (auto forwarded = req.get_header_value("X-Forwarded-For"); !forwarded.empty()) {
-        auto first = forwarded.substr(0, forwarded.find(','));
-        std::erase_if(first, [](unsigned char c) { return std::isspace(c); });
-        if (!first.empty()) request.client_address = first;
-      }
-      if (route.access != Access::kAnyone) {
-        auto caller = identity_.identify([&](std::string_view name) -> std::optional<std::string> {
-          const std::string key(name);
-          if (!req.has_header(key)) return std::nullopt;
-          return req.get_header_value(key);
-        });
-        if (!caller) {
-          send_error(res, api_error(caller.error()));
-          return;
-        }
-        caller_name = caller->email;
-        if (route.access == Access::kAdmin && !caller->admin) {
-          send_error(res, api_error(ErrorCode::kForbidden,
-                                    fmt::format("{} is not an administrator: {} {} is for "
-                                                "administrators only (kftenant serve --admin)",
-                                                caller->email, route.method, route.pattern)));
-          return;
-        }
-        request.caller = std::move(*caller);
-      }
-      ApiResponse answer = route.handler(request);
-      if (audited) target.merge(answer.audit_target);
-      send(res, answer);
-    }();
-    const std::string now = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
-    if (audited && options_.audit_log) {
-      std::string result = "ok";
-      if (res.status >= 400) {
-        auto body = nlohmann::json::parse(res.body, nullptr, false);
-        result = body.is_object() ? body.value("code", "error") : "error";
-      }
-      nlohmann::json line = {{"time", now},           {"requestId", request_id},
-                             {"caller", caller_name}, {"action", audited->operation_id},
-                             {"target", target},      {"status", res.status},
-                             {"result", result}};
-      std::lock_guard lock(log_mu_);
-      *options_.audit_log << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                          << "\n"
-                          << std::flush;
-    }
-    const auto took = std::chrono::steady_clock::now() - started;
-    if (options_.metrics) {
-      options_.metrics->observe_request(req.method, route_name == "-" ? "" : route_name, res.status,
-                                        took);
-      options_.metrics->request_finished();
-    }
-    if (access_writer_) {
-      const auto ms = std::chrono::duration<double, std::milli>(took).count();
-      // Formatted rather than built as a json object (a map per line: a tenth of a cached
-      // read's time); the strings a client chooses are escaped by json_string().
-      access_writer_->write(fmt::format(
-          R"({{"caller":{},"method":{},"ms":{},"requestId":"{}","route":{},"status":{},"time":"{}"}})",
-          json_string(caller_name), json_string(req.method), std::round(ms * 100) / 100, request_id,
-          json_string(route_name), res.status, now));
-    }
+    IncomingRequest in;
+    in.method = req.method;
+    in.path = req.path;
+    in.query.insert(req.params.begin(), req.params.end());
+    in.body = req.body;
+    in.header = [&req](std::string_view name) -> std::optional<std::string> {
+      const std::string key(name);
+      if (!req.has_header(key)) return std::nullopt;
+      return req.get_header_value(key);
+    };
+    in.peer_address = req.remote_addr;
+    send(res, dispatcher_.dispatch(in));
   };
   const std::string any = ".*";
   http.Get(any, dispatch);
@@ -270,11 +142,7 @@ void HttpServer::serve() {
 }
 
 void HttpServer::flush_logs() {
-  if (access_writer_) access_writer_->flush();
-  // Audit lines are written under log_mu_ before their answer leaves: taking it orders them
-  // before what the caller reads of the stream next (ThreadSanitizer does not count an answer
-  // received over a socket as ordering).
-  std::lock_guard lock(log_mu_);
+  dispatcher_.flush_logs();
 }
 
 void HttpServer::stop() {

@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <regex>
@@ -55,6 +56,11 @@ ServeRun serve_then(const Cluster& cluster, const std::vector<std::string>& args
   std::vector<std::string> argv = {KFTENANT_BINARY,    "serve",    "--kubeconfig",
                                    cluster.kubeconfig, "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
+  // ctest's threads.* run: the binary serves a thread per connection
+  // (tests/support/in_process_api.h).
+  if (const char* which = std::getenv("KFTENANT_TEST_HTTP_SERVER");
+      which && std::string(which) == "threads")
+    argv.insert(argv.end(), {"--event-loop", "0"});
   run.result = testing::run_process(
       argv, "", {}, [&](pid_t pid, const std::string&, const std::string& err) {
         std::smatch m;

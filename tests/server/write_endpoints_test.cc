@@ -105,10 +105,14 @@ class WriteEndpointsTest : public ::testing::Test {
     return call("PUT", path, caller, body.dump());
   }
 
-  // Waits for the simulated profile controller to make the namespace.
+  // Waits (10 s at most) for the simulated profile controller to make the namespace and for the
+  // server's cache to hold it: a contributor is refused (404) until the cache has it (CI: the
+  // API server had it, the watch had not delivered it yet).
   static bool namespace_made(const std::string& name) {
-    for (int i = 0; i < 300; ++i) {
-      if (api_server->get_object("v1", "namespaces", "", name)) return true;
+    for (int i = 0; i < 1000; ++i) {
+      if (api_server->get_object("v1", "namespaces", "", name) &&
+          env->cache().get({"v1", "Namespace", "", name}))
+        return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -25,6 +26,7 @@
 #include "kftenant/store/cluster_store.h"
 #include "kftenant/yaml.h"
 #include "server/access_review.h"
+#include "server/event_loop_server.h"
 #include "server/http_server.h"
 #include "server/tenancy_api.h"
 #include "support/test_api_client.h"
@@ -95,7 +97,7 @@ class InProcessApi {
     http.ready = [this] { return cache_->synced(); };
     http.access_log = &access_log_;
     http.audit_log = &audit_log_;
-    server_ = std::make_unique<HttpServer>(std::move(routes), std::move(http));
+    server_ = std::make_unique<ServerUnderTest>(std::move(routes), std::move(http));
     auto port = server_->bind();
     ASSERT_TRUE(port) << port.error().message;
     port_ = *port;
@@ -161,7 +163,27 @@ class InProcessApi {
   std::unique_ptr<store::ClusterStore> cluster_;
   std::unique_ptr<store::CachedStore> cache_;
   std::unique_ptr<ClusterAccessReviews> reviews_;
-  std::unique_ptr<HttpServer> server_;
+  // kftenant serve's server: the event-loop one (its default), or with
+  // KFTENANT_TEST_HTTP_SERVER=threads (ctest's threads.* run of the server tests) the httplib one.
+  class ServerUnderTest {
+   public:
+    ServerUnderTest(RouteTable routes, HttpServerOptions http) {
+      const char* which = std::getenv("KFTENANT_TEST_HTTP_SERVER");
+      if (which && std::string(which) == "threads")
+        threaded_ = std::make_unique<HttpServer>(std::move(routes), std::move(http));
+      else
+        looped_ = std::make_unique<EventLoopServer>(std::move(routes), std::move(http), 2);
+    }
+    [[nodiscard]] Result<int> bind() { return looped_ ? looped_->bind() : threaded_->bind(); }
+    void serve() { looped_ ? looped_->serve() : threaded_->serve(); }
+    void stop() { looped_ ? looped_->stop() : threaded_->stop(); }
+    void flush_logs() { looped_ ? looped_->flush_logs() : threaded_->flush_logs(); }
+
+   private:
+    std::unique_ptr<HttpServer> threaded_;
+    std::unique_ptr<EventLoopServer> looped_;
+  };
+  std::unique_ptr<ServerUnderTest> server_;
   std::thread serving_;
   int port_ = 0;
   // Written by the server's threads while a test reads it: every write and the read under one
