@@ -1,6 +1,7 @@
 // `kftenant serve` under load: N users with a profile each in the test API server (HTTPS on
 // loopback, in this process), the real `kftenant serve` binary in front of it (its two HTTP
-// servers one after the other: a thread per connection, then --event-loop), and wrk (Debian)
+// servers one after the other: --event-loop 0, a thread per connection, then the event loop
+// that is serve's default), and wrk (Debian)
 // with C connections for D seconds on
 //   GET /api/v1/users?limit=100      (an administrator's first page of users)
 //   GET /api/v1/users/{email}        (one user)
@@ -159,7 +160,8 @@ int main(int argc, char** argv) {
   app.add_option("--duration", duration, "seconds per wrk run")->capture_default_str();
   app.add_option("--connections", connections, "wrk connections")->capture_default_str();
   app.add_option("--wrk-threads", wrk_threads, "wrk threads")->capture_default_str();
-  app.add_option("--event-loop", event_loop, "kftenant serve --event-loop N (0: not)")
+  app.add_option("--event-loop", event_loop,
+                 "loop threads of the event-loop server measured after --event-loop 0 (0: 2)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -234,7 +236,7 @@ int main(int argc, char** argv) {
     pid_t pid = -1;
     std::string base = {}, log = {};
   };
-  std::vector<Server> servers = {{"kftenant", {"--event-loop", "0"}},
+  std::vector<Server> servers = {{"kftenant --event-loop 0", {"--event-loop", "0"}},
                                  {"kftenant --event-loop 2", {"--event-loop", "2"}}};
   if (event_loop > 0)
     servers[1] = {fmt::format("kftenant --event-loop {}", event_loop),

@@ -1,9 +1,16 @@
 #include "server/line_writer.h"
 
+#include <algorithm>
+
 namespace kftenant::server {
 
-LineWriter::LineWriter(std::ostream& out, size_t max_queued)
-    : out_(out), max_queued_(max_queued), thread_([this] { run(); }) {}
+LineWriter::LineWriter(std::ostream& out, size_t max_queued, std::chrono::milliseconds linger,
+                       size_t max_batch)
+    : out_(out),
+      max_queued_(max_queued),
+      linger_(linger),
+      max_batch_(std::clamp<size_t>(max_batch, 1, std::max<size_t>(1, max_queued))),
+      thread_([this] { run(); }) {}
 
 LineWriter::~LineWriter() {
   {
@@ -19,13 +26,17 @@ void LineWriter::write(std::string line) {
   drained_.wait(lock, [&] { return queued_.size() < max_queued_ || stopping_; });
   queued_.push_back(std::move(line));
   ++queued_total_;
-  if (queued_.size() == 1) wake_.notify_one();
+  // The first line wakes the thread, which then lingers; the batch's last line ends that.
+  if (queued_.size() == 1 || queued_.size() == max_batch_) wake_.notify_one();
 }
 
 void LineWriter::flush() {
   std::unique_lock lock(mu_);
   const unsigned long long target = queued_total_;
+  ++flushing_;
+  wake_.notify_one();
   drained_.wait(lock, [&] { return written_total_ >= target; });
+  --flushing_;
 }
 
 void LineWriter::run() {
@@ -34,6 +45,8 @@ void LineWriter::run() {
   while (true) {
     wake_.wait(lock, [&] { return !queued_.empty() || stopping_; });
     if (queued_.empty() && stopping_) return;
+    wake_.wait_for(lock, linger_,
+                   [&] { return stopping_ || flushing_ > 0 || queued_.size() >= max_batch_; });
     batch.swap(queued_);
     lock.unlock();
     // Only this thread writes to the stream.

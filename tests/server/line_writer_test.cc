@@ -1,9 +1,13 @@
 // LineWriter: every line, in order, each with its newline; flush() waits for the lines queued
-// before it; a full queue makes writers wait instead of dropping; the destructor writes the rest.
+// before it; a full queue makes writers wait instead of dropping; the destructor writes the rest;
+// a burst of lines is one write and one flush of the stream, not one per line.
 #include "server/line_writer.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -45,6 +49,43 @@ TEST(LineWriter, ManyThreadsLoseNothingEvenPastTheQueueBound) {
     ++lines;
   }
   EXPECT_EQ(lines, 8 * 500);
+}
+
+// A stream that counts its flushes (the writer's batches).
+class CountingBuffer : public std::stringbuf {
+ public:
+  std::atomic<int> flushes{0};
+
+ protected:
+  int sync() override {
+    ++flushes;
+    return std::stringbuf::sync();
+  }
+};
+
+TEST(LineWriter, ABurstOfLinesIsOneBatch) {
+  CountingBuffer buffer;
+  std::ostream out(&buffer);
+  LineWriter writer(out, 65'536, std::chrono::seconds(10));
+  for (int i = 0; i < 100; ++i) writer.write("line " + std::to_string(i));
+  writer.flush();  // ends the linger: without it the batch would wait 10 s
+  EXPECT_EQ(buffer.flushes.load(), 1);
+  const std::string text = buffer.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 100);
+}
+
+TEST(LineWriter, AFullBatchIsWrittenWithoutWaitingForTheLinger) {
+  CountingBuffer buffer;
+  std::ostream out(&buffer);
+  LineWriter writer(out, 65'536, std::chrono::seconds(10), 10);
+  for (int i = 0; i < 10; ++i) writer.write("line " + std::to_string(i));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (buffer.flushes.load() == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(buffer.flushes.load(), 1) << "the tenth line ends the 10 s linger";
+  writer.flush();
+  const std::string text = buffer.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 10);
 }
 
 }  // namespace
