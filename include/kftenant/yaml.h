@@ -18,14 +18,21 @@ namespace kftenant::yaml {
 // and what a merge key ("<<") brings in, is not: look up the nearest listed parent.
 using LineIndex = std::map<std::string, int>;
 
+// JSON pointer → the text as written of each plain, untagged scalar that read as a number or a
+// boolean (`0012`, `1e3`, `True`), for a caller that must keep what was written rather than the
+// value (Dex's config: kftenant reads its fields as written). Like LineIndex, what an alias or a
+// merge key brings in is not listed.
+using PlainTexts = std::map<std::string, std::string>;
+
 // Parses exactly one YAML document (an empty input gives null). Plain scalars follow the YAML 1.2
 // core schema as sigs.k8s.io/yaml reads them (null/~, true/false, integers, floats); quoted or
 // block scalars are strings. Anchors and aliases are resolved. Errors name `source` and the line.
 // With `lines`, it is filled with where each node starts, so that a caller checking the values
-// can name the line of a wrong one.
+// can name the line of a wrong one. With `plain_texts`, it is filled as its type says.
 [[nodiscard]] Result<nlohmann::json> parse(std::string_view text,
                                            std::string_view source = "<input>",
-                                           LineIndex* lines = nullptr);
+                                           LineIndex* lines = nullptr,
+                                           PlainTexts* plain_texts = nullptr);
 
 // Parses a multi-document stream ("---" separated); empty documents are skipped.
 [[nodiscard]] Result<std::vector<nlohmann::json>> parse_all(std::string_view text,

@@ -157,13 +157,28 @@ std::string flow_entry(const std::vector<std::string>& f) {
 }
 
 // With anchors/aliases/tags the event pass cannot resolve values: take them from yaml::parse.
+// A known field written as a plain number or boolean keeps its text as written, as the event
+// pass reads it: otherwise `userID: 0792` would read "792" while the document has a tag and
+// "0792" once an edit removed it (fuzz_dex_config found that).
 Result<json> resolve_entries(std::string_view text, std::string_view source, Layout& layout) {
-  auto doc = yaml::parse(text, source);
+  yaml::PlainTexts written;
+  auto doc = yaml::parse(text, source, nullptr, &written);
   if (!doc) return fail(doc.error());
   layout.passwords.clear();
   if (doc->is_object()) {
     if (auto it = doc->find(kStaticPasswordsKey); it != doc->end() && it->is_array()) {
-      for (const auto& e : *it) layout.passwords.push_back(from_json(e));
+      for (size_t i = 0; i < it->size(); ++i) {
+        StaticPassword p = from_json((*it)[i]);
+        const std::string prefix = "/" + std::string(kStaticPasswordsKey) + "/" + std::to_string(i);
+        for (auto [name, field] : {std::pair{"email", &p.email},
+                                   {"hash", &p.hash},
+                                   {"hashFromEnv", &p.hash_from_env},
+                                   {"username", &p.username},
+                                   {"userID", &p.user_id}}) {
+          if (auto w = written.find(prefix + "/" + name); w != written.end()) *field = w->second;
+        }
+        layout.passwords.push_back(std::move(p));
+      }
     }
   }
   return doc;

@@ -38,8 +38,9 @@ size_t count_nodes(const json& j) {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view source, LineIndex* lines = nullptr)
-      : source_(source), parser_(text, source), lines_(lines) {}
+  Parser(std::string_view text, std::string_view source, LineIndex* lines = nullptr,
+         PlainTexts* plain_texts = nullptr)
+      : source_(source), parser_(text, source), lines_(lines), plain_texts_(plain_texts) {}
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 
@@ -101,6 +102,8 @@ class Parser {
     if (tag.empty()) {
       value = s.style == YAML_PLAIN_SCALAR_STYLE ? detail::resolve_plain(text)
                                                  : json(std::string(text));
+      if (plain_texts_ && (value.is_number() || value.is_boolean()))
+        (*plain_texts_)[pointer_] = std::string(text);
     } else if (tag == kTagStr || tag == "!") {
       value = std::string(text);
     } else if (tag == kTagNull || tag == kTagBool || tag == kTagInt || tag == kTagFloat) {
@@ -144,7 +147,7 @@ class Parser {
           if (auto r = next(child); !r) return fail(r.error());
           if (child.e.type == YAML_SEQUENCE_END_EVENT) break;
           const size_t parent = pointer_.size();
-          if (lines_) pointer_ += "/" + std::to_string(arr.size());
+          if (lines_ || plain_texts_) pointer_ += "/" + std::to_string(arr.size());
           auto value = node(child, depth + 1);
           pointer_.resize(parent);
           if (!value) return value;
@@ -173,9 +176,12 @@ class Parser {
                        key_ev.e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                        std::string_view(reinterpret_cast<const char*>(key_ev.e.data.scalar.value),
                                         key_ev.e.data.scalar.length) == "<<";
-      LineIndex* lines = std::exchange(lines_, nullptr);  // keys are not nodes of the result
+      // Keys are not nodes of the result.
+      LineIndex* lines = std::exchange(lines_, nullptr);
+      PlainTexts* plain_texts = std::exchange(plain_texts_, nullptr);
       auto key = node(key_ev, depth + 1);
       lines_ = lines;
+      plain_texts_ = plain_texts;
       if (!key) return key;
       if (key->is_object() || key->is_array())
         return error_at(key_mark, "mapping keys must be scalars");
@@ -183,10 +189,14 @@ class Parser {
       Event value_ev;
       if (auto r = next(value_ev); !r) return fail(r.error());
       const size_t parent = pointer_.size();
-      if (lines_ && !merge_key) pointer_ += "/" + pointer_token(k);
-      if (merge_key) lines_ = nullptr;  // merged values belong to the keys they are merged into
+      if ((lines_ || plain_texts_) && !merge_key) pointer_ += "/" + pointer_token(k);
+      if (merge_key) {  // merged values belong to the keys they are merged into
+        lines_ = nullptr;
+        plain_texts_ = nullptr;
+      }
       auto value = node(value_ev, depth + 1);
       lines_ = lines;
+      plain_texts_ = plain_texts;
       pointer_.resize(parent);
       if (!value) return value;
       if (merge_key) {
@@ -232,16 +242,19 @@ class Parser {
   std::string_view source_;
   detail::LibyamlParser parser_;
   LineIndex* lines_;
-  std::string pointer_;  // of the node being read, when lines_ is set
+  PlainTexts* plain_texts_;
+  std::string pointer_;  // of the node being read, when lines_ or plain_texts_ is set
   std::map<std::string, std::pair<json, size_t>> anchors_;
   size_t nodes_ = 0;
 };
 
 }  // namespace
 
-Result<nlohmann::json> parse(std::string_view text, std::string_view source, LineIndex* lines) {
+Result<nlohmann::json> parse(std::string_view text, std::string_view source, LineIndex* lines,
+                             PlainTexts* plain_texts) {
   if (lines) lines->clear();
-  Parser parser(text, source, lines);
+  if (plain_texts) plain_texts->clear();
+  Parser parser(text, source, lines, plain_texts);
   auto docs = parser.documents();
   if (!docs) return fail(docs.error());
   std::vector<json> non_empty;

@@ -98,6 +98,25 @@ TEST(DexConfigReplace, StylesOfChangedValues) {
   EXPECT_EQ(must_parse(c.text()).static_passwords(), c.static_passwords());
 }
 
+// With a tag anywhere, the entries are read through yaml::parse instead of the event pass; an
+// unquoted number still reads as written, so that an edit removing the tag changes no other
+// entry's reading (fuzz_dex_config: "07920592807382" read "7920592807382" until then).
+TEST(DexConfigReplace, AnEditThatRemovesATagChangesNoOtherEntrysReading) {
+  auto c = must_parse(
+      "enablePasswordDB: true\nstaticPasswords:\n- email: a@x.io\n  hash: h\n"
+      "  userID: 07920592807382\n  username: True\n- email: !!str b@x.io\n  hash: h\n");
+  ASSERT_EQ(c.static_passwords().size(), 2u);
+  EXPECT_EQ(c.static_passwords()[0].user_id, "07920592807382");
+  EXPECT_EQ(c.static_passwords()[0].username, "True");
+  StaticPassword b = c.static_passwords()[1];
+  EXPECT_EQ(b.email, "b@x.io");
+  b.email = "bee@x.io";  // rewritten, so its tag goes
+  ASSERT_TRUE(c.replace_static_password_at(1, b));
+  EXPECT_THAT(c.text(), ::testing::Not(HasSubstr("!!str")));
+  EXPECT_EQ(c.static_passwords()[0].user_id, "07920592807382");
+  EXPECT_EQ(must_parse(c.text()).static_passwords(), c.static_passwords());
+}
+
 TEST(DexConfigReplace, NumericLookingUserIdsStayStrings) {
   auto c = must_parse(
       "enablePasswordDB: true\nstaticPasswords:\n- email: a@x.io\n  hash: h\n"

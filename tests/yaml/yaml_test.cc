@@ -89,6 +89,19 @@ TEST(YamlParse, AnchorsAliasesAndMergeKeys) {
   EXPECT_EQ(j["merged"], (json{{"x", 1}, {"y", 3}}));
 }
 
+TEST(YamlParse, PlainTextsKeepHowNumbersAndBooleansWereWritten) {
+  yaml::PlainTexts written;
+  auto j = yaml::parse(
+      "a: 0012\nb: [1e3, True, x, \"7\"]\nc: {d: +5, e: ~}\nf: !!str 9\n0x1F: k\nm: &m 08\nn: *m\n",
+      "t.yaml", nullptr, &written);
+  ASSERT_TRUE(j) << j.error().message;
+  EXPECT_EQ((*j)["a"], 12);
+  // Numbers and booleans only, as written; not strings, nulls, tagged scalars, keys or aliases.
+  EXPECT_EQ(written,
+            (yaml::PlainTexts{
+                {"/a", "0012"}, {"/b/0", "1e3"}, {"/b/1", "True"}, {"/c/d", "+5"}, {"/m", "08"}}));
+}
+
 TEST(YamlParse, BillionLaughsIsRefused) {
   std::string doc = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
