@@ -23,6 +23,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <regex>
@@ -150,6 +151,11 @@ long status_kib(pid_t pid, const std::string& field) {
   return -1;
 }
 
+volatile std::sig_atomic_t stop_requested = 0;
+void on_stop_signal(int) {
+  stop_requested = 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -163,6 +169,10 @@ int main(int argc, char** argv) {
   app.add_option("--event-loop", event_loop,
                  "loop threads of the event-loop server measured after --event-loop 0 (0: 2)")
       ->capture_default_str();
+  bool hold = false;
+  app.add_flag("--hold", hold,
+               "seed, start the event-loop server, print how to reach it and wait (for perf, "
+               "wrk by hand); SIGINT ends it");
   CLI11_PARSE(app, argc, argv);
 
   if (run({"/bin/sh", "-c", "command -v wrk"}).empty()) {
@@ -309,6 +319,22 @@ int main(int argc, char** argv) {
   // One profile first: the page baseline leaves the API server busy with the requests wrk
   // gave up on (each over a second) for a while after it ends, which the next run would wait
   // behind; kftenant's runs read their cache, and start after a pause that lets it drain.
+  if (hold) {
+    Server& server = servers[1];
+    if (start_server(server) < 0) return 1;
+    std::printf("%s (pid %d) at %s, log %s\n  wrk --latency -t%d -c%d -d%ds -H '%s' %s\n",
+                server.label.c_str(), server.pid, server.base.c_str(), server.log.c_str(),
+                wrk_threads, connections, duration, admin.c_str(),
+                (server.base + "/api/v1/users?limit=100").c_str());
+    std::fflush(stdout);
+    // Any thread may take the signal: the handler only sets the flag this loop reads.
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    while (stop_requested == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const bool clean = stop_server(server);
+    unlink(kubeconfig.c_str());
+    return clean ? 0 : 1;
+  }
   const WrkFigures one_baseline =
       measure("API server GET profiles/{name} (baseline)",
               api_server.url() + "/apis/kubeflow.org/v1/profiles/" + profile_of(users / 2), bearer);

@@ -25,6 +25,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+// A connection's stream, bound to its loop's executor type: beast::tcp_stream's type-erased
+// any_io_executor was constructed, copied and destroyed several times per request (perf).
+using LoopExecutor = asio::io_context::executor_type;
+using TcpStream = beast::basic_stream<tcp, LoopExecutor>;
+using LoopSocket = asio::basic_stream_socket<tcp, LoopExecutor>;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -66,6 +71,30 @@ std::multimap<std::string, std::string> parse_query(std::string_view q) {
   return out;
 }
 
+// A response body that is a shared string, written from where it is (Beast's Body concept):
+// the answer keeps the bytes alive until they are sent, however many answers share them.
+struct SharedTextBody {
+  using value_type = std::shared_ptr<const std::string>;
+
+  static std::uint64_t size(const value_type& body) { return body ? body->size() : 0; }
+
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(const http::header<isRequest, Fields>&, const value_type& body) : body_(body) {}
+    void init(beast::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (!body_ || body_->empty()) return boost::none;
+      return {{asio::const_buffer(body_->data(), body_->size()), false}};
+    }
+
+   private:
+    const value_type& body_;
+  };
+};
+
 ApiResponse error_answer(const ApiError& error) {
   return ApiResponse{error.status, to_json(error), "", ""};
 }
@@ -84,9 +113,15 @@ struct EventLoopServer::Impl {
   std::mutex sessions_mu;
   std::set<SessionBase*> sessions;        // to close the idle ones at stop()
   std::optional<asio::ssl::context> tls;  // set by bind() when options.tls is
-  asio::io_context io;
-  // On a strand of its own: stop() closes it from another thread than the accepting one.
-  tcp::acceptor acceptor{asio::make_strand(io)};
+  // A loop per thread, each connection on one of them for its life (given in turn): its
+  // handlers then never run at once, without a strand. One io_context run by every thread with
+  // a strand per connection spent a tenth of the server's CPU in the strands' queues and type
+  // erasure and the shared scheduler's lock (perf, bench_serve users page, 2026-12-07).
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  // Keep the loops without a connection running until stop().
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  size_t next_loop = 0;    // the acceptor's loop only
+  tcp::acceptor acceptor;  // on loops[0], as are stop()'s closing steps
   asio::thread_pool workers;
   std::atomic<bool> stopped{false};
 
@@ -95,8 +130,18 @@ struct EventLoopServer::Impl {
         options(std::move(o)),
         dispatcher(routes, options),
         loop_threads(std::max(1, threads)),
-        io(loop_threads),
-        workers(static_cast<size_t>(std::max(1, options.threads))) {}
+        loops(make_loops(loop_threads)),
+        acceptor(*loops[0]),
+        workers(static_cast<size_t>(std::max(1, options.threads))) {
+    for (auto& loop : loops) keep_running.push_back(asio::make_work_guard(*loop));
+  }
+
+  static std::vector<std::unique_ptr<asio::io_context>> make_loops(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    // 1: run by one thread (asio may spare some locking); posts from workers stay safe.
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
 
   void accept();
   void close_idle_sessions();
@@ -109,11 +154,11 @@ struct EventLoopServer::Impl::SessionBase : std::enable_shared_from_this<Session
   virtual void close_if_idle() = 0;
 };
 
-// One connection: beast::tcp_stream, or an ssl_stream over one (HTTPS).
+// One connection: a TcpStream, or an ssl_stream over one (HTTPS).
 template <class Stream>
 class EventLoopServer::Impl::Session : public SessionBase {
  public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, TcpStream>;
 
   template <class... Args>
   explicit Session(Impl& server, Args&&... args)
@@ -159,7 +204,7 @@ class EventLoopServer::Impl::Session : public SessionBase {
 
  private:
   std::shared_ptr<Session> share() { return std::static_pointer_cast<Session>(shared_from_this()); }
-  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  TcpStream& tcp() { return beast::get_lowest_layer(stream_); }
 
   void read_header() {
     if (server_.stopped) return close();
@@ -222,7 +267,7 @@ class EventLoopServer::Impl::Session : public SessionBase {
     } else {
       // The guard keeps the loop running while the answer is being made (nothing of the
       // connection's is queued in it meanwhile): serve() must not return before it is sent.
-      asio::post(server_.workers, [self = share(), busy = asio::make_work_guard(server_.io)] {
+      asio::post(server_.workers, [self = share(), busy = asio::make_work_guard(executor())] {
         ApiResponse a = self->answer();
         asio::post(self->executor(),
                    [self, a = std::move(a)]() mutable { self->respond(std::move(a)); });
@@ -258,19 +303,21 @@ class EventLoopServer::Impl::Session : public SessionBase {
       // plain writes on the socket, nothing else of the connection's being under way meanwhile.
       tcp().expires_never();
       asio::post(server_.workers,
-                 [self = share(), a = std::move(a), busy = asio::make_work_guard(server_.io)] {
+                 [self = share(), a = std::move(a), busy = asio::make_work_guard(executor())] {
                    self->send_stream(a);
                    asio::post(self->executor(), [self] { self->close(); });
                  });
       return;
     }
-    if (!a.text.empty() || !a.content_type.empty()) {
+    if (a.shared_text || !a.text.empty() || !a.content_type.empty()) {
       res_.set(http::field::content_type,
                a.content_type.empty() ? "text/plain; charset=utf-8" : a.content_type);
-      res_.body() = std::move(a.text);
+      res_.body() = a.shared_text ? std::move(a.shared_text)
+                                  : std::make_shared<const std::string>(std::move(a.text));
     } else {
       res_.set(http::field::content_type, "application/json");
-      res_.body() = a.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      res_.body() = std::make_shared<const std::string>(
+          a.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     if (server_.stopped) keep_alive_ = false;
     res_.keep_alive(keep_alive_);
@@ -311,7 +358,7 @@ class EventLoopServer::Impl::Session : public SessionBase {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> res_;
+  http::response<SharedTextBody> res_;
   std::string peer_;
   size_t served_ = 0;
   bool keep_alive_ = true;
@@ -319,28 +366,37 @@ class EventLoopServer::Impl::Session : public SessionBase {
 };
 
 void EventLoopServer::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  asio::io_context& loop = *loops[next_loop];
+  next_loop = (next_loop + 1) % loops.size();
+  // Given a context, the accepted socket is bound to its executor type (LoopSocket).
+  acceptor.async_accept(loop, [this](beast::error_code ec, LoopSocket socket) {
     if (ec) {
       if (!acceptor.is_open() || stopped) return;
     } else {
       if (tls)
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),
-                                                                        *tls)
+        std::make_shared<Session<beast::ssl_stream<TcpStream>>>(*this, std::move(socket), *tls)
             ->start();
       else
-        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->start();
+        std::make_shared<Session<TcpStream>>(*this, std::move(socket))->start();
     }
     if (!stopped) accept();
   });
 }
 
 void EventLoopServer::Impl::close_idle_sessions() {
-  std::lock_guard lock(sessions_mu);
-  for (SessionBase* s : sessions) {
-    // On the session's own strand; one being destroyed (waiting for the lock) is skipped.
-    if (auto alive = s->weak_from_this().lock())
-      asio::post(alive->executor(), [alive] { alive->close_if_idle(); });
+  std::vector<std::shared_ptr<SessionBase>> alive;
+  {
+    std::lock_guard lock(sessions_mu);
+    alive.reserve(sessions.size());
+    // One being destroyed (waiting for the lock) is skipped.
+    for (SessionBase* s : sessions)
+      if (auto session = s->weak_from_this().lock()) alive.push_back(std::move(session));
   }
+  // Posted and let go of without the lock: a session closed meanwhile on its loop may be let go
+  // of last here, and its destructor takes the lock (held here, that hung stop() in a test).
+  for (auto& session : alive)
+    asio::post(session->executor(), [session] { session->close_if_idle(); });
+  alive.clear();
 }
 
 EventLoopServer::EventLoopServer(RouteTable routes, HttpServerOptions options, int loop_threads)
@@ -387,8 +443,8 @@ void EventLoopServer::serve() {
   if (s.stopped) return;
   s.accept();
   std::vector<std::thread> more;
-  for (int i = 1; i < s.loop_threads; ++i) more.emplace_back([&s] { s.io.run(); });
-  s.io.run();
+  for (size_t i = 1; i < s.loops.size(); ++i) more.emplace_back([&s, i] { s.loops[i]->run(); });
+  s.loops[0]->run();
   for (auto& t : more) t.join();
 }
 
@@ -399,6 +455,8 @@ void EventLoopServer::stop() {
     boost::system::error_code ec;
     s.acceptor.close(ec);
     s.close_idle_sessions();
+    // After the closing posts above: a loop returns once its connections are done.
+    for (auto& guard : s.keep_running) guard.reset();
   });
 }
 

@@ -21,9 +21,10 @@ void send(httplib::Response& res, const ApiResponse& answer) {
           sink.done();
           return true;
         });
-  } else if (!answer.text.empty() || !answer.content_type.empty()) {
-    res.set_content(answer.text, answer.content_type.empty() ? "text/plain; charset=utf-8"
-                                                             : answer.content_type);
+  } else if (answer.shared_text || !answer.text.empty() || !answer.content_type.empty()) {
+    res.set_content(
+        answer.shared_text ? *answer.shared_text : answer.text,
+        answer.content_type.empty() ? "text/plain; charset=utf-8" : answer.content_type);
   } else {
     res.set_content(answer.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                     "application/json");

@@ -41,6 +41,7 @@ void LineWriter::flush() {
 
 void LineWriter::run() {
   std::vector<std::string> batch;
+  std::string joined;
   std::unique_lock lock(mu_);
   while (true) {
     wake_.wait(lock, [&] { return !queued_.empty() || stopping_; });
@@ -49,8 +50,14 @@ void LineWriter::run() {
                    [&] { return stopping_ || flushing_ > 0 || queued_.size() >= max_batch_; });
     batch.swap(queued_);
     lock.unlock();
-    // Only this thread writes to the stream.
-    for (const auto& line : batch) out_ << line << '\n';
+    // Only this thread writes to the stream. Joined first: to an unbuffered stream (stderr)
+    // each << would be a write(2) of its own.
+    joined.clear();
+    for (const auto& line : batch) {
+      joined += line;
+      joined += '\n';
+    }
+    out_.write(joined.data(), static_cast<std::streamsize>(joined.size()));
     out_.flush();
     const size_t n = batch.size();
     batch.clear();

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -61,6 +62,9 @@ struct ApiResponse {
   nlohmann::json body;  // sent as application/json unless `text` is set
   std::string text;     // a non-JSON body (text/plain unless content_type says otherwise)
   std::string content_type;
+  // Set instead of `text`: bytes others hold too (a view snapshot's page, sent by every
+  // request for it), written from where they are rather than copied per answer.
+  std::shared_ptr<const std::string> shared_text = nullptr;
   // What a write acted on beyond the path's parameters (the email a POST /api/v1/users
   // created): added to the audit line's target. Never a password.
   std::map<std::string, std::string> audit_target = {};

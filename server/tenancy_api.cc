@@ -118,6 +118,20 @@ std::string serialized_page(const Page<Entry>& page) {
   return out;
 }
 
+// What names a page of a listing in a snapshot's PageMemo: its parsed limit, `continue` and
+// `q` as page_of reads them. None when the limit does not parse (page_of says why).
+std::optional<std::string> page_key(const ApiRequest& request) {
+  auto limit = parse_limit(request);
+  if (!limit) return std::nullopt;
+  auto value = [&](const char* name) {
+    auto it = request.query.find(name);
+    return it == request.query.end() ? std::string() : it->second;
+  };
+  // Each with its length: a decoded parameter may hold any separator.
+  const std::string after = value("continue"), q = value("q");
+  return fmt::format("{} {}:{} {}:{}", *limit, after.size(), after, q.size(), q);
+}
+
 template <typename Entry>
 std::vector<const Entry*> all_of(const std::vector<Entry>& entries) {
   std::vector<const Entry*> out;
@@ -235,9 +249,17 @@ ApiResponse TenancyApi::list_users(const ApiRequest& request) {
   if (!request.caller->admin) return forbidden(request, "list users");
   auto views = views_.current();
   if (!views) return error_response(views.error());
-  auto page = page_of<ViewSnapshot::User>(request, all_of((*views)->users));
-  if (!page) return error_response(page.error());
-  return {200, {}, serialized_page(*page), "application/json"};
+  const ViewSnapshot& snapshot = **views;
+  ApiResponse answer{200, {}, "", "application/json"};
+  const std::optional<std::string> key = page_key(request);
+  if (key) answer.shared_text = snapshot.user_pages.find(*key);
+  if (!answer.shared_text) {
+    auto page = page_of<ViewSnapshot::User>(request, all_of(snapshot.users));
+    if (!page) return error_response(page.error());
+    answer.shared_text = key ? snapshot.user_pages.keep(*key, serialized_page(*page))
+                             : std::make_shared<const std::string>(serialized_page(*page));
+  }
+  return answer;
 }
 
 ApiResponse TenancyApi::get_user(const ApiRequest& request) {
@@ -248,8 +270,13 @@ ApiResponse TenancyApi::get_user(const ApiRequest& request) {
   auto views = views_.current();
   if (views) {
     const auto& snapshot = **views;
-    if (auto it = snapshot.user_by_email.find(lower(email)); it != snapshot.user_by_email.end())
-      return {200, {}, snapshot.users[it->second].serialized, "application/json"};
+    if (auto it = snapshot.user_by_email.find(lower(email)); it != snapshot.user_by_email.end()) {
+      ApiResponse answer{200, {}, "", "application/json"};
+      // The user's bytes, kept alive by the snapshot they are part of.
+      answer.shared_text =
+          std::shared_ptr<const std::string>(*views, &snapshot.users[it->second].serialized);
+      return answer;
+    }
   }
   // Not in the views (or they could not be built): show_user says why, in its own words.
   auto user = tenancy::show_user(store_, context_, email);

@@ -23,6 +23,27 @@ bool has_email(const tenancy::UserView& u) {
 
 }  // namespace
 
+std::shared_ptr<const std::string> PageMemo::find(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = pages_.find(key);
+  return it == pages_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const std::string> PageMemo::keep(const std::string& key, std::string page) const {
+  auto shared = std::make_shared<const std::string>(std::move(page));
+  std::lock_guard lock(mu_);
+  if (auto it = pages_.find(key); it != pages_.end()) return it->second;
+  if (bytes_ + key.size() + shared->size() > kMaxBytes) return shared;
+  bytes_ += key.size() + shared->size();
+  pages_.emplace(key, shared);
+  return shared;
+}
+
+size_t PageMemo::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
 std::string ViewSnapshot::role_of(const std::string& email, size_t index) const {
   auto roles = roles_by_email.find(email);
   if (roles == roles_by_email.end()) return "";

@@ -88,5 +88,40 @@ TEST(LineWriter, AFullBatchIsWrittenWithoutWaitingForTheLinger) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 10);
 }
 
+// Like std::cerr: no buffer, so each call the stream makes is a write(2) of its own.
+class UnbufferedCountingBuffer : public std::streambuf {
+ public:
+  std::atomic<int> writes{0};
+  std::string text;
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    ++writes;
+    text += traits_type::to_char_type(c);
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    ++writes;
+    text.append(s, static_cast<size_t>(n));
+    return n;
+  }
+};
+
+TEST(LineWriter, ABatchIsOneWriteToAnUnbufferedStream) {
+  // kftenant serve's access lines go to stderr: written a line (and a '\n') at a time, a batch
+  // was still two write(2)s per request (strace, bench_serve 2026-12-07).
+  UnbufferedCountingBuffer buffer;
+  std::ostream out(&buffer);
+  {
+    LineWriter writer(out, 65'536, std::chrono::seconds(10));
+    for (int i = 0; i < 100; ++i) writer.write("line " + std::to_string(i));
+    writer.flush();
+    EXPECT_EQ(buffer.writes.load(), 1);
+  }
+  EXPECT_EQ(std::count(buffer.text.begin(), buffer.text.end(), '\n'), 100);
+  EXPECT_EQ(buffer.text.substr(0, 14), "line 0\nline 1\n");
+}
+
 }  // namespace
 }  // namespace kftenant::server
