@@ -12,6 +12,7 @@
 //   build/bench_serve                                   # N = 1000, 200 connections, 30 s
 //   build/bench_serve --users 10000 --duration 10       # the memory figure at 10,000 users
 //   build/bench_serve --users 50 --duration 2 --connections 20   # what CI runs
+//   build/bench_serve --hold                            # seed, serve and wait: wrk, perf by hand
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>

@@ -214,6 +214,44 @@ TEST_F(TenancyApiTest, UserAnswersAreTheBytesTheirJsonDumpsTo) {
   EXPECT_EQ(call("GET", "/api/v1/users?q=zzz", kAdmin).text, R"({"items":[],"total":0})");
 }
 
+// A users page is joined once per snapshot (PageMemo) and then sent as kept: the same page by
+// the same query, another query its own page, and a change of the cluster a new page.
+TEST_F(TenancyApiTest, AUsersPageIsKeptUntilTheClusterChanges) {
+  const std::string first = call("GET", "/api/v1/users?limit=2", kAdmin).text;
+  auto views = api->views().current();
+  ASSERT_TRUE(views);
+  const size_t kept = (*views)->user_pages.bytes();
+  EXPECT_GE(kept, first.size());
+  EXPECT_EQ(call("GET", "/api/v1/users?limit=2", kAdmin).text, first);
+  EXPECT_EQ((*views)->user_pages.bytes(), kept) << "the same page is kept once";
+  const std::string filtered = call("GET", "/api/v1/users?limit=2&q=carol", kAdmin).text;
+  EXPECT_THAT(emails_of(json::parse(filtered)["items"]), UnorderedElementsAre(kCarol));
+  EXPECT_NE(call("GET", "/api/v1/users?limit=2&continue=bob@example.com", kAdmin).text, first);
+
+  json late = {{"apiVersion", "kubeflow.org/v1"},
+               {"kind", "Profile"},
+               {"metadata", {{"name", "carols"}}},
+               {"spec", {{"owner", {{"kind", "User"}, {"name", kCarol}}}}}};
+  ASSERT_TRUE(api_server->put_object("kubeflow.org/v1", "profiles", late));
+  auto carols_profiles = [] {
+    auto page = json::parse(call("GET", "/api/v1/users?limit=2&q=carol", kAdmin).text);
+    return page["items"].empty() ? json() : page["items"][0]["profiles"];
+  };
+  json profiles;
+  for (int i = 0; i < 500 && profiles.empty(); ++i) {
+    profiles = carols_profiles();
+    if (profiles.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(profiles.size(), 1u) << "the kept page of the old snapshot was sent after a change";
+  EXPECT_EQ(profiles[0]["name"], "carols");
+  ASSERT_TRUE(api_server->delete_object("kubeflow.org/v1", "profiles", "", "carols"));
+  for (int i = 0; i < 500 && !profiles.empty(); ++i) {
+    profiles = carols_profiles();
+    if (!profiles.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(profiles.empty());
+}
+
 TEST_F(TenancyApiTest, ProfilesShowWhatTheCallerMaySeeWithTheirRole) {
   auto roles = [](const json& items) {
     std::map<std::string, std::string> out;

@@ -120,6 +120,24 @@ TEST(ViewSnapshot, ListingsAreSortedCaseInsensitivelyWithEveryProfileOnce) {
   for (const auto& p : snapshot->profiles) EXPECT_EQ(p.json, tenancy::to_json(p.view));
 }
 
+TEST(PageMemo, KeepsAPageOnceAndNothingPastItsBound) {
+  PageMemo memo;
+  EXPECT_EQ(memo.find("100 0: 0:"), nullptr);
+  auto kept = memo.keep("100 0: 0:", "page one");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(*kept, "page one");
+  EXPECT_EQ(memo.find("100 0: 0:"), kept);
+  // Another thread joining the same page meanwhile gets the one kept first.
+  EXPECT_EQ(memo.keep("100 0: 0:", "page one, joined again"), kept);
+  EXPECT_EQ(memo.bytes(), std::string("100 0: 0:").size() + kept->size());
+  // Past the bound the page is answered, not kept.
+  auto big = memo.keep("1000 0: 0:", std::string(PageMemo::kMaxBytes, 'x'));
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->size(), PageMemo::kMaxBytes);
+  EXPECT_EQ(memo.find("1000 0: 0:"), nullptr);
+  EXPECT_EQ(memo.bytes(), std::string("100 0: 0:").size() + kept->size());
+}
+
 TEST(ViewSnapshot, RolesAreKubeflowsByteForByte) {
   auto store = messy_store();
   auto users = tenancy::list_users(store, {});
